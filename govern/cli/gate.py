@@ -1,0 +1,27 @@
+"""govern gate: the deployment decision."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from govern.cli.common import emit_outputs, fail_closed, format_option, mesh_options, run_check
+
+
+@click.command()
+@mesh_options
+@format_option()
+@fail_closed
+def gate(paths, root, version, today, pack_root, formats) -> None:
+    """Decide whether the products under PATH... may be deployed.
+
+    Blocked when any unwaived error of an enforce rule exists. Exit 0 allowed, 1 blocked,
+    2 could not decide (fails closed).
+    """
+    from govern.gate import decide
+
+    result = run_check(paths, root, version, today, pack_root)
+    decision = decide(result)
+    emit_outputs(result, formats, gate=decision)
+    sys.exit(decision.exit_code)

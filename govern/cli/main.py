@@ -1,0 +1,52 @@
+"""Entry point. Commands load lazily so ``govern check`` imports only what it needs."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+COMMANDS: dict[str, str] = {
+    "check": "govern.cli.check:check",
+    "gate": "govern.cli.gate:gate",
+    "schema": "govern.cli.schema:schema",
+    "standards": "govern.cli.standards:standards",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="govern")
+def cli() -> None:
+    """govern: governance-as-code for data mesh.
+
+    Exit codes: 0 ok / allowed, 1 findings at or above the threshold / blocked,
+    2 could not run or could not decide (bad config, broken standards, crash).
+    """
+
+
+def main() -> None:
+    """Console script. Any unexpected crash exits 2, never 0."""
+    try:
+        cli.main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # fail closed
+        click.echo(f"govern: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

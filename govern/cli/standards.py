@@ -1,0 +1,104 @@
+"""govern standards: list, show, validate, verify and lock the standards pack."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from govern.cli.common import fail_closed
+
+
+def _pack(pack_root: str | None, name: str):
+    from pathlib import Path
+
+    from govern.standards import load_pack
+
+    return load_pack(Path(pack_root) if pack_root else None, name)
+
+
+pack_option = click.option("--pack", "pack_root", type=click.Path(file_okay=False), help="Root of a standards pack.")
+name_option = click.option("--name", default="mesh-core", show_default=True, help="Pack name.")
+
+
+@click.group()
+def standards() -> None:
+    """Inspect and check the standards pack. Exit 2 when the pack is broken."""
+
+
+@standards.command("list")
+@pack_option
+@name_option
+@fail_closed
+def list_versions(pack_root, name) -> None:
+    """List the versions of the pack."""
+    from govern.standards import version_key
+
+    pack = _pack(pack_root, name)
+    for version in sorted(pack.versions, key=version_key):
+        sv = pack.versions[version]
+        click.echo(f"{sv.pack} {sv.version:10} {sv.status:9} {len(sv.rules):3} rules  {sv.description}")
+
+
+@standards.command("show")
+@click.argument("version", required=False)
+@pack_option
+@name_option
+@fail_closed
+def show(version, pack_root, name) -> None:
+    """Show the rules in force in VERSION (default: latest released)."""
+    pack = _pack(pack_root, name)
+    sv = pack.version(version)
+    click.echo(f"{sv.pack} {sv.version} ({sv.status})")
+    for sel in sv.rules:
+        spec = sel.spec
+        eff = f" from {sel.effective.isoformat()}" if sel.effective else ""
+        click.echo(f"  {spec.id:45} {spec.standard:13} {spec.severity!s:8} {sel.mode}{eff}  [{spec.engine}]")
+
+
+@standards.command("validate")
+@pack_option
+@name_option
+@fail_closed
+def validate(pack_root, name) -> None:
+    """Load every rule and validate the Cedar policies against the Cedar schema."""
+    from govern.standards import validate_pack
+
+    pack = _pack(pack_root, name)
+    problems = validate_pack(pack)
+    for p in problems:
+        click.echo(p, err=True)
+    if problems:
+        sys.exit(2)
+    click.echo(f"{pack.name}: {len(pack.rules)} rules and {len(pack.cedar_files)} Cedar files are valid")
+
+
+@standards.command("verify")
+@pack_option
+@name_option
+@fail_closed
+def verify(pack_root, name) -> None:
+    """Fail if a released version changed since it was locked."""
+    from govern.standards import verify_pack
+
+    pack = _pack(pack_root, name)
+    problems = verify_pack(pack)
+    for p in problems:
+        click.echo(p, err=True)
+    if problems:
+        sys.exit(2)
+    released = sum(1 for v in pack.versions.values() if v.status == "released")
+    click.echo(f"{pack.name}: {released} released versions match the lock file")
+
+
+@standards.command("lock")
+@pack_option
+@name_option
+@fail_closed
+def lock(pack_root, name) -> None:
+    """Record digests of released versions not yet in the lock file (never rewrites one)."""
+    from govern.standards import write_lock
+
+    pack = _pack(pack_root, name)
+    for version, digest in write_lock(pack).items():
+        click.echo(f"{version} {digest}")

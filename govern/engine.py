@@ -1,0 +1,261 @@
+"""The evaluation pipeline: mesh + standards version → findings.
+
+load → edges → YAML rules, Python rules, Cedar → modes → waivers → sorted findings.
+A rule that raises becomes a ``rule.crashed`` error finding and marks the result undecided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from govern.checks import Hit, RuleContext, registry
+from govern.findings import (
+    META_STANDARD,
+    RULE_CRASHED,
+    Finding,
+    Location,
+    Severity,
+)
+from govern.graph import Edge, declared_edges
+from govern.loader import Mesh
+from govern.model import Product
+from govern.ruledsl import EvalContext, format_message
+from govern.standards import Pack, RuleSpec, SelectedRule, StandardVersion
+from govern.waivers import check_waivers
+
+RESULT_SCHEMA = "https://govern.dev/schemas/check-result/v1"
+
+
+@dataclass
+class Result:
+    """Everything one evaluation produced. Renderers read it; nothing here raises."""
+
+    findings: list[Finding]
+    products: list[str]
+    standard: StandardVersion
+    pack: Pack
+    root: str
+    today: dt.date
+    undecided: list[str] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+
+    @property
+    def rules(self) -> dict[str, RuleSpec]:
+        return self.pack.rules
+
+    def summary(self) -> dict:
+        by_sev = {str(s): 0 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
+        waived = 0
+        failing: set[str] = set()
+        for f in self.findings:
+            if f.waived:
+                waived += 1
+                continue
+            by_sev[str(f.severity)] += 1
+            if f.product and f.severity is Severity.ERROR:
+                failing.add(f.product)
+        return {
+            "products": len(self.products),
+            "passed": len([p for p in self.products if p not in failing]),
+            "failed": len(failing & set(self.products)),
+            "findings": len(self.findings),
+            "waived": waived,
+            "bySeverity": by_sev,
+            "blocking": sum(1 for f in self.findings if f.blocking),
+        }
+
+    def to_dict(self) -> dict:
+        """The documented, versioned JSON form of a check result."""
+        return {
+            "$schema": RESULT_SCHEMA,
+            "version": 1,
+            "standards": {
+                "pack": self.standard.pack,
+                "version": self.standard.version,
+                "status": self.standard.status,
+                "rules": len(self.standard.rules),
+            },
+            "date": self.today.isoformat(),
+            "summary": self.summary(),
+            "undecided": list(self.undecided),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def _fingerprint(f: Finding) -> str:
+    text = "\x1f".join([f.rule, f.product or "", f.location.path or "", f.message])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class _Emitter:
+    def __init__(self, mesh: Mesh, selected: SelectedRule, today: dt.date) -> None:
+        self.mesh = mesh
+        self.spec = selected.spec
+        self.mode = selected.mode_on(today)
+
+    def finding(self, product: Product | None, hit: Hit, base: dict) -> Finding:
+        params = {**base, **hit.params}
+        location = hit.location
+        if location is None:
+            if product is not None:
+                location = Location(product.path, product.source.line_of(hit.path))
+            else:
+                location = Location()
+        severity = self.spec.severity
+        if self.mode == "warn":
+            severity = min(severity, Severity.WARNING)
+        elif self.mode == "audit":
+            severity = Severity.INFO
+        return Finding(
+            rule=self.spec.id,
+            standard=self.spec.standard,
+            severity=severity,
+            message=format_message(self.spec.message, params),
+            product=hit.product,
+            location=location,
+            engine=self.spec.engine,
+            mode=self.mode,
+            help=format_message(self.spec.help, params) or None,
+        )
+
+
+def _crash(spec: RuleSpec, exc: BaseException) -> Finding:
+    return Finding(
+        rule=RULE_CRASHED,
+        standard=META_STANDARD,
+        severity=Severity.ERROR,
+        message=f"rule '{spec.id}' failed: {type(exc).__name__}: {exc}",
+        location=Location(spec.source, spec.line),
+        engine=spec.engine,
+    )
+
+
+def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: dict, today: dt.date) -> list[Finding]:
+    emitter = _Emitter(mesh, sel, today)
+    out = []
+    compiled = sel.spec.compiled
+    assert compiled is not None
+    for product in targets:
+        ctx = EvalContext(data=product.data, **base_ctx)
+        for fpath, value, params in compiled.run(ctx):
+            field_name = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in fpath).replace(".[", "[")
+            hit = Hit(product.id, fpath, {"value": value, "field": field_name, **params})
+            out.append(emitter.finding(product, hit, {"product": product.id}))
+    return out
+
+
+def _run_python(sel: SelectedRule, mesh: Mesh, ctx: RuleContext, today: dt.date) -> list[Finding]:
+    fn = registry()[sel.spec.id]
+    emitter = _Emitter(mesh, sel, today)
+    out = []
+    for hit in fn(ctx):
+        product = mesh.by_id.get(hit.product) if hit.product else None
+        if product is not None and product.id != hit.product:
+            product = None
+        out.append(emitter.finding(product, hit, {"product": hit.product or ""}))
+    return out
+
+
+def _run_cedar(cedar_rules: list[SelectedRule], mesh: Mesh, ctx: RuleContext, today: dt.date,
+               specs: dict[str, RuleSpec]) -> list[Finding]:
+    from govern.cedar import EVALUATION_ERROR, NO_PERMIT, CedarEvaluator, deploy_requests, read_requests
+
+    evaluator = CedarEvaluator([s.spec for s in cedar_rules], mesh)
+    requests = read_requests(mesh, ctx.target_edges()) + deploy_requests(ctx.targets)
+    by_id = {s.spec.id: s for s in cedar_rules}
+    out = []
+    for decision in evaluator.decide(requests):
+        req = decision.request
+        hit = Hit(req.product, (), dict(req.params), location=req.location)
+        if decision.errors:
+            sel = SelectedRule(specs[EVALUATION_ERROR], "enforce")
+            hit.params["errors"] = "; ".join(decision.errors)
+            out.append(_Emitter(mesh, sel, today).finding(None, hit, {}))
+        reasons = [r for r in decision.reasons if r in by_id and by_id[r].spec.cedar_effect == "forbid"]
+        if not reasons and not decision.errors:
+            sel = SelectedRule(specs[NO_PERMIT], "enforce")
+            hit.params["action"] = req.body["action"]["id"]
+            hit.params["resource"] = req.body["resource"]["id"]
+            out.append(_Emitter(mesh, sel, today).finding(None, hit, {}))
+        for reason in reasons:
+            out.append(_Emitter(mesh, by_id[reason], today).finding(None, hit, {}))
+    return out
+
+
+def evaluate(
+    mesh: Mesh,
+    pack: Pack,
+    version: str | None = None,
+    today: dt.date | None = None,
+    focus: Iterable[str] | None = None,
+    extra_edges: Iterable[Edge] = (),
+) -> Result:
+    """Run every rule of the standard version in force against the mesh.
+
+    ``focus`` limits reporting to those product ids (changed-files mode) while every reference still
+    resolves against the whole mesh. ``extra_edges`` adds observed lineage (SQL, runtime events).
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
+    standard = pack.version(version or mesh.config.standards.version)
+    focus_ids = set(focus) if focus is not None else None
+    targets = [p for p in mesh.products if focus_ids is None or p.id in focus_ids]
+    # With duplicate ids, every manifest is a target (each is reported on).
+    edges = declared_edges(mesh.products) + list(extra_edges)
+    ctx = RuleContext(mesh=mesh, targets=targets, today=today, edges=edges)
+    team_ids = frozenset(t.id for t in mesh.org.teams) if mesh.org else None
+    base_ctx = {"today": today, "product_ids": frozenset(mesh.by_id), "team_ids": team_ids}
+
+    findings: list[Finding] = []
+    undecided: list[str] = []
+    target_paths = {p.path for p in targets}
+    for f in mesh.findings:
+        if focus_ids is None or f.product in focus_ids or f.location.path in target_paths:
+            findings.append(f)
+
+    cedar_rules: list[SelectedRule] = []
+    for sel in sorted(standard.rules, key=lambda r: r.spec.id):
+        spec = sel.spec
+        try:
+            if spec.engine == "yaml":
+                findings.extend(_run_yaml(sel, mesh, targets, base_ctx, today))
+            elif spec.engine == "python":
+                findings.extend(_run_python(sel, mesh, ctx, today))
+            elif spec.engine == "cedar":
+                cedar_rules.append(sel)
+        except Exception as exc:  # a crashing rule must never let the gate pass
+            findings.append(_crash(spec, exc))
+            undecided.append(f"rule '{spec.id}' crashed")
+    if cedar_rules:
+        try:
+            findings.extend(_run_cedar(cedar_rules, mesh, ctx, today, pack.rules))
+        except Exception as exc:
+            spec = cedar_rules[0].spec
+            findings.append(_crash(spec, exc))
+            undecided.append(f"Cedar evaluation failed: {exc}")
+
+    valid, problems = check_waivers(
+        mesh.waivers, mesh.waivers_path, set(pack.rules), set(mesh.by_id), today, mesh.config.waiverMaxDays
+    )
+    findings.extend(problems)
+    for f in findings:
+        if f.product and (f.rule, f.product) in valid and f.rule != RULE_CRASHED:
+            w = valid[(f.rule, f.product)].waiver
+            f.waived = True
+            f.waiver_reason = f"{w.reason} (approved by {w.approved_by}, expires {w.expires.isoformat()})"
+        if f.help is None and f.rule in pack.rules:
+            f.help = pack.rules[f.rule].help or None
+        f.fingerprint = _fingerprint(f)
+    findings.sort(key=Finding.sort_key)
+    return Result(
+        findings=findings,
+        products=sorted({p.id for p in targets}),
+        standard=standard,
+        pack=pack,
+        root=str(mesh.root),
+        today=today,
+        undecided=undecided,
+        edges=edges,
+    )

@@ -1,0 +1,98 @@
+"""Findings: plain structured results of evaluation. Renderers only read them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity '{text}' (expected error, warning or info)") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a finding points: a file relative to the mesh root, a 1-based line, and for JSON a pointer."""
+
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    pointer: str | None = None
+
+
+@dataclass(slots=True)
+class Finding:
+    """One result of one rule on one product (or on a mesh-level file)."""
+
+    rule: str
+    standard: str
+    severity: Severity
+    message: str
+    product: str | None = None
+    location: Location = field(default_factory=Location)
+    engine: str = "yaml"
+    mode: str = "enforce"
+    waived: bool = False
+    waiver_reason: str | None = None
+    help: str | None = None
+    fingerprint: str | None = None
+
+    @property
+    def blocking(self) -> bool:
+        """True when this finding blocks a deployment."""
+        return self.severity is Severity.ERROR and self.mode == "enforce" and not self.waived
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (
+            loc.path or "",
+            loc.line or 0,
+            loc.column or 0,
+            self.product or "",
+            self.rule,
+            self.message,
+        )
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["severity"] = str(self.severity)
+        data["location"] = {k: v for k, v in data["location"].items() if v is not None}
+        return data
+
+
+# Meta rules the engine itself emits; they are part of every standards version.
+META_STANDARD = "config"
+MANIFEST_INVALID = "manifest.invalid"
+MANIFEST_UNKNOWN_FIELD = "manifest.unknown-field"
+INPUT_INVALID = "input.invalid"
+WAIVER_INVALID = "waiver.invalid"
+RULE_CRASHED = "rule.crashed"
+
+STANDARDS = (
+    "namespace",
+    "owner",
+    "lineage",
+    "format",
+    "complexity",
+    "structure",
+    "lifecycle",
+    "tombstoning",
+    "auth",
+    "documentation",
+    "versioning",
+    "sql",
+    "quality",
+    META_STANDARD,
+)

@@ -1,0 +1,308 @@
+"""Load a mesh: find the root, discover manifests, read org.yaml, waivers.yaml and govern.yaml.
+
+Every problem with one file becomes a finding for that file; the rest of the mesh still loads.
+Only a broken ``govern.yaml`` stops loading (ConfigError), because without it no decision is sound.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from govern.errors import ConfigError, InputError
+from govern.findings import (
+    INPUT_INVALID,
+    MANIFEST_INVALID,
+    MANIFEST_UNKNOWN_FIELD,
+    META_STANDARD,
+    Finding,
+    Location,
+    Severity,
+)
+from govern.model import DataProduct, GovernConfig, Org, Product, Waiver, WaiverFile
+from govern.yamlio import FieldPath, SourceMap, load_yaml_mapping
+
+MANIFEST_NAMES = ("dataproduct.yaml", "dataproduct.yml")
+ROOT_MARKERS = ("govern.yaml", "org.yaml")
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".govern-cache", "target"}
+
+
+@dataclass
+class LoadedWaiver:
+    waiver: Waiver
+    line: int | None
+    index: int
+
+
+@dataclass
+class Mesh:
+    """Everything read from one mesh root, in deterministic order."""
+
+    root: Path
+    config: GovernConfig
+    products: list[Product] = field(default_factory=list)
+    org: Org | None = None
+    org_source: SourceMap | None = None
+    waivers: list[LoadedWaiver] = field(default_factory=list)
+    waivers_path: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    by_id: dict[str, Product] = field(default_factory=dict)
+
+    def index(self) -> None:
+        """(Re)build the id index; the first manifest by path wins for duplicate ids."""
+        self.products.sort(key=lambda p: (p.path, p.id))
+        self.by_id = {}
+        for product in self.products:
+            self.by_id.setdefault(product.id, product)
+
+    def relpath(self, path: Path) -> str:
+        return relative_to_root(path, self.root)
+
+
+def relative_to_root(path: Path, root: Path) -> str:
+    """A POSIX path relative to the mesh root (absolute only if outside it)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def find_mesh_root(start: Path) -> Path:
+    """Walk up from ``start`` to the nearest govern.yaml or org.yaml, else the git work tree, else start."""
+    start = start.resolve()
+    here = start if start.is_dir() else start.parent
+    git_root = None
+    for candidate in (here, *here.parents):
+        if any((candidate / marker).is_file() for marker in ROOT_MARKERS):
+            return candidate
+        if git_root is None and (candidate / ".git").exists():
+            git_root = candidate
+    return git_root or here
+
+
+def _field_path_text(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validation_findings(exc: ValidationError, smap: SourceMap, product: str | None, rule: str) -> list[Finding]:
+    """One error finding per pydantic error, at the line of the field."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        where = _field_path_text(loc) or "(document)"
+        expected = err["msg"]
+        if err["type"] == "missing":
+            message = f"field '{where}' is required"
+        else:
+            got = err.get("input")
+            shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+            message = f"field '{where}': {expected} (got {shown[:80]})"
+        out.append(
+            Finding(
+                rule=rule,
+                standard=META_STANDARD,
+                severity=Severity.ERROR,
+                message=message,
+                product=product,
+                location=Location(smap.path, smap.line_of(loc)),
+                engine="loader",
+            )
+        )
+    return out
+
+
+def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | None) -> list[Finding]:
+    """Warnings for fields the model does not know (kept, never silently dropped)."""
+    out: list[Finding] = []
+
+    def walk(obj: Any, fpath: FieldPath) -> None:
+        if isinstance(obj, BaseModel):
+            for name in sorted(obj.model_extra or {}):
+                out.append(
+                    Finding(
+                        rule=MANIFEST_UNKNOWN_FIELD,
+                        standard=META_STANDARD,
+                        severity=Severity.WARNING,
+                        message=f"unknown field '{_field_path_text((*fpath, name))}' is not part of the model",
+                        product=product,
+                        location=Location(smap.path, smap.line_of((*fpath, name))),
+                        engine="loader",
+                    )
+                )
+            for name in type(obj).model_fields:
+                walk(getattr(obj, name), (*fpath, name))
+        elif isinstance(obj, list):
+            for i, item in enumerate(obj):
+                walk(item, (*fpath, i))
+
+    walk(model, ())
+    return out
+
+
+def input_error_finding(exc: InputError, rule: str = INPUT_INVALID, product: str | None = None) -> Finding:
+    message = exc.message
+    if exc.field:
+        message = f"field '{exc.field}': {message}"
+    if exc.expected:
+        message += f" (expected {exc.expected})"
+    return Finding(
+        rule=rule,
+        standard=META_STANDARD,
+        severity=Severity.ERROR,
+        message=message,
+        product=product,
+        location=Location(exc.path, exc.line, exc.column),
+        engine="loader",
+    )
+
+
+def parse_manifest(data: dict, smap: SourceMap, origin: str = "native") -> tuple[Product | None, list[Finding]]:
+    """Validate manifest data into a Product, or return findings that say what is wrong where."""
+    raw_id = data.get("id")
+    pid = raw_id if isinstance(raw_id, str) else None
+    if data.get("kind") != "DataProduct":
+        kind = data.get("kind")
+        return None, [
+            Finding(
+                rule=MANIFEST_INVALID,
+                standard=META_STANDARD,
+                severity=Severity.ERROR,
+                message=f"field 'kind' must be DataProduct (got {kind!r})",
+                product=pid,
+                location=Location(smap.path, smap.line_of(("kind",))),
+                engine="loader",
+            )
+        ]
+    try:
+        model = DataProduct.model_validate(data)
+    except ValidationError as exc:
+        return None, validation_findings(exc, smap, pid, MANIFEST_INVALID)
+    product = Product(model=model, source=smap, data=data, origin=origin)
+    return product, unknown_field_findings(model, smap, model.id)
+
+
+def discover(paths: list[Path], root: Path, exclude: list[str]) -> list[Path]:
+    """Manifest files under ``paths``, sorted; never follows links out of the mesh root."""
+    root_resolved = root.resolve()
+    found: set[Path] = set()
+
+    def inside_root(p: Path) -> bool:
+        try:
+            p.resolve().relative_to(root_resolved)
+            return True
+        except (ValueError, OSError):
+            return False
+
+    def excluded(p: Path) -> bool:
+        rel = relative_to_root(p, root)
+        return any(fnmatch.fnmatch(rel, pat) for pat in exclude)
+
+    for start in paths:
+        if start.is_file():
+            if inside_root(start) and not excluded(start):
+                found.add(start.resolve())
+            continue
+        for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            for name in filenames:
+                if name in MANIFEST_NAMES:
+                    candidate = Path(dirpath) / name
+                    if inside_root(candidate) and not excluded(candidate):
+                        found.add(candidate.resolve())
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def load_config(root: Path) -> GovernConfig:
+    """Read govern.yaml at the mesh root (defaults when absent). A broken config is a ConfigError."""
+    path = root / "govern.yaml"
+    if not path.is_file():
+        return GovernConfig()
+    try:
+        data, smap = load_yaml_mapping(path, "govern.yaml", "govern.yaml")
+        return GovernConfig.model_validate(data)
+    except InputError as exc:
+        raise ConfigError(exc.message, path=exc.path, line=exc.line, field=exc.field) from None
+    except ValidationError as exc:
+        first = validation_findings(exc, smap, None, "config.invalid")[0]
+        raise ConfigError(first.message, path="govern.yaml", line=first.location.line) from None
+
+
+def _load_org(mesh: Mesh) -> None:
+    path = mesh.root / "org.yaml"
+    if not path.is_file():
+        return
+    try:
+        data, smap = load_yaml_mapping(path, "org.yaml", "org.yaml")
+        mesh.org = Org.model_validate(data)
+        mesh.org_source = smap
+        mesh.findings.extend(unknown_field_findings(mesh.org, smap, None))
+    except InputError as exc:
+        mesh.findings.append(input_error_finding(exc))
+    except ValidationError as exc:
+        mesh.findings.extend(validation_findings(exc, smap, None, INPUT_INVALID))
+
+
+def _load_waivers(mesh: Mesh) -> None:
+    path = mesh.root / "waivers.yaml"
+    if not path.is_file():
+        return
+    mesh.waivers_path = "waivers.yaml"
+    try:
+        data, smap = load_yaml_mapping(path, "waivers.yaml", "waivers.yaml")
+    except InputError as exc:
+        mesh.findings.append(input_error_finding(exc))
+        return
+    entries = data.get("waivers")
+    if not isinstance(entries, list):
+        mesh.findings.append(
+            Finding(INPUT_INVALID, META_STANDARD, Severity.ERROR,
+                    "waivers.yaml must have a top-level 'waivers:' list", None,
+                    Location("waivers.yaml", smap.line_of(("waivers",))), engine="loader")
+        )
+        return
+    for i, entry in enumerate(entries):
+        try:
+            waiver = WaiverFile.model_validate({"waivers": [entry]}).waivers[0]
+        except ValidationError as exc:
+            for f in validation_findings(exc, smap, None, INPUT_INVALID):
+                mesh.findings.append(f)
+            continue
+        mesh.waivers.append(LoadedWaiver(waiver, smap.line_of(("waivers", i)), i))
+
+
+def load_manifest_file(path: Path, root: Path) -> tuple[Product | None, list[Finding]]:
+    """Read and validate one manifest file."""
+    display = relative_to_root(path, root)
+    try:
+        data, smap = load_yaml_mapping(path, display, "a data product manifest")
+    except InputError as exc:
+        return None, [input_error_finding(exc, MANIFEST_INVALID)]
+    return parse_manifest(data, smap)
+
+
+def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = None) -> Mesh:
+    """Load every manifest under ``paths`` (default: the mesh root) plus the root's config files."""
+    path_list = [Path(p) for p in (paths or [])]
+    for p in path_list:
+        if not p.exists():
+            raise ConfigError("path does not exist", path=str(p))
+    root_path = Path(root).resolve() if root else find_mesh_root(path_list[0] if path_list else Path.cwd())
+    config = load_config(root_path)
+    mesh = Mesh(root=root_path, config=config)
+    _load_org(mesh)
+    _load_waivers(mesh)
+    for manifest in discover(path_list or [root_path], root_path, config.exclude):
+        product, problems = load_manifest_file(manifest, root_path)
+        mesh.findings.extend(problems)
+        if product is not None:
+            mesh.products.append(product)
+    mesh.index()
+    return mesh

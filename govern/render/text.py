@@ -1,0 +1,60 @@
+"""Human output, grouped by product. Colour only when asked (the CLI asks on a TTY)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govern.findings import Severity
+from govern.render import location_text
+
+_COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
+_RESET = "\033[0m"
+_BOLD = "\033[1m"
+
+
+def render(result: Any, colour: bool = False, gate: Any = None, verbose: bool = False, **_: Any) -> str:
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if colour else text
+
+    lines: list[str] = []
+    groups: dict[str, list] = {}
+    for f in result.findings:
+        groups.setdefault(f.product or "", []).append(f)
+    for product in sorted(groups):
+        findings = groups[product]
+        if not verbose and all(f.severity is Severity.INFO for f in findings):
+            continue
+        header = product or "(mesh files)"
+        lines.append(paint(header, _BOLD))
+        for f in findings:
+            if f.severity is Severity.INFO and not verbose:
+                continue
+            sev = paint(f"{f.severity!s:7}", _COLOURS[f.severity])
+            mark = " (waived)" if f.waived else ""
+            lines.append(f"  {location_text(f.location)}: {sev} [{f.rule}] {f.message}{mark}")
+            if f.help:
+                lines.append(f"      fix: {f.help}")
+            if f.waived and f.waiver_reason:
+                lines.append(f"      waiver: {f.waiver_reason}")
+        lines.append("")
+    s = result.summary()
+    sev = s["bySeverity"]
+    lines.append(
+        f"{s['products']} products checked against {result.standard.pack} {result.standard.version}: "
+        f"{sev['error']} errors, {sev['warning']} warnings, {sev['info']} info, {s['waived']} waived; "
+        f"{s['passed']} products pass"
+    )
+    if gate is not None:
+        blocked = [p for p in gate.products if not p.allowed]
+        if not gate.decided:
+            lines.append(paint("gate: UNDECIDED (fails closed)", _COLOURS[Severity.ERROR]))
+            lines.extend(f"  {u}" for u in gate.undecided)
+        elif gate.allowed:
+            lines.append(paint("gate: ALLOWED", "\033[32m"))
+        else:
+            lines.append(paint(f"gate: BLOCKED ({len(blocked)} products)", _COLOURS[Severity.ERROR]))
+            for p in blocked:
+                lines.append(f"  {p.product}: {len(p.reasons)} blocking findings")
+            for r in gate.mesh_reasons:
+                lines.append(f"  mesh: {r}")
+    return "\n".join(lines) + "\n"

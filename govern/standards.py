@@ -1,0 +1,377 @@
+"""The standards pack: rule definitions (YAML and Cedar), versioned standards, and the lock file.
+
+Layout of a pack (the default one ships as package data)::
+
+    rules/<standard>.yaml          rule definitions: YAML rules, and metadata of Python rules
+    rules/cedar/*.cedar            Cedar policies annotated @id @standard @severity @message @help
+    rules/cedar/schema.cedarschema Cedar schema of the entities
+    standards/<pack>/<version>.yaml a standard version: the rules in force, with mode and effective date
+    standards/<pack>/standards.lock sha256 of each released version's rules
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import inspect
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from govern.errors import InputError, StandardsError
+from govern.findings import Severity
+from govern.ruledsl import CompiledRule, compile_rule
+from govern.yamlio import load_yaml_mapping
+
+ENGINES = ("yaml", "python", "cedar", "builtin")
+MODES = ("enforce", "warn", "audit")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def default_pack_root() -> Path:
+    """Where the shipped pack lives: inside the installed package, else the source checkout."""
+    here = Path(__file__).resolve().parent
+    shipped = here / "_pack"
+    return shipped if (shipped / "standards").is_dir() else here.parent
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split("."))
+
+
+@dataclass
+class RuleSpec:
+    """One rule with its metadata, whatever its engine."""
+
+    id: str
+    standard: str
+    severity: Severity
+    message: str
+    description: str
+    help: str
+    engine: str
+    source: str
+    line: int | None = None
+    definition: dict[str, Any] = field(default_factory=dict)
+    compiled: CompiledRule | None = None
+    cedar_json: dict | None = None
+    cedar_effect: str | None = None
+
+    def digest_material(self) -> Any:
+        """What the digest of a released version covers for this rule."""
+        material: dict[str, Any] = {"definition": self.definition}
+        if self.engine == "cedar":
+            material["policy"] = self.cedar_json
+        if self.engine == "python":
+            from govern.checks import registry
+
+            fn = registry().get(self.id)
+            material["code"] = inspect.getsource(inspect.getmodule(fn)) if fn else None
+        return material
+
+
+@dataclass
+class SelectedRule:
+    """A rule in force in a standard version."""
+
+    spec: RuleSpec
+    mode: str
+    effective: dt.date | None = None
+
+    def mode_on(self, today: dt.date) -> str:
+        """Before its effective date an enforce rule only warns."""
+        if self.mode == "enforce" and self.effective and today < self.effective:
+            return "warn"
+        return self.mode
+
+
+@dataclass
+class StandardVersion:
+    pack: str
+    version: str
+    status: str
+    description: str
+    path: str
+    rules: list[SelectedRule]
+    raw: dict[str, Any]
+
+    def rule_ids(self) -> list[str]:
+        return [r.spec.id for r in self.rules]
+
+
+@dataclass
+class Pack:
+    """A loaded standards pack."""
+
+    name: str
+    root: Path
+    rules: dict[str, RuleSpec]
+    versions: dict[str, StandardVersion]
+    lock: dict[str, str]
+    cedar_schema: str
+    cedar_files: dict[str, str]
+
+    def latest_released(self) -> StandardVersion:
+        released = [v for v in self.versions.values() if v.status == "released"]
+        if not released:
+            raise StandardsError(f"pack '{self.name}' has no released version")
+        return max(released, key=lambda v: version_key(v.version))
+
+    def version(self, version: str | None) -> StandardVersion:
+        """The named version, or the latest released one."""
+        if version is None:
+            return self.latest_released()
+        if version not in self.versions:
+            raise StandardsError(
+                f"standards version '{version}' not found in pack '{self.name}'",
+                expected=", ".join(sorted(self.versions, key=version_key)),
+            )
+        return self.versions[version]
+
+    def digest(self, version: str) -> str:
+        """sha256 over the canonical form of the version file and every rule it selects."""
+        sv = self.versions[version]
+        material = {
+            "version": sv.raw,
+            "rules": {r.spec.id: r.spec.digest_material() for r in sorted(sv.rules, key=lambda r: r.spec.id)},
+        }
+        text = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / "standards" / self.name / "standards.lock"
+
+    @cached_property
+    def cedar_policy_ids(self) -> list[str]:
+        return sorted(r.id for r in self.rules.values() if r.engine == "cedar")
+
+
+def _parse_rule(entry: Any, where: str, line: int | None) -> RuleSpec:
+    if not isinstance(entry, dict):
+        raise StandardsError("each rule must be a mapping", path=where, line=line)
+    for key in ("id", "standard", "severity", "message"):
+        if not isinstance(entry.get(key), str) or not entry.get(key):
+            raise StandardsError(f"rule needs a '{key}'", path=where, line=line, field=key)
+    engine = entry.get("engine", "yaml")
+    if engine not in ("yaml", "python", "builtin"):
+        raise StandardsError(f"unknown engine '{engine}'", path=where, line=line, field="engine",
+                             expected="yaml, python or builtin (Cedar rules live in .cedar files)")
+    try:
+        severity = Severity.parse(entry["severity"])
+    except ValueError as exc:
+        raise StandardsError(str(exc), path=where, line=line, field="severity") from None
+    spec = RuleSpec(
+        id=entry["id"],
+        standard=entry["standard"],
+        severity=severity,
+        message=entry["message"],
+        description=entry.get("description", ""),
+        help=entry.get("help", ""),
+        engine=engine,
+        source=where,
+        line=line,
+        definition={k: v for k, v in entry.items()},
+    )
+    if engine == "yaml":
+        spec.compiled = compile_rule(entry.get("given"), entry.get("when"), entry.get("then"), f"{where}:{line}")
+    return spec
+
+
+def _load_yaml_rules(rules_dir: Path, root: Path) -> dict[str, RuleSpec]:
+    specs: dict[str, RuleSpec] = {}
+    for path in sorted(rules_dir.glob("*.yaml")):
+        display = path.relative_to(root).as_posix()
+        try:
+            data, smap = load_yaml_mapping(path, display, "a rules file")
+        except InputError as exc:
+            raise StandardsError(exc.message, path=exc.path, line=exc.line) from None
+        entries = data.get("rules")
+        if not isinstance(entries, list):
+            raise StandardsError("a rules file needs a top-level 'rules:' list", path=display, line=1)
+        for i, entry in enumerate(entries):
+            spec = _parse_rule(entry, display, smap.line_of(("rules", i)))
+            if spec.id in specs:
+                raise StandardsError(f"rule id '{spec.id}' is defined twice", path=display, line=spec.line)
+            specs[spec.id] = spec
+    return specs
+
+
+def _load_cedar(cedar_dir: Path, root: Path, specs: dict[str, RuleSpec]) -> tuple[str, dict[str, str]]:
+    import cedarpy
+
+    schema_path = cedar_dir / "schema.cedarschema"
+    schema = schema_path.read_text(encoding="utf-8") if schema_path.is_file() else ""
+    files: dict[str, str] = {}
+    for path in sorted(cedar_dir.glob("*.cedar")):
+        display = path.relative_to(root).as_posix()
+        text = path.read_text(encoding="utf-8")
+        files[display] = text
+        try:
+            parsed = json.loads(cedarpy.policies_to_json_str(text))
+        except ValueError as exc:
+            raise StandardsError(f"Cedar syntax error: {exc}", path=display) from None
+        starts = [m.start() for m in re.finditer(r"^\s*(permit|forbid)\s*\(", text, re.M)]
+        policies = parsed.get("staticPolicies", {})
+        for n, key in enumerate(sorted(policies, key=lambda k: int(k.removeprefix("policy")))):
+            policy = policies[key]
+            ann = policy.get("annotations", {})
+            line = text.count("\n", 0, starts[n]) + 1 if n < len(starts) else None
+            pid = ann.get("id")
+            if not pid:
+                raise StandardsError("every Cedar policy needs an @id annotation", path=display, line=line)
+            if pid in specs:
+                raise StandardsError(f"rule id '{pid}' is defined twice", path=display, line=line)
+            effect = policy.get("effect")
+            for needed in ("standard", "severity", "message"):
+                if effect == "forbid" and needed not in ann:
+                    raise StandardsError(f"forbid policy '{pid}' needs @{needed}", path=display, line=line)
+            try:
+                severity = Severity.parse(ann.get("severity", "info"))
+            except ValueError as exc:
+                raise StandardsError(str(exc), path=display, line=line, field="@severity") from None
+            specs[pid] = RuleSpec(
+                id=pid,
+                standard=ann.get("standard", "auth"),
+                severity=severity,
+                message=ann.get("message", ""),
+                description=ann.get("description", ""),
+                help=ann.get("help", ""),
+                engine="cedar",
+                source=display,
+                line=line,
+                definition=dict(ann),
+                cedar_json=policy,
+                cedar_effect=effect,
+            )
+    return schema, files
+
+
+def _load_version(path: Path, root: Path, pack: str, specs: dict[str, RuleSpec]) -> StandardVersion:
+    display = path.relative_to(root).as_posix()
+    try:
+        data, smap = load_yaml_mapping(path, display, "a standard version")
+    except InputError as exc:
+        raise StandardsError(exc.message, path=exc.path, line=exc.line) from None
+    version = str(data.get("version", ""))
+    if not _VERSION.match(version) or path.stem != version:
+        raise StandardsError(f"version must be semver and match the file name ({path.stem})",
+                             path=display, line=smap.line_of(("version",)), field="version")
+    status = data.get("status", "draft")
+    if status not in ("draft", "released"):
+        raise StandardsError("status must be draft or released", path=display,
+                             line=smap.line_of(("status",)), field="status")
+    selected: list[SelectedRule] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(data.get("rules") or []):
+        line = smap.line_of(("rules", i))
+        if isinstance(entry, str):
+            entry = {"id": entry}
+        if not isinstance(entry, dict) or "id" not in entry:
+            raise StandardsError("each rule entry needs an 'id'", path=display, line=line)
+        rid = entry["id"]
+        if rid not in specs:
+            raise StandardsError(f"standard references unknown rule '{rid}'", path=display, line=line,
+                                 field=f"rules[{i}].id")
+        if rid in seen:
+            raise StandardsError(f"rule '{rid}' is listed twice", path=display, line=line)
+        seen.add(rid)
+        mode = entry.get("mode", "enforce")
+        if mode not in MODES:
+            raise StandardsError(f"unknown mode '{mode}'", path=display, line=line, field=f"rules[{i}].mode",
+                                 expected=", ".join(MODES))
+        effective = entry.get("effective")
+        if effective is not None and not isinstance(effective, dt.date):
+            raise StandardsError("effective must be a date (YYYY-MM-DD)", path=display, line=line,
+                                 field=f"rules[{i}].effective")
+        selected.append(SelectedRule(specs[rid], mode, effective))
+    return StandardVersion(pack, version, status, data.get("description", ""), display, selected, data)
+
+
+def load_pack(root: Path | None = None, name: str = "mesh-core") -> Pack:
+    """Load and check a standards pack. Any defect is a StandardsError naming file and line."""
+    root = (root or default_pack_root()).resolve()
+    pack_dir = root / "standards" / name
+    if not pack_dir.is_dir():
+        raise StandardsError(f"standards pack '{name}' not found", path=str(pack_dir))
+    specs = _load_yaml_rules(root / "rules", root)
+    schema, cedar_files = _load_cedar(root / "rules" / "cedar", root, specs)
+    _check_python_rules(specs)
+    versions = {}
+    for path in sorted(pack_dir.glob("*.yaml")):
+        sv = _load_version(path, root, name, specs)
+        versions[sv.version] = sv
+    lock: dict[str, str] = {}
+    lock_path = pack_dir / "standards.lock"
+    if lock_path.is_file():
+        try:
+            lock = json.loads(lock_path.read_text(encoding="utf-8")).get("released", {})
+        except (ValueError, AttributeError):
+            raise StandardsError("lock file is not valid JSON", path=str(lock_path)) from None
+    return Pack(name, root, specs, versions, lock, schema, cedar_files)
+
+
+def _check_python_rules(specs: dict[str, RuleSpec]) -> None:
+    python_ids = {s.id for s in specs.values() if s.engine == "python"}
+    if not python_ids:
+        return
+    from govern.checks import registry
+
+    missing = sorted(python_ids - set(registry()))
+    if missing:
+        spec = specs[missing[0]]
+        raise StandardsError(f"python rule '{spec.id}' has no registered function", path=spec.source, line=spec.line)
+
+
+def verify_pack(pack: Pack) -> list[str]:
+    """Problems with released versions: missing from the lock, or changed since they were locked."""
+    problems = []
+    for version, sv in sorted(pack.versions.items(), key=lambda kv: version_key(kv[0])):
+        if sv.status != "released":
+            continue
+        recorded = pack.lock.get(version)
+        actual = pack.digest(version)
+        if recorded is None:
+            problems.append(f"{sv.path}: released version {version} is not in the lock file (run 'govern standards lock')")
+        elif recorded != actual:
+            problems.append(
+                f"{sv.path}: released version {version} changed since it was locked "
+                f"(lock {recorded[:12]}, now {actual[:12]}); release a new version instead"
+            )
+    for version in sorted(set(pack.lock) - set(pack.versions)):
+        problems.append(f"{pack.lock_path.name}: released version {version} was deleted")
+    return problems
+
+
+def write_lock(pack: Pack) -> dict[str, str]:
+    """Record digests for released versions not yet locked; never rewrites an existing entry."""
+    lock = dict(pack.lock)
+    for version, sv in pack.versions.items():
+        if sv.status == "released" and version not in lock:
+            lock[version] = pack.digest(version)
+    ordered = dict(sorted(lock.items(), key=lambda kv: version_key(kv[0])))
+    pack.lock_path.write_text(json.dumps({"released": ordered}, indent=2) + "\n", encoding="utf-8")
+    pack.lock = ordered
+    return ordered
+
+
+def validate_pack(pack: Pack) -> list[str]:
+    """Validate every Cedar policy file against the Cedar schema (cedarpy.validate_policies)."""
+    import cedarpy
+
+    problems = []
+    if not pack.cedar_schema:
+        return ["rules/cedar/schema.cedarschema is missing"] if pack.cedar_files else []
+    for path, text in pack.cedar_files.items():
+        result = cedarpy.validate_policies(text, pack.cedar_schema)
+        if not result.validation_passed:
+            ann = result.id_annotations_by_policy_id or {}
+            for err in result.errors:
+                pid = ann.get(err.policy_id, err.policy_id)
+                problems.append(f"{path}: policy '{pid}': {err.error}")
+            if not result.errors:
+                problems.append(f"{path}: Cedar validation failed")
+    return problems

@@ -1,0 +1,53 @@
+"""Waivers: time-boxed, approved exceptions. Invalid waivers do not apply and are reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from govern.findings import META_STANDARD, WAIVER_INVALID, Finding, Location, Severity
+from govern.loader import LoadedWaiver
+
+
+def check_waivers(
+    waivers: Iterable[LoadedWaiver],
+    path: str | None,
+    rule_ids: set[str],
+    product_ids: set[str],
+    today: dt.date,
+    max_days: int,
+) -> tuple[dict[tuple[str, str], LoadedWaiver], list[Finding]]:
+    """Split waivers into those that apply, keyed by (rule, product), and findings for the rest."""
+    valid: dict[tuple[str, str], LoadedWaiver] = {}
+    problems: list[Finding] = []
+
+    def report(entry: LoadedWaiver, why: str) -> None:
+        w = entry.waiver
+        problems.append(
+            Finding(
+                rule=WAIVER_INVALID,
+                standard=META_STANDARD,
+                severity=Severity.WARNING,
+                message=f"waiver #{entry.index + 1} ({w.rule or '?'} on {w.product or '?'}) does not apply: {why}",
+                product=None,
+                location=Location(path, entry.line),
+                engine="waivers",
+            )
+        )
+
+    for entry in waivers:
+        w = entry.waiver
+        missing = [f for f in ("rule", "product", "reason", "approved_by", "expires") if not getattr(w, f)]
+        if missing:
+            report(entry, f"missing {', '.join(missing)}")
+        elif w.rule not in rule_ids:
+            report(entry, f"unknown rule '{w.rule}'")
+        elif w.product not in product_ids:
+            report(entry, f"unknown product '{w.product}'")
+        elif w.expires < today:
+            report(entry, f"expired on {w.expires.isoformat()}")
+        elif (w.expires - today).days > max_days:
+            report(entry, f"expires {w.expires.isoformat()}, more than {max_days} days ahead")
+        else:
+            valid.setdefault((w.rule, w.product), entry)
+    return valid, problems

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from meshkit import MeshDir  # noqa: E402
+
+pytest_plugins = ["steps"]
+
+
+@pytest.fixture
+def mesh(tmp_path: Path) -> MeshDir:
+    return MeshDir(tmp_path / "mesh")
