@@ -192,11 +192,13 @@ def evaluate(
     today: dt.date | None = None,
     focus: Iterable[str] | None = None,
     extra_edges: Iterable[Edge] = (),
+    analysis: object | None = None,
 ) -> Result:
     """Run every rule of the standard version in force against the mesh.
 
     ``focus`` limits reporting to those product ids (changed-files mode) while every reference still
-    resolves against the whole mesh. ``extra_edges`` adds observed lineage (SQL, runtime events).
+    resolves against the whole mesh. ``extra_edges`` adds observed lineage (SQL, runtime events);
+    ``analysis`` carries the facts the analysis stage found, for the Python rules that read them.
     """
     today = today or dt.datetime.now(dt.UTC).date()
     standard = pack.version(version or mesh.config.standards.version)
@@ -204,7 +206,7 @@ def evaluate(
     targets = [p for p in mesh.products if focus_ids is None or p.id in focus_ids]
     # With duplicate ids, every manifest is a target (each is reported on).
     edges = declared_edges(mesh.products) + list(extra_edges)
-    ctx = RuleContext(mesh=mesh, targets=targets, today=today, edges=edges)
+    ctx = RuleContext(mesh=mesh, targets=targets, today=today, edges=edges, analysis=analysis)
     team_ids = frozenset(t.id for t in mesh.org.teams) if mesh.org else None
     base_ctx = {"today": today, "product_ids": frozenset(mesh.by_id), "team_ids": team_ids}
 

@@ -168,6 +168,16 @@ class GovernConfig(_Strict):
     exclude: list[str] = Field(default_factory=list, description="Glob patterns of paths not to scan")
 
 
+@dataclass(frozen=True)
+class SqlSource:
+    """SQL that builds a product: a file of the mesh, or text an importer carried (e.g. dbt compiled_code)."""
+
+    path: str  # relative to the mesh root; where findings point
+    text: str | None = None  # None: read the file at ``path``
+    dialect: str | None = None
+    line_offset: int = 0  # added to line numbers when the text is embedded in another file
+
+
 @dataclass
 class Product:
     """A data product as the engine sees it: the model, where it came from, and its plain data."""
@@ -176,7 +186,7 @@ class Product:
     source: SourceMap
     data: dict[str, Any] = field(default_factory=dict)
     origin: str = "native"
-    sql: list[Any] = field(default_factory=list)
+    sql: list[SqlSource] = field(default_factory=list)  # set by importers; native: from execution.code
 
     @property
     def id(self) -> str:

@@ -42,6 +42,7 @@ class RuleContext:
     targets: list[Product]
     today: dt.date
     edges: list[Edge]
+    analysis: Any = None  # facts from the analysis stage (SQL, runtime lineage); None when not run
 
     @cached_property
     def target_ids(self) -> frozenset[str]:
