@@ -54,9 +54,9 @@ def _select(node: Any, steps: tuple[tuple[str, bool], ...], fpath: FieldPath) ->
                 yield from _select(item, rest, (*here, i))
         return
     if value is _MISSING or value is None:
-        if rest:
-            yield here, _MISSING
-            return
+        # Report the full path of the missing field when it has no list step left.
+        if rest and not any(it for _, it in rest):
+            here = (*here, *(k for k, _ in rest))
         yield here, _MISSING
         return
     yield from _select(value, rest, here)

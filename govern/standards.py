@@ -226,9 +226,9 @@ def _load_cedar(cedar_dir: Path, root: Path, specs: dict[str, RuleSpec]) -> tupl
             if pid in specs:
                 raise StandardsError(f"rule id '{pid}' is defined twice", path=display, line=line)
             effect = policy.get("effect")
-            for needed in ("standard", "severity", "message"):
-                if effect == "forbid" and needed not in ann:
-                    raise StandardsError(f"forbid policy '{pid}' needs @{needed}", path=display, line=line)
+            for needed in ("standard", "severity", "message", "help"):
+                if needed not in ann:
+                    raise StandardsError(f"{effect} policy '{pid}' needs @{needed}", path=display, line=line)
             try:
                 severity = Severity.parse(ann.get("severity", "info"))
             except ValueError as exc:

@@ -1,0 +1,48 @@
+"""Layering contracts: the core is a library; the CLI is a thin layer; rules are data."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ROOT / "govern"
+
+
+def test_core_modules_never_import_click_or_the_cli() -> None:
+    offenders = []
+    for path in CORE.rglob("*.py"):
+        rel = path.relative_to(CORE).as_posix()
+        if rel.startswith("cli/") or rel == "__main__.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"^\s*(import click|from click|from govern\.cli|import govern\.cli)", text, re.M):
+            offenders.append(rel)
+    assert offenders == []
+
+
+def test_import_linter_contract_holds() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    proc = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "KEPT" in proc.stdout
+
+
+def test_importing_govern_and_checking_loads_no_heavy_library_without_need() -> None:
+    code = (
+        "import sys, govern; from govern.loader import load_mesh; "
+        "print(sorted(m for m in ('click','sqlglot','networkx','jinja2') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_every_python_rule_module_registers_exactly_the_rules_it_declares() -> None:
+    from govern.checks import registry
+    from govern.standards import load_pack
+
+    pack = load_pack()
+    python_rules = {r.id for r in pack.rules.values() if r.engine == "python"}
+    assert python_rules <= set(registry())
