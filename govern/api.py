@@ -5,17 +5,49 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govern.engine import Result, evaluate
+from govern.errors import StandardsError
 from govern.loader import Mesh, load_mesh
-from govern.standards import Pack, load_pack
+from govern.standards import Pack, default_pack_root, load_pack
+
+if TYPE_CHECKING:
+    from govern.analysis.facts import Analysis
+
+
+def _config_line(mesh: Mesh, fpath: tuple[str, ...]) -> int | None:
+    """Line of a field of govern.yaml (re-read only on the error path)."""
+    from govern.yamlio import read_yaml_file
+
+    try:
+        return read_yaml_file(mesh.root / "govern.yaml", "govern.yaml")[1].line_of(fpath)
+    except Exception:
+        return None
 
 
 def pack_for(mesh: Mesh, pack_root: str | Path | None = None) -> Pack:
     """The standards pack named by govern.yaml (or an explicit pack root), else the shipped one."""
     ref = mesh.config.standards
     root = Path(pack_root) if pack_root else (mesh.root / ref.path if ref.path else None)
+    where = (root or default_pack_root()) / "standards"
+    if not (where / ref.pack).is_dir() and (mesh.root / "govern.yaml").is_file():
+        # Name the line of govern.yaml that points at a pack that is not there.
+        fld = ("standards", "path") if ref.path and not where.is_dir() else ("standards", "pack")
+        found = sorted(p.name for p in where.iterdir() if p.is_dir()) if where.is_dir() else []
+        raise StandardsError(f"standards pack '{ref.pack}' not found", path="govern.yaml",
+                             line=_config_line(mesh, fld), field=".".join(fld),
+                             expected=", ".join(found) or "a directory standards/<pack> in the pack root")
     return load_pack(root, ref.pack)
+
+
+def _check_config_version(mesh: Mesh, pack: Pack, version: str | None) -> None:
+    """A version named by govern.yaml (not overridden) that the pack lacks: error at its line."""
+    wanted = mesh.config.standards.version
+    if version is None and wanted and wanted not in pack.versions:
+        raise StandardsError(f"standards version '{wanted}' not found in pack '{pack.name}'", path="govern.yaml",
+                             line=_config_line(mesh, ("standards", "version")), field="standards.version",
+                             expected=", ".join(sorted(pack.versions)))
 
 
 def check(
@@ -26,8 +58,44 @@ def check(
     today: dt.date | None = None,
     focus: Iterable[str] | None = None,
     pack_root: str | Path | None = None,
+    formats: dict[str | Path, str] | None = None,
 ) -> Result:
-    """Load the mesh under ``paths`` and evaluate the standards version in force."""
-    mesh = load_mesh(list(paths), root=root)
+    """Load the mesh under ``paths`` and evaluate the standards version in force.
+
+    ``formats`` forces the input format of named files (``{"target/manifest.json": "dbt"}``;
+    govern/importers); other files are detected by content.
+    """
+    mesh = load_mesh(list(paths), root=root, formats=formats)
+    return check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root)
+
+
+def check_mesh(
+    mesh: Mesh,
+    *,
+    version: str | None = None,
+    today: dt.date | None = None,
+    focus: Iterable[str] | None = None,
+    pack_root: str | Path | None = None,
+    base: object | None = None,
+    focus_paths: Iterable[str] = (),
+) -> Result:
+    """Evaluate an already loaded mesh (changed-files mode loads it first to compute ``focus``).
+
+    ``base`` is the mesh at a git base revision for the history rules (govern/gitbase.py).
+    """
     pack = pack_for(mesh, pack_root)
-    return evaluate(mesh, pack, version=version, today=today, focus=focus)
+    _check_config_version(mesh, pack, version)
+    analysis = analyse_sql(mesh)
+    return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base, focus_paths=focus_paths,
+                    extra_edges=analysis.edges if analysis else (), analysis=analysis)
+
+
+def analyse_sql(mesh: Mesh, workers: int | None = None) -> Analysis | None:
+    """SQL analysis (govern/analysis) when some product has SQL, else None: sqlglot is then never imported."""
+    from govern.analysis import needs_analysis
+
+    if not needs_analysis(mesh):
+        return None
+    from govern.analysis import analyse
+
+    return analyse(mesh, workers=workers)

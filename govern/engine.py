@@ -7,9 +7,8 @@ A rule that raises becomes a ``rule.crashed`` error finding and marks the result
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from govern.checks import Hit, RuleContext, registry
 from govern.findings import (
@@ -19,12 +18,13 @@ from govern.findings import (
     Location,
     Severity,
 )
+from govern.fingerprint import Fingerprinter
 from govern.graph import Edge, declared_edges
 from govern.loader import Mesh
 from govern.model import Product
 from govern.ruledsl import EvalContext, format_message
 from govern.standards import Pack, RuleSpec, SelectedRule, StandardVersion
-from govern.waivers import check_waivers
+from govern.waivers import UNWAIVABLE, check_waivers
 
 RESULT_SCHEMA = "https://govern.dev/schemas/check-result/v1"
 
@@ -41,6 +41,8 @@ class Result:
     today: dt.date
     undecided: list[str] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
+    mesh: Mesh | None = None  # the mesh evaluated (product metadata for scorecards and reports)
+    baselined: list[Finding] | None = None  # findings hidden by a baseline (None: no baseline applied)
 
     @property
     def rules(self) -> dict[str, RuleSpec]:
@@ -85,9 +87,9 @@ class Result:
         }
 
 
-def _fingerprint(f: Finding) -> str:
-    text = "\x1f".join([f.rule, f.product or "", f.location.path or "", f.message])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def _fingerprint(f: Finding, fingerprinter: Fingerprinter | None = None) -> str:
+    """Rule, product, file and offending content; never line numbers (see govern/fingerprint.py)."""
+    return (fingerprinter or Fingerprinter(None))(f)
 
 
 class _Emitter:
@@ -101,9 +103,15 @@ class _Emitter:
         location = hit.location
         if location is None:
             if product is not None:
-                location = Location(product.path, product.source.line_of(hit.path))
+                location = Location(product.path, product.source.line_of(hit.path),
+                                    pointer=product.source.pointer_of(hit.path))
             else:
                 location = Location()
+        elif location.pointer is None and hit.product:
+            # an edge or request located in an imported JSON input: add the field's JSON pointer
+            owner = product or self.mesh.by_id.get(hit.product)
+            if owner is not None and owner.source.pointers and location.path == owner.path:
+                location = replace(location, pointer=owner.source.pointer_of(hit.path))
         severity = self.spec.severity
         if self.mode == "warn":
             severity = min(severity, Severity.WARNING)
@@ -185,6 +193,21 @@ def _run_cedar(cedar_rules: list[SelectedRule], mesh: Mesh, ctx: RuleContext, to
     return out
 
 
+def _require_valid_cedar(pack: Pack) -> None:
+    """Refuse to evaluate Cedar policies that do not validate against the Cedar schema.
+
+    A policy that type-checks wrongly (``context.namespace == 1``) may silently never match and let a
+    product through; so an invalid pack stops the run (StandardsError: exit 2), as a syntax error does.
+    """
+    from govern.errors import StandardsError
+    from govern.standards import validate_pack
+
+    problems = validate_pack(pack)
+    if problems:
+        raise StandardsError("Cedar policies do not validate against the schema: " + "; ".join(problems),
+                             expected="policies that pass 'govern standards validate'")
+
+
 def evaluate(
     mesh: Mesh,
     pack: Pack,
@@ -193,26 +216,30 @@ def evaluate(
     focus: Iterable[str] | None = None,
     extra_edges: Iterable[Edge] = (),
     analysis: object | None = None,
+    base: object | None = None,
+    focus_paths: Iterable[str] = (),
 ) -> Result:
     """Run every rule of the standard version in force against the mesh.
 
     ``focus`` limits reporting to those product ids (changed-files mode) while every reference still
     resolves against the whole mesh. ``extra_edges`` adds observed lineage (SQL, runtime events);
     ``analysis`` carries the facts the analysis stage found, for the Python rules that read them.
+    ``base`` is the mesh at a git base revision (govern/gitbase.py) for the history rules;
+    ``focus_paths`` (mesh-relative files) keeps load findings of those files in focus mode too.
     """
     today = today or dt.datetime.now(dt.UTC).date()
     standard = pack.version(version or mesh.config.standards.version)
     focus_ids = set(focus) if focus is not None else None
     targets = [p for p in mesh.products if focus_ids is None or p.id in focus_ids]
     # With duplicate ids, every manifest is a target (each is reported on).
-    edges = declared_edges(mesh.products) + list(extra_edges)
-    ctx = RuleContext(mesh=mesh, targets=targets, today=today, edges=edges, analysis=analysis)
+    edges = declared_edges(mesh.products) + list(mesh.observed_edges) + list(extra_edges)
+    ctx = RuleContext(mesh=mesh, targets=targets, today=today, edges=edges, analysis=analysis, base=base)
     team_ids = frozenset(t.id for t in mesh.org.teams) if mesh.org else None
     base_ctx = {"today": today, "product_ids": frozenset(mesh.by_id), "team_ids": team_ids}
 
     findings: list[Finding] = []
     undecided: list[str] = []
-    target_paths = {p.path for p in targets}
+    target_paths = {p.path for p in targets} | set(focus_paths)
     for f in mesh.findings:
         if focus_ids is None or f.product in focus_ids or f.location.path in target_paths:
             findings.append(f)
@@ -231,8 +258,14 @@ def evaluate(
             findings.append(_crash(spec, exc))
             undecided.append(f"rule '{spec.id}' crashed")
     if cedar_rules:
+        _require_valid_cedar(pack)
         try:
-            findings.extend(_run_cedar(cedar_rules, mesh, ctx, today, pack.rules))
+            cedar_findings = _run_cedar(cedar_rules, mesh, ctx, today, pack.rules)
+            findings.extend(cedar_findings)
+            # Cedar skips a policy that errors, so a deny it would have produced is missing: undecided.
+            errored = sorted({f.product or "" for f in cedar_findings if f.rule == "auth.evaluation-error"})
+            if errored:
+                undecided.append(f"Cedar could not evaluate requests of {', '.join(errored)}")
         except Exception as exc:
             spec = cedar_rules[0].spec
             findings.append(_crash(spec, exc))
@@ -242,14 +275,15 @@ def evaluate(
         mesh.waivers, mesh.waivers_path, set(pack.rules), set(mesh.by_id), today, mesh.config.waiverMaxDays
     )
     findings.extend(problems)
+    fingerprinter = Fingerprinter(mesh.root)
     for f in findings:
-        if f.product and (f.rule, f.product) in valid and f.rule != RULE_CRASHED:
+        if f.product and (f.rule, f.product) in valid and f.rule not in UNWAIVABLE:
             w = valid[(f.rule, f.product)].waiver
             f.waived = True
             f.waiver_reason = f"{w.reason} (approved by {w.approved_by}, expires {w.expires.isoformat()})"
         if f.help is None and f.rule in pack.rules:
             f.help = pack.rules[f.rule].help or None
-        f.fingerprint = _fingerprint(f)
+        f.fingerprint = _fingerprint(f, fingerprinter)
     findings.sort(key=Finding.sort_key)
     return Result(
         findings=findings,
@@ -260,4 +294,5 @@ def evaluate(
         today=today,
         undecided=undecided,
         edges=edges,
+        mesh=mesh,
     )

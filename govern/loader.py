@@ -24,12 +24,14 @@ from govern.findings import (
     Location,
     Severity,
 )
-from govern.model import DataProduct, GovernConfig, Org, Product, Waiver, WaiverFile
+from govern.model import DataProduct, GovernConfig, Org, Product, Waiver
+from govern.paths import INPUT_OUTSIDE_ROOT, INPUT_SYMLINK_SKIPPED, is_inside, resolve_inside
 from govern.yamlio import FieldPath, SourceMap, load_yaml_mapping
 
 MANIFEST_NAMES = ("dataproduct.yaml", "dataproduct.yml")
 ROOT_MARKERS = ("govern.yaml", "org.yaml")
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".govern-cache", "target"}
+MAX_FINDINGS_PER_FILE = 50  # beyond this, one summary finding (a file with 90,000 unknown keys)
 
 
 @dataclass
@@ -52,6 +54,10 @@ class Mesh:
     waivers_path: str | None = None
     findings: list[Finding] = field(default_factory=list)
     by_id: dict[str, Product] = field(default_factory=dict)
+    # Observed at runtime (OpenLineage events, govern/importers/openlineage.py): lineage edges of
+    # kind "runtime", and the facts its rules read (dropped datasets, observed owners).
+    observed_edges: list[Any] = field(default_factory=list)
+    runtime: Any = None
 
     def index(self) -> None:
         """(Re)build the id index; the first manifest by path wins for duplicate ids."""
@@ -68,7 +74,7 @@ def relative_to_root(path: Path, root: Path) -> str:
     """A POSIX path relative to the mesh root (absolute only if outside it)."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
         return path.as_posix()
 
 
@@ -92,11 +98,24 @@ def _field_path_text(loc: tuple) -> str:
     return out
 
 
-def validation_findings(exc: ValidationError, smap: SourceMap, product: str | None, rule: str) -> list[Finding]:
-    """One error finding per pydantic error, at the line of the field."""
+def _capped(findings: list[Finding], what: str) -> list[Finding]:
+    """At most MAX_FINDINGS_PER_FILE findings of one kind for one file, then one that counts the rest."""
+    if len(findings) <= MAX_FINDINGS_PER_FILE:
+        return findings
+    kept = findings[:MAX_FINDINGS_PER_FILE]
+    last = kept[-1]
+    more = len(findings) - len(kept)
+    summary = Finding(last.rule, last.standard, last.severity, f"... and {more} more {what} in this file",
+                      last.product, last.location, engine=last.engine)
+    return [*kept, summary]
+
+
+def validation_findings(exc: ValidationError, smap: SourceMap, product: str | None, rule: str,
+                        prefix: FieldPath = ()) -> list[Finding]:
+    """One error finding per pydantic error, at the line of the field (``prefix``: where the model sits)."""
     out = []
     for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
+        loc = (*prefix, *err["loc"])
         where = _field_path_text(loc) or "(document)"
         expected = err["msg"]
         if err["type"] == "missing":
@@ -112,14 +131,15 @@ def validation_findings(exc: ValidationError, smap: SourceMap, product: str | No
                 severity=Severity.ERROR,
                 message=message,
                 product=product,
-                location=Location(smap.path, smap.line_of(loc)),
+                location=Location(smap.path, smap.line_of(loc), pointer=smap.pointer_of(loc)),
                 engine="loader",
             )
         )
-    return out
+    return _capped(out, "invalid fields")
 
 
-def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | None) -> list[Finding]:
+def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | None,
+                           prefix: FieldPath = ()) -> list[Finding]:
     """Warnings for fields the model does not know (kept, never silently dropped)."""
     out: list[Finding] = []
 
@@ -133,7 +153,8 @@ def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | Non
                         severity=Severity.WARNING,
                         message=f"unknown field '{_field_path_text((*fpath, name))}' is not part of the model",
                         product=product,
-                        location=Location(smap.path, smap.line_of((*fpath, name))),
+                        location=Location(smap.path, smap.line_of((*fpath, name)),
+                                          pointer=smap.pointer_of((*fpath, name))),
                         engine="loader",
                     )
                 )
@@ -143,8 +164,8 @@ def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | Non
             for i, item in enumerate(obj):
                 walk(item, (*fpath, i))
 
-    walk(model, ())
-    return out
+    walk(model, prefix)
+    return _capped(out, "unknown fields")
 
 
 def input_error_finding(exc: InputError, rule: str = INPUT_INVALID, product: str | None = None) -> Finding:
@@ -189,17 +210,20 @@ def parse_manifest(data: dict, smap: SourceMap, origin: str = "native") -> tuple
     return product, unknown_field_findings(model, smap, model.id)
 
 
-def discover(paths: list[Path], root: Path, exclude: list[str]) -> list[Path]:
-    """Manifest files under ``paths``, sorted; never follows links out of the mesh root."""
-    root_resolved = root.resolve()
+def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Path] | None = None) -> list[Path]:
+    """Manifest files under ``paths``, sorted; never follows links out of the mesh root.
+
+    Manifests and directory links that lead outside the root (or into a link loop) are not read;
+    they are appended to ``skipped`` so the caller can report them.
+    """
     found: set[Path] = set()
+    outside: set[Path] = set()
 
     def inside_root(p: Path) -> bool:
-        try:
-            p.resolve().relative_to(root_resolved)
+        if is_inside(p, root):
             return True
-        except (ValueError, OSError):
-            return False
+        outside.add(p)
+        return False
 
     def excluded(p: Path) -> bool:
         rel = relative_to_root(p, root)
@@ -207,27 +231,87 @@ def discover(paths: list[Path], root: Path, exclude: list[str]) -> list[Path]:
 
     for start in paths:
         if start.is_file():
-            if inside_root(start) and not excluded(start):
+            if not excluded(start) and inside_root(start):
                 found.add(start.resolve())
             continue
         for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            for d in dirnames:  # links are not followed; say so when one leaves the root
+                link = Path(dirpath) / d
+                if link.is_symlink():
+                    inside_root(link)
             for name in filenames:
                 if name in MANIFEST_NAMES:
                     candidate = Path(dirpath) / name
-                    if inside_root(candidate) and not excluded(candidate):
+                    if not excluded(candidate) and inside_root(candidate):
                         found.add(candidate.resolve())
+    if skipped is not None:
+        skipped.extend(sorted(outside, key=lambda p: p.as_posix()))
     return sorted(found, key=lambda p: p.as_posix())
 
 
-def load_config(root: Path) -> GovernConfig:
-    """Read govern.yaml at the mesh root (defaults when absent). A broken config is a ConfigError."""
+def outside_root_finding(path: Path, root: Path) -> Finding:
+    """A warning for a link or path under the mesh that leads outside the root (not read)."""
+    try:
+        shown = path.absolute().relative_to(root.absolute()).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    try:
+        target = os.readlink(path) if path.is_symlink() else None
+    except OSError:
+        target = None
+    detail = f"symbolic link to '{target}'" if target is not None else "path"
+    return Finding(
+        rule=INPUT_SYMLINK_SKIPPED,
+        standard=META_STANDARD,
+        severity=Severity.WARNING,
+        message=f"{detail} leaves the mesh root (or loops); it was not followed",
+        location=Location(shown, None),
+        engine="loader",
+    )
+
+
+def check_code_paths(product: Product, manifest: Path, root: Path) -> list[Finding]:
+    """Refuse ``execution.code`` entries that leave the mesh root; they are removed from the model."""
+    execution = product.model.execution
+    if execution is None or not execution.code:
+        return []
+    kept: list[str] = []
+    out: list[Finding] = []
+    for i, rel in enumerate(execution.code):
+        try:
+            resolve_inside(root, manifest.parent, rel)
+            kept.append(rel)
+        except InputError as exc:
+            out.append(
+                Finding(
+                    rule=INPUT_OUTSIDE_ROOT,
+                    standard=META_STANDARD,
+                    severity=Severity.ERROR,
+                    message=f"field 'execution.code[{i}]': {exc.message}; it is not read",
+                    product=product.id,
+                    location=Location(product.path, product.source.line_of(("execution", "code", i))),
+                    engine="loader",
+                )
+            )
+    execution.code = kept
+    return out
+
+
+def load_config(root: Path, findings: list[Finding] | None = None) -> GovernConfig:
+    """Read govern.yaml at the mesh root (defaults when absent). A broken config is a ConfigError.
+
+    Unknown fields (a typo such as ``standard:``) are appended to ``findings`` as warnings.
+    """
     path = root / "govern.yaml"
     if not path.is_file():
         return GovernConfig()
     try:
         data, smap = load_yaml_mapping(path, "govern.yaml", "govern.yaml")
-        return GovernConfig.model_validate(data)
+        config = GovernConfig.model_validate(data)
+        if findings is not None:
+            findings.extend(unknown_field_findings(config, smap, None))
+        return config
     except InputError as exc:
         raise ConfigError(exc.message, path=exc.path, line=exc.line, field=exc.field) from None
     except ValidationError as exc:
@@ -270,11 +354,11 @@ def _load_waivers(mesh: Mesh) -> None:
         return
     for i, entry in enumerate(entries):
         try:
-            waiver = WaiverFile.model_validate({"waivers": [entry]}).waivers[0]
+            waiver = Waiver.model_validate(entry)
         except ValidationError as exc:
-            for f in validation_findings(exc, smap, None, INPUT_INVALID):
-                mesh.findings.append(f)
+            mesh.findings.extend(validation_findings(exc, smap, None, INPUT_INVALID, prefix=("waivers", i)))
             continue
+        mesh.findings.extend(unknown_field_findings(waiver, smap, None, prefix=("waivers", i)))
         mesh.waivers.append(LoadedWaiver(waiver, smap.line_of(("waivers", i)), i))
 
 
@@ -285,24 +369,42 @@ def load_manifest_file(path: Path, root: Path) -> tuple[Product | None, list[Fin
         data, smap = load_yaml_mapping(path, display, "a data product manifest")
     except InputError as exc:
         return None, [input_error_finding(exc, MANIFEST_INVALID)]
-    return parse_manifest(data, smap)
+    product, findings = parse_manifest(data, smap)
+    if product is not None:
+        findings.extend(check_code_paths(product, path, root))
+    return product, findings
 
 
-def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = None) -> Mesh:
-    """Load every manifest under ``paths`` (default: the mesh root) plus the root's config files."""
+def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = None,
+              formats: dict[str | Path, str] | None = None) -> Mesh:
+    """Load every manifest under ``paths`` (default: the mesh root) plus the root's config files.
+
+    Inputs of other formats under ``paths`` (dbt, ODCS, ODPS, OpenLineage; govern/importers) are
+    detected by content and imported too; ``formats`` forces the format of named files.
+    """
     path_list = [Path(p) for p in (paths or [])]
     for p in path_list:
         if not p.exists():
             raise ConfigError("path does not exist", path=str(p))
     root_path = Path(root).resolve() if root else find_mesh_root(path_list[0] if path_list else Path.cwd())
-    config = load_config(root_path)
-    mesh = Mesh(root=root_path, config=config)
+    config_findings: list[Finding] = []
+    config = load_config(root_path, config_findings)
+    mesh = Mesh(root=root_path, config=config, findings=config_findings)
     _load_org(mesh)
     _load_waivers(mesh)
-    for manifest in discover(path_list or [root_path], root_path, config.exclude):
+    skipped: list[Path] = []
+    manifests = discover(path_list or [root_path], root_path, config.exclude, skipped)
+    mesh.findings.extend(outside_root_finding(p, root_path) for p in skipped)
+    from govern import importers  # lazy: only meshes with such inputs pay for them
+
+    foreign = importers.find_inputs(path_list or [root_path], root_path, config.exclude, formats)
+    for manifest in manifests:
+        if manifest in foreign:
+            continue
         product, problems = load_manifest_file(manifest, root_path)
         mesh.findings.extend(problems)
         if product is not None:
             mesh.products.append(product)
     mesh.index()
+    importers.load_inputs(mesh, foreign)
     return mesh

@@ -166,6 +166,10 @@ class GovernConfig(_Strict):
     history: str | None = None
     waiverMaxDays: int = 180
     exclude: list[str] = Field(default_factory=list, description="Glob patterns of paths not to scan")
+    importers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Options of the dbt / ODCS / ODPS / OpenLineage importers (govern/importers/config.py)",
+    )
 
 
 @dataclass(frozen=True)

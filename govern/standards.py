@@ -213,7 +213,9 @@ def _load_cedar(cedar_dir: Path, root: Path, specs: dict[str, RuleSpec]) -> tupl
         try:
             parsed = json.loads(cedarpy.policies_to_json_str(text))
         except ValueError as exc:
-            raise StandardsError(f"Cedar syntax error: {exc}", path=display) from None
+            from govern.cedar_syntax import syntax_error_line
+
+            raise StandardsError(f"Cedar syntax error: {exc}", path=display, line=syntax_error_line(text)) from None
         starts = [m.start() for m in re.finditer(r"^\s*(permit|forbid)\s*\(", text, re.M)]
         policies = parsed.get("staticPolicies", {})
         for n, key in enumerate(sorted(policies, key=lambda k: int(k.removeprefix("policy")))):
@@ -371,7 +373,9 @@ def validate_pack(pack: Pack) -> list[str]:
             ann = result.id_annotations_by_policy_id or {}
             for err in result.errors:
                 pid = ann.get(err.policy_id, err.policy_id)
-                problems.append(f"{path}: policy '{pid}': {err.error}")
+                spec = pack.rules.get(pid)
+                where = f"{path}:{spec.line}" if spec is not None and spec.line else path
+                problems.append(f"{where}: policy '{pid}': {err.error}")
             if not result.errors:
                 problems.append(f"{path}: Cedar validation failed")
     return problems

@@ -5,8 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from govern.findings import META_STANDARD, WAIVER_INVALID, Finding, Location, Severity
+from govern.findings import (
+    INPUT_INVALID,
+    MANIFEST_INVALID,
+    META_STANDARD,
+    RULE_CRASHED,
+    WAIVER_INVALID,
+    Finding,
+    Location,
+    Severity,
+)
 from govern.loader import LoadedWaiver
+
+# Findings that mean an input could not be read or a rule could not run: waiving one would let a
+# product through unchecked, so a waiver for them never applies (fail closed).
+UNWAIVABLE = frozenset({RULE_CRASHED, MANIFEST_INVALID, INPUT_INVALID, "input.outside-root", "auth.evaluation-error"})
 
 
 def check_waivers(
@@ -42,6 +55,8 @@ def check_waivers(
             report(entry, f"missing {', '.join(missing)}")
         elif w.rule not in rule_ids:
             report(entry, f"unknown rule '{w.rule}'")
+        elif w.rule in UNWAIVABLE:
+            report(entry, f"rule '{w.rule}' cannot be waived (the input could not be read or evaluated)")
         elif w.product not in product_ids:
             report(entry, f"unknown product '{w.product}'")
         elif w.expires < today:

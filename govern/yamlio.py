@@ -34,6 +34,9 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",
 }
+_MAPPING_TAG = "tag:yaml.org,2002:map"
+_SEQUENCE_TAG = "tag:yaml.org,2002:seq"
+MAX_FIELD_TEXT = 120  # a field path longer than this is shortened in messages
 
 FieldPath = tuple[str | int, ...]
 
@@ -57,12 +60,27 @@ class SourceMap:
                 return None
             p = p[:-1]
 
+    # Imported JSON inputs (dbt manifest.json, OpenLineage events) locate fields by JSON pointer;
+    # ``pointers`` maps internal field paths to RFC 6901 pointers into the original file.
+    pointers: dict[FieldPath, str] = field(default_factory=dict)
+
+    def pointer_of(self, fpath: FieldPath) -> str | None:
+        """JSON pointer of the nearest ancestor of ``fpath`` that has one, or None (YAML inputs)."""
+        if not self.pointers:
+            return None
+        p = tuple(fpath)
+        while True:
+            pointer = self.pointers.get(p)
+            if pointer is not None or not p:
+                return pointer
+            p = p[:-1]
+
 
 def _mark_line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _fail(path: str, node: yaml.Node | None, message: str, expected: str | None = None, fld: str | None = None):
+def _fail(path: str, node: Any, message: str, expected: str | None = None, fld: str | None = None):
     line = _mark_line(node) if node is not None else None
     col = node.start_mark.column + 1 if node is not None else None
     raise InputError(message, path=path, line=line, column=col, field=fld, expected=expected)
@@ -72,7 +90,56 @@ def _dotted(fpath: FieldPath) -> str:
     out = ""
     for part in fpath:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    if len(out) > MAX_FIELD_TEXT:  # deep nesting: keep the message readable
+        out = f"{out[: MAX_FIELD_TEXT // 2]}...{out[-MAX_FIELD_TEXT // 2 :]}"
     return out
+
+
+def _prescan(loader: Any, path: str) -> None:
+    """Bound depth and node count on the event stream, before anything recursive runs.
+
+    libyaml's composer recurses in C: about 100,000 nested ``[`` crash the interpreter with a
+    segmentation fault, which no ``except`` can catch. The event parser is iterative, so the limits
+    are checked here first.
+    """
+    depth = 0
+    count = 0
+    while True:
+        event = loader.get_event()
+        if event is None or isinstance(event, yaml.StreamEndEvent):
+            return
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                _fail(path, event, f"nesting deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if isinstance(event, yaml.NodeEvent):
+            count += 1
+            if count > MAX_NODES:
+                _fail(path, event, f"document has more than {MAX_NODES} nodes")
+
+
+def _encoding_hint(raw: bytes) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return ": the file is UTF-16; save it as UTF-8"
+    return ": save the file as UTF-8 (it looks like Latin-1 or another legacy encoding)"
+
+
+def _short_tag(tag: str | None) -> str:
+    return (tag or "").replace("tag:yaml.org,2002:", "!!")
+
+
+def _tab_hint(text: str, mark: Any) -> str:
+    """A hint when the line of a syntax error is indented with tabs (YAML forbids them there)."""
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    row = lines[mark.line] if 0 <= mark.line < len(lines) else ""
+    indent = row[: len(row) - len(row.lstrip(" \t"))]
+    if "\t" in indent or row[mark.column : mark.column + 1] == "\t":
+        return " (a tab is used for indentation on this line; YAML allows only spaces there)"
+    return ""
 
 
 class _Builder:
@@ -93,13 +160,17 @@ class _Builder:
         if depth > MAX_DEPTH:
             _fail(self.path, node, f"nesting deeper than {MAX_DEPTH} levels", fld=_dotted(fpath) or None)
         self.smap.lines.setdefault(fpath, _mark_line(node))
+        if isinstance(node, yaml.CollectionNode):
+            wanted = _MAPPING_TAG if isinstance(node, yaml.MappingNode) else _SEQUENCE_TAG
+            if node.tag != wanted:  # e.g. !!python/object/apply: refused, never constructed
+                _fail(self.path, node, f"unsupported YAML tag {_short_tag(node.tag)}", fld=_dotted(fpath) or None)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    _fail(self.path, key_node, "YAML merge keys (<<) are not allowed")
+                    _fail(self.path, key_node, "YAML merge keys (<<) are not allowed", fld=_dotted(fpath) or None)
                 if not isinstance(key_node, yaml.ScalarNode):
-                    _fail(self.path, key_node, "mapping keys must be plain scalars")
+                    _fail(self.path, key_node, "mapping keys must be plain scalars", fld=_dotted(fpath) or None)
                 key = key_node.value
                 if key in out:
                     first = self.smap.lines.get((*fpath, key))
@@ -115,7 +186,7 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*fpath, i), depth + 1) for i, item in enumerate(node.value)]
         if node.tag not in _SCALAR_TAGS:
-            _fail(self.path, node, f"unsupported YAML tag {node.tag}", fld=_dotted(fpath) or None)
+            _fail(self.path, node, f"unsupported YAML tag {_short_tag(node.tag)}", fld=_dotted(fpath) or None)
         try:
             return self.loader.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
@@ -131,11 +202,15 @@ def parse_yaml(text: str | bytes, path: str) -> tuple[Any, SourceMap]:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = text[: exc.start].count(b"\n") + 1
-            raise InputError(f"not valid UTF-8 (byte {exc.start})", path=path, line=line) from None
+            raise InputError(f"not valid UTF-8 (byte {exc.start}){_encoding_hint(text)}", path=path,
+                             line=line) from None
     elif text.startswith("\ufeff"):
         text = text[1:]
     loader = _Loader(text)
     try:
+        _prescan(loader, path)
+        loader.dispose()
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             raise InputError("file is empty", path=path, line=1, expected="a YAML mapping")
@@ -144,15 +219,24 @@ def parse_yaml(text: str | bytes, path: str) -> tuple[Any, SourceMap]:
         return data, builder.smap
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or str(exc)
-        if "\t" in problem or "found character '\\t'" in str(exc):
-            problem += " (tabs are not allowed for indentation in YAML)"
+        problem = (exc.problem or str(exc)) + _tab_hint(text, mark)
+        start = exc.context_mark
+        if "another document" in problem:
+            problem = "found a second YAML document ('---'); the file must hold exactly one"
+        elif exc.context and start is not None and mark is not None and start.line != mark.line:
+            problem += f" ({exc.context} that starts on line {start.line + 1})"
         raise InputError(
             f"YAML syntax error: {problem}",
             path=path,
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
         ) from None
+    except yaml.reader.ReaderError as exc:
+        bad = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        at = text.find(bad)
+        line = text.count("\n", 0, at) + 1 if at >= 0 else None
+        raise InputError(f"YAML error: character {ord(bad[:1] or ' '):#06x} is not allowed: {exc.reason}",
+                         path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML error: {exc}", path=path) from None
     except RecursionError:
@@ -174,10 +258,14 @@ def read_yaml_file(path: Path, display: str | None = None) -> tuple[Any, SourceM
     return parse_yaml(raw, shown)
 
 
+_SCALAR_NAMES = {"str": "a single string", "int": "a single number", "float": "a single number",
+                 "bool": "a single true/false", "NoneType": "only null (~)", "date": "a single date"}
+
+
 def expect_mapping(data: Any, smap: SourceMap, what: str) -> dict:
     """Raise a clear error if the document is not a mapping."""
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} scalar"
+        kind = "a list" if isinstance(data, list) else _SCALAR_NAMES.get(type(data).__name__, "a single value")
         raise InputError(f"{what} must be a YAML mapping, found {kind}", path=smap.path, line=1,
                          expected="a mapping of fields")
     return data

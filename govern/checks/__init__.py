@@ -43,6 +43,7 @@ class RuleContext:
     today: dt.date
     edges: list[Edge]
     analysis: Any = None  # facts from the analysis stage (SQL, runtime lineage); None when not run
+    base: Any = None  # govern.gitbase.BaseSnapshot: the mesh at a git base revision (--base); None otherwise
 
     @cached_property
     def target_ids(self) -> frozenset[str]:

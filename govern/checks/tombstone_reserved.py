@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from govern.checks import Hit, RuleContext, register
 from govern.checks.unique_id import id_key
+from govern.findings import Location
 
 
 @register("tombstoning.id-reserved")
@@ -18,4 +19,6 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         if product.state == "tombstoned":
             continue
         for grave in tombstoned.get(id_key(product.id), ()):
-            yield Hit(product.id, ("id",), {"tombstoned_path": grave.path})
+            # An explicit location: the engine would resolve the shared id to the first manifest.
+            yield Hit(product.id, ("id",), {"tombstoned_path": grave.path},
+                      location=Location(product.path, product.source.line_of(("id",))))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 
 from govern.checks import Hit, RuleContext, register
+from govern.confusables import skeleton
+from govern.findings import Location
 
 
 def id_key(product_id: str) -> str:
-    """Fold case and Unicode compatibility forms, so look-alike ids collide."""
-    return unicodedata.normalize("NFKC", product_id).casefold()
+    """Fold case, Unicode compatibility forms and Cyrillic/Greek look-alikes, so look-alike ids collide."""
+    return skeleton(product_id)
 
 
 @register("namespace.unique-id")
@@ -28,4 +29,6 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             if product.id not in ctx.target_ids:
                 continue
             others = ", ".join(f"{p.id} ({p.path})" for p in group if p is not product)
-            yield Hit(product.id, ("id",), {"others": others})
+            # An explicit location: the engine would resolve a duplicate id to the first manifest.
+            yield Hit(product.id, ("id",), {"others": others},
+                      location=Location(product.path, product.source.line_of(("id",))))

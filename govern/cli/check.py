@@ -6,25 +6,47 @@ import sys
 
 import click
 
-from govern.cli.common import emit_outputs, fail_closed, format_option, mesh_options, run_check
+from govern.cli.common import (
+    change_options,
+    emit_outputs,
+    fail_closed,
+    format_option,
+    input_formats,
+    input_options,
+    mesh_options,
+    run_check,
+)
 
 THRESHOLDS = {"error": 2, "warning": 1, "never": 99}
 
 
 @click.command()
 @mesh_options
+@change_options
+@input_options
 @format_option()
 @click.option("--fail-on", type=click.Choice(sorted(THRESHOLDS)), default="error", show_default=True,
               help="Exit 1 when an unwaived finding at or above this severity exists.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
+@click.option("--record", is_flag=True, help="Also record the scorecards and findings in the history database.")
+@click.option("--history", type=click.Path(dir_okay=False), metavar="FILE",
+              help="History database for --record (default: govern.yaml 'history:', else .govern/history.sqlite).")
 @fail_closed
-def check(paths, root, version, today, pack_root, formats, fail_on, verbose) -> None:
+def check(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats, fail_on,
+          verbose, record=False, history=None) -> None:
     """Check the mesh under PATH... against the standards in force.
 
     Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: could not run.
     """
-    result = run_check(paths, root, version, today, pack_root)
+    if record:
+        from govern.cli.report import ensure_full_mesh, record_check
+
+        ensure_full_mesh(paths, root, base, baseline)
+    paths, forced = input_formats(paths, input_format, dbt_manifests)
+    result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced)
     emit_outputs(result, formats, verbose=verbose)
+    if record:
+        record_check(result, history)
     threshold = THRESHOLDS[fail_on]
     failing = any(not f.waived and int(f.severity) >= threshold for f in result.findings)
     if result.undecided:

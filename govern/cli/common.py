@@ -88,8 +88,50 @@ def fail_closed(fn: Callable) -> Callable:
     return wrapper
 
 
+def change_options(fn: Callable) -> Callable:
+    """--base REF and --baseline FILE (changed-files mode, history rules, baselines; see govern/ci.py)."""
+    fn = click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+                      help="Report and gate only findings not recorded in this baseline (govern baseline create).")(fn)
+    fn = click.option("--base", metavar="REF",
+                      help="Check only what changed since the merge base of REF and HEAD (git), "
+                           "plus the history rules (lifecycle, deletion, versions) against it.")(fn)
+    return fn
+
+
+def input_options(fn: Callable) -> Callable:
+    """--input-format FMT and --dbt MANIFEST: read other formats (govern/importers)."""
+    from govern.importers import FORMATS
+
+    fn = click.option("--dbt", "dbt_manifests", multiple=True, metavar="MANIFEST",
+                      type=click.Path(dir_okay=False, exists=True),
+                      help="Import a dbt target/manifest.json (repeatable); checks what is named, in full.")(fn)
+    fn = click.option("--input-format", type=click.Choice(FORMATS),
+                      help="Read the files named in PATH... as this format instead of detecting it by "
+                           "content; checks what is named, in full.")(fn)
+    return fn
+
+
+def input_formats(paths: tuple[str, ...], input_format: str | None,
+                  dbt_manifests: tuple[str, ...] = ()) -> tuple[tuple[str, ...], dict[str, str]]:
+    """PATHs plus --dbt manifests, and the forced format of each named file."""
+    formats = {p: input_format for p in paths if input_format and Path(p).is_file()}
+    formats.update({m: "dbt" for m in dbt_manifests})
+    return (*paths, *dbt_manifests), formats
+
+
 def run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
-              pack_root: str | None) -> Any:
+              pack_root: str | None, base: str | None = None, baseline: str | None = None,
+              formats: dict[str, str] | None = None) -> Any:
     from govern.api import check
 
+    if formats and (base is not None or baseline is not None):
+        raise click.UsageError("--dbt and --input-format cannot be combined with --base or --baseline")
+    if formats:  # --dbt / --input-format: what is named, in full
+        return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
+                     formats=formats)
+    if base is not None or baseline is not None or any(not Path(p).is_dir() for p in paths):
+        from govern.ci import run  # files (changed-files mode), --base, --baseline
+
+        return run(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
+                   base=base, baseline=baseline)
     return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root)

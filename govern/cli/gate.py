@@ -6,14 +6,25 @@ import sys
 
 import click
 
-from govern.cli.common import emit_outputs, fail_closed, format_option, mesh_options, run_check
+from govern.cli.common import (
+    change_options,
+    emit_outputs,
+    fail_closed,
+    format_option,
+    input_formats,
+    input_options,
+    mesh_options,
+    run_check,
+)
 
 
 @click.command()
 @mesh_options
+@change_options
+@input_options
 @format_option()
 @fail_closed
-def gate(paths, root, version, today, pack_root, formats) -> None:
+def gate(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats) -> None:
     """Decide whether the products under PATH... may be deployed.
 
     Blocked when any unwaived error of an enforce rule exists. Exit 0 allowed, 1 blocked,
@@ -21,7 +32,8 @@ def gate(paths, root, version, today, pack_root, formats) -> None:
     """
     from govern.gate import decide
 
-    result = run_check(paths, root, version, today, pack_root)
+    paths, forced = input_formats(paths, input_format, dbt_manifests)
+    result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced)
     decision = decide(result)
     emit_outputs(result, formats, gate=decision)
     sys.exit(decision.exit_code)

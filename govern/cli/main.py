@@ -8,10 +8,16 @@ import sys
 import click
 
 COMMANDS: dict[str, str] = {
+    "baseline": "govern.cli.baseline:baseline",
     "check": "govern.cli.check:check",
     "gate": "govern.cli.gate:gate",
+    "impact": "govern.cli.impact:impact",
+    "lineage": "govern.cli.lineage:lineage",
     "schema": "govern.cli.schema:schema",
     "standards": "govern.cli.standards:standards",
+    "scorecard": "govern.cli.scorecard:scorecard",
+    "report": "govern.cli.report:report",
+    "history": "govern.cli.history:history",
 }
 
 

@@ -102,3 +102,22 @@ def lock(pack_root, name) -> None:
     pack = _pack(pack_root, name)
     for version, digest in write_lock(pack).items():
         click.echo(f"{version} {digest}")
+
+
+@standards.command("check")
+@pack_option
+@name_option
+@fail_closed
+def check_pack(pack_root, name) -> None:
+    """validate and verify in one run (the govern-standards pre-commit hook). Exit 2 on any problem."""
+    from govern.standards import validate_pack, verify_pack
+
+    pack = _pack(pack_root, name)
+    problems = validate_pack(pack) + verify_pack(pack)
+    for p in problems:
+        click.echo(p, err=True)
+    if problems:
+        sys.exit(2)
+    released = sum(1 for v in pack.versions.values() if v.status == "released")
+    click.echo(f"{pack.name}: {len(pack.rules)} rules and {len(pack.cedar_files)} Cedar files are valid; "
+               f"{released} released versions match the lock file")

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 FORMATS: dict[str, str] = {
     "text": "text",
     "json": "json_",
+    "sarif": "sarif",
+    "junit": "junit",
+    "github": "github",
+    "markdown": "markdown",
 }
 
 

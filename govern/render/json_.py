@@ -15,4 +15,6 @@ def render(result: Any, gate: Any = None, **_: Any) -> str:
     data = result.to_dict()
     if gate is not None:
         data["gate"] = gate.to_dict()
+    if result.baselined is not None:
+        data["baselined"] = len(result.baselined)  # findings hidden by --baseline
     return dumps(data)

@@ -6,6 +6,7 @@ from typing import Any
 
 from govern.findings import Severity
 from govern.render import location_text
+from govern.visible import visible
 
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 _RESET = "\033[0m"
@@ -24,14 +25,14 @@ def render(result: Any, colour: bool = False, gate: Any = None, verbose: bool = 
         findings = groups[product]
         if not verbose and all(f.severity is Severity.INFO for f in findings):
             continue
-        header = product or "(mesh files)"
+        header = visible(product) if product else "(mesh files)"
         lines.append(paint(header, _BOLD))
         for f in findings:
             if f.severity is Severity.INFO and not verbose:
                 continue
             sev = paint(f"{f.severity!s:7}", _COLOURS[f.severity])
             mark = " (waived)" if f.waived else ""
-            lines.append(f"  {location_text(f.location)}: {sev} [{f.rule}] {f.message}{mark}")
+            lines.append(f"  {visible(location_text(f.location))}: {sev} [{f.rule}] {visible(f.message)}{mark}")
             if f.help:
                 lines.append(f"      fix: {f.help}")
             if f.waived and f.waiver_reason:
@@ -44,6 +45,8 @@ def render(result: Any, colour: bool = False, gate: Any = None, verbose: bool = 
         f"{sev['error']} errors, {sev['warning']} warnings, {sev['info']} info, {s['waived']} waived; "
         f"{s['passed']} products pass"
     )
+    if result.baselined:
+        lines.append(f"{len(result.baselined)} known findings accepted by the baseline are not shown")
     if gate is not None:
         blocked = [p for p in gate.products if not p.allowed]
         if not gate.decided:

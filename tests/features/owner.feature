@@ -43,3 +43,21 @@ Feature: Owner standard
     When the mesh is checked
     Then an owner error "owner.group-exists" is reported for "sales.orders"
     And "owner.group-exists" is reported for "sales.orders" at line 9
+
+  Scenario: Without an org.yaml any owning group is accepted
+    Given the mesh has no org.yaml
+    And a valid product "sales.orders" with
+      """
+      owner: {group: revenue-squad}
+      """
+    When the mesh is checked
+    Then "owner.group-exists" is not reported for "sales.orders"
+
+  Scenario: An owner with a person but an empty group still has an owner
+    Given a valid product "sales.orders" with
+      """
+      owner: {group: null, person: ana@example.com}
+      """
+    When the mesh is checked
+    Then "owner.required" is not reported for "sales.orders"
+    And "owner.group-exists" is not reported for "sales.orders"

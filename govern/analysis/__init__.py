@@ -1,0 +1,33 @@
+"""The analysis stage: SQL and the mesh graph → observed lineage edges and facts for the rules.
+
+Importing this package is cheap: sqlglot, jinja2 and networkx are imported only by the functions
+that use them, so a run whose products have no SQL never loads them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from govern.analysis.facts import Analysis, ColumnLineage, ColumnSource, ProductSql, SqlIssue, TableRead
+from govern.analysis.run import analyse, has_sql
+
+if TYPE_CHECKING:
+    from govern.loader import Mesh
+
+__all__ = [
+    "Analysis",
+    "ColumnLineage",
+    "ColumnSource",
+    "ProductSql",
+    "SqlIssue",
+    "TableRead",
+    "analyse",
+    "has_sql",
+    "needs_analysis",
+]
+
+
+def needs_analysis(mesh: Mesh, products: Any = None) -> bool:
+    """True when some product (of ``products``, default all) has SQL to analyse."""
+    wanted = set(products) if products is not None else None
+    return any(has_sql(p) for p in mesh.products if wanted is None or p.id in wanted)

@@ -1,0 +1,151 @@
+"""The CI and pre-commit entry: what PATH arguments mean, changed-files mode, --base, baselines.
+
+``govern check|gate PATH...``:
+
+- only directories (or nothing): the mesh under them is loaded and every product is evaluated;
+- any file (as pre-commit passes them): changed-files mode. The whole mesh is loaded from its root,
+  and only the products the files affect (govern/changes.py) are evaluated and reported; directories
+  given alongside add every product under them;
+- ``--base REF``: changed-files mode for what changed since the merge base of REF and HEAD, plus the
+  history rules (lifecycle, deletion, tombstoned ids, breaking port changes) against that base.
+
+Relative PATHs are resolved against the current directory, else the git work tree, else the mesh root
+found from the current directory, so pre-commit's repository-relative names work from any directory.
+The mesh root is ``--root``, else the nearest directory upwards from the PATHs (from the current
+directory when there are none) that holds ``govern.yaml`` or ``org.yaml``, else the git work tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from govern.errors import ConfigError
+from govern.loader import ROOT_MARKERS, find_mesh_root
+
+if TYPE_CHECKING:
+    from govern.changes import Impact
+    from govern.engine import Result
+
+
+@dataclass
+class Arguments:
+    """PATH arguments split into existing files and directories (absolute)."""
+
+    files: list[Path] = field(default_factory=list)
+    dirs: list[Path] = field(default_factory=list)
+
+
+def marker_root(start: Path) -> Path | None:
+    """The nearest directory upwards from ``start`` that holds govern.yaml or org.yaml, or None."""
+    here = start.resolve()
+    if not here.is_dir():
+        here = here.parent
+    for candidate in (here, *here.parents):
+        if any((candidate / m).is_file() for m in ROOT_MARKERS):
+            return candidate
+    return None
+
+
+def resolve_arguments(paths: Iterable[str | Path], cwd: Path | None = None) -> Arguments:
+    """Find each PATH: as given (or relative to cwd), else relative to the git work tree, else the mesh root."""
+    from govern.gitbase import find_work_tree
+
+    cwd = (cwd or Path.cwd()).resolve()
+    bases = [cwd]
+    tree = find_work_tree(cwd)
+    if tree is not None and tree != cwd:
+        bases.append(tree)
+    mesh_root = marker_root(cwd)
+    if mesh_root is not None and mesh_root not in bases:
+        bases.append(mesh_root)
+    args = Arguments()
+    for raw in paths:
+        p = Path(raw)
+        candidates = [p] if p.is_absolute() else [b / p for b in bases]
+        found = next((c for c in candidates if c.exists()), None)
+        if found is None:
+            raise ConfigError("path does not exist", path=str(raw))
+        (args.dirs if found.is_dir() else args.files).append(found.resolve())
+    return args
+
+
+def choose_root(args: Arguments, cwd: Path | None = None) -> Path:
+    """The mesh root for the arguments (see the module docstring). Files of two meshes are an error."""
+    starts = args.files + args.dirs
+    if not starts:
+        return find_mesh_root(cwd or Path.cwd())
+    roots = sorted({r for r in (marker_root(s) for s in starts) if r is not None})
+    if len(roots) > 1:
+        raise ConfigError("the paths belong to different meshes: " + ", ".join(str(r) for r in roots),
+                          expected="paths of one mesh, or --root")
+    if roots:
+        return roots[0]
+    return find_mesh_root(args.dirs[0] if args.dirs else args.files[0])
+
+
+def run(
+    paths: Iterable[str | Path] = (),
+    *,
+    root: str | Path | None = None,
+    version: str | None = None,
+    today: dt.date | None = None,
+    pack_root: str | Path | None = None,
+    base: str | None = None,
+    baseline: str | Path | None = None,
+    cwd: Path | None = None,
+) -> Result:
+    """Check PATHs with changed-files mode, --base and a baseline as described above."""
+    from govern.api import check
+
+    args = resolve_arguments(paths, cwd)
+    if not args.files and base is None:
+        result = check(args.dirs, root=root, version=version, today=today, pack_root=pack_root)
+    else:
+        result = _changed(args, root, version, today, pack_root, base, cwd)
+    if baseline is not None:
+        from govern.baseline import apply, load
+
+        apply(result, load(baseline))
+    return result
+
+
+def plan(mesh, args: Arguments, base_snapshot=None) -> tuple[Impact, list[str]]:
+    """The impact of the changed files (and of the base diff) on ``mesh``, and the changed mesh paths."""
+    from govern.changes import affected, relative_to, under
+
+    changed: list[str] = []
+    for f in args.files:
+        rel = relative_to(f, mesh.root)
+        if rel is not None:
+            changed.append(rel)
+    deleted: list[str] = []
+    if base_snapshot is not None:
+        changed.extend(base_snapshot.changed)
+        deleted = list(base_snapshot.deleted)
+    impact = affected(mesh, changed, base=base_snapshot, deleted=deleted)
+    folders = [rel for d in args.dirs if (rel := relative_to(d, mesh.root)) is not None]
+    if folders and base_snapshot is None:
+        for product in mesh.products:
+            if under(product.path, folders):
+                impact.add(product.id, "under a given directory")
+    return impact, sorted(set(changed))
+
+
+def _changed(args: Arguments, root, version, today, pack_root, base, cwd) -> Result:
+    from govern.api import check_mesh
+    from govern.loader import load_mesh
+
+    root_path = Path(root).resolve() if root else choose_root(args, cwd)
+    mesh = load_mesh([root_path], root=root_path)
+    snapshot = None
+    if base is not None:
+        from govern.gitbase import load_snapshot
+
+        snapshot = load_snapshot(mesh.root, base, mesh.config.exclude)
+    impact, changed = plan(mesh, args, snapshot)
+    return check_mesh(mesh, version=version, today=today, focus=impact.focus, pack_root=pack_root,
+                      base=snapshot, focus_paths=changed)

@@ -1,0 +1,39 @@
+"""govern baseline: accept the findings of today so that check and gate report only new ones."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from govern.cli.common import EXIT_UNDECIDED, fail_closed, mesh_options, run_check
+
+
+@click.group()
+def baseline() -> None:
+    """Record current findings; then 'check/gate --baseline FILE' report and gate only new ones."""
+
+
+@baseline.command("create")
+@mesh_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Where to write the baseline (JSON; commit it next to govern.yaml).")
+@fail_closed
+def create(paths, root, version, today, pack_root, output) -> None:
+    """Check the mesh under PATH... and write the fingerprints of its unwaived findings to FILE.
+
+    Fingerprints hash the rule, product, file and offending content, not line numbers, so edits
+    elsewhere in a file keep a finding known. Exit 0 written; 2 could not run (nothing is written
+    when a rule crashed: a partial baseline would hide findings it never saw).
+    """
+    from govern.baseline import write
+
+    result = run_check(paths, root, version, today, pack_root)
+    if result.undecided:
+        for reason in result.undecided:
+            click.echo(f"govern: {reason}", err=True)
+        click.echo("govern: baseline not written", err=True)
+        sys.exit(EXIT_UNDECIDED)
+    document = write(result, output)
+    click.echo(f"baseline: {document['total']} findings ({len(document['findings'])} fingerprints) "
+               f"of {len(result.products)} products written to {output}")

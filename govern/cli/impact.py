@@ -1,0 +1,34 @@
+"""govern impact: everything that transitively depends on a product, with owners and lifecycle state."""
+
+from __future__ import annotations
+
+import click
+
+from govern.cli.common import fail_closed
+
+
+@click.command()
+@click.argument("path", type=click.Path())
+@click.argument("product_id", metavar="ID")
+@click.option("--root", type=click.Path(file_okay=False), help="Mesh root (default: found upwards from PATH).")
+@click.option("--depth", type=click.IntRange(min=1), help="How many hops to follow (default: all).")
+@click.option("-f", "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--no-sql", is_flag=True, help="Declared lineage only; do not analyse SQL.")
+@fail_closed
+def impact(path, product_id, root, depth, fmt, no_sql) -> None:
+    """List the products that depend on ID (declared, or reading it in SQL), their owners and states.
+
+    Run it before deprecating or tombstoning ID: these are the owners to notify.
+
+    Exit 0: printed (also when nothing depends on ID); 2: could not run (bad mesh, unknown ID).
+    """
+    from govern.analysis.graph import load_graph
+    from govern.analysis.views import impact as compute
+    from govern.analysis.views import impact_json, impact_text
+    from govern.errors import ConfigError
+
+    mesh, _, graph = load_graph([path], root=root, sql=not no_sql)
+    if product_id not in mesh.by_id:
+        raise ConfigError(f"no product '{product_id}' in the mesh", field="ID")
+    result = compute(graph, product_id, depth=depth)
+    click.echo(impact_json(result) if fmt == "json" else impact_text(result), nl=False)

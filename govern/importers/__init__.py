@@ -1,0 +1,204 @@
+"""Importers: what teams already have, mapped into the internal product model.
+
+Formats (``FORMATS``): ``dbt`` (manifest.json), ``odcs`` (Open Data Contract Standard v3 YAML), ``odps``
+(Open Data Product Standard v1 YAML), ``openlineage`` (JSON or NDJSON events). ``native`` is the
+``dataproduct.yaml`` of govern itself, loaded by govern/loader.py.
+
+``detect(path)`` decides by content (the first 16 KB), with file names only as a hint;
+``find_inputs`` walks the scanned paths for such files; ``load_inputs`` imports them into a mesh whose
+native manifests are already loaded. Every importer maps into ``govern.model.DataProduct`` with a
+``SourceMap`` into the original file, so the rules never see the source format.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from govern.importers.config import ImportersConfig
+    from govern.loader import Mesh
+
+FORMATS = ("native", "dbt", "odcs", "odps", "openlineage")
+HEAD_BYTES = 16384
+_SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl")
+# Files of the mesh itself or of tools, never products.
+_NOT_INPUTS = {"govern.yaml", "org.yaml", "waivers.yaml", "dbt_project.yml", "profiles.yml", "packages.yml",
+               "dependencies.yml", "selectors.yml", "package.json", "package-lock.json", "tsconfig.json"}
+_YAML_KIND = re.compile(r"""^kind:\s*["']?([A-Za-z]+)""", re.M)
+_YAML_API = re.compile(r"""^apiVersion:\s*["']?v?\d""", re.M)
+_JSON_KIND = re.compile(r'"kind"\s*:\s*"([A-Za-z]+)"')
+_JSON_API = re.compile(r'"apiVersion"\s*:\s*"v?\d')
+
+
+def detect_text(head: str, name: str = "") -> str | None:
+    """The format of a document from its first bytes (and its name, as a hint), or None."""
+    from govern.importers import dbt, openlineage
+
+    text = head.lstrip("\ufeff \t\r\n")
+    lower = name.lower()
+    if text[:1] in "{[" or lower.endswith((".json", ".ndjson", ".jsonl")):
+        if dbt.looks_like(text):
+            return "dbt"
+        if openlineage.looks_like(text):
+            return "openlineage"
+        kind = _JSON_KIND.search(text)
+        if kind and kind.group(1) == "DataContract":
+            return "odcs"
+        if kind and kind.group(1) == "DataProduct":
+            return "odps" if _JSON_API.search(text) else "native"
+        return None
+    kind = _YAML_KIND.search(text)
+    if kind is None:
+        return None
+    if kind.group(1) == "DataContract":
+        return "odcs"
+    if kind.group(1) == "DataProduct":
+        # ODPS always carries apiVersion; the native manifest has none.
+        return "odps" if _YAML_API.search(text) else "native"
+    return None
+
+
+def detect(path: str | Path) -> str | None:
+    """The format of a file by its content (see ``FORMATS``), or None if it is none of them."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError:
+        return None
+    return detect_text(head.decode("utf-8", errors="replace"), p.name)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def find_inputs(paths: Iterable[Path], root: Path, exclude: list[str],
+                formats: Mapping[Path, str] | None = None) -> dict[Path, str]:
+    """Files of other formats under ``paths`` (resolved path → format).
+
+    Files named explicitly are taken as given (``formats`` overrides detection for them); under a
+    directory, YAML and JSON files are detected by content, and a ``dbt_project.yml`` brings its
+    ``target/manifest.json``. Links out of the mesh root are not followed.
+    """
+    from govern.loader import SKIP_DIRS, relative_to_root
+
+    overrides = {Path(k).resolve(): v for k, v in (formats or {}).items()}
+    found: dict[Path, str] = {}
+
+    def excluded(p: Path) -> bool:
+        rel = relative_to_root(p, root)
+        return any(fnmatch.fnmatch(rel, pat) for pat in exclude)
+
+    def consider(p: Path) -> None:
+        if excluded(p) or not _inside(p, root):
+            return
+        resolved = p.resolve()
+        fmt = overrides.get(resolved) or detect(p)
+        if fmt and fmt != "native":
+            found[resolved] = fmt
+
+    for start in paths:
+        start = Path(start)
+        if start.is_file():
+            resolved = start.resolve()
+            fmt = overrides.get(resolved) or detect(start)
+            if fmt and fmt != "native" and not excluded(start):
+                found[resolved] = fmt  # named explicitly: read even from outside the root
+            continue
+        for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            here = Path(dirpath)
+            if "dbt_project.yml" in filenames:
+                manifest = here / "target" / "manifest.json"
+                if manifest.is_file():
+                    consider(manifest)
+            for name in sorted(filenames):
+                if name.startswith(".") or name in _NOT_INPUTS or not name.lower().endswith(_SUFFIXES):
+                    continue
+                consider(here / name)
+    for p, fmt in overrides.items():  # --dbt FILE and --input-format on named files
+        if p.is_file() and fmt != "native":
+            found[p] = fmt
+    return dict(sorted(found.items(), key=lambda kv: kv[0].as_posix()))
+
+
+def options(mesh: Mesh) -> ImportersConfig:
+    """The importers section of govern.yaml, validated (a bad one is a ConfigError with its line)."""
+    from pydantic import ValidationError
+
+    from govern.errors import ConfigError
+    from govern.importers.config import ImportersConfig
+
+    try:
+        return ImportersConfig.model_validate(mesh.config.importers or {})
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ("importers", *err["loc"])
+        line = None
+        try:
+            from govern.yamlio import read_yaml_file
+
+            line = read_yaml_file(mesh.root / "govern.yaml", "govern.yaml")[1].line_of(loc)
+        except Exception:
+            line = None
+        field = ".".join(str(p) for p in loc)
+        raise ConfigError(f"field '{field}': {err['msg']}", path="govern.yaml", line=line, field=field) from None
+
+
+def load_inputs(mesh: Mesh, inputs: Mapping[Path, str]) -> None:
+    """Import every input into the mesh (native manifests already loaded), then resolve runtime lineage.
+
+    Order matters: ODCS contracts are read first (ODPS ports refer to them), contracts no ODPS product
+    refers to become products of their own, then dbt (its sources may be ports of those products),
+    and OpenLineage last, because events are matched against every product's ports.
+    """
+    from govern.importers import dbt, odcs, odps, openlineage
+    from govern.importers.context import ImportContext
+    from govern.loader import relative_to_root
+
+    if not inputs:
+        return
+    ctx = ImportContext(mesh=mesh, options=options(mesh))
+    by_format: dict[str, list[tuple[Path, str]]] = {}
+    for path, fmt in inputs.items():
+        by_format.setdefault(fmt, []).append((path, relative_to_root(path, mesh.root)))
+    contracts = odcs.parse_all(by_format.get("odcs", []), ctx)
+    odps.load_all(by_format.get("odps", []), ctx, contracts)
+    odcs.load_standalone(contracts, ctx)
+    for path, display in by_format.get("dbt", []):
+        dbt.load(path, display, ctx)
+    mesh.products.extend(ctx.products)
+    mesh.findings.extend(ctx.findings)
+    mesh.index()
+    events = by_format.get("openlineage", [])
+    if events:
+        ctx.products.clear()
+        ctx.findings.clear()
+        openlineage.load_all(events, ctx)
+        mesh.products.extend(ctx.products)
+        mesh.findings.extend(ctx.findings)
+        mesh.index()
+
+
+def describe(fmt: str) -> str:
+    """A human name of a format."""
+    return {
+        "native": "govern dataproduct.yaml",
+        "dbt": "dbt manifest.json",
+        "odcs": "ODCS data contract",
+        "odps": "ODPS data product",
+        "openlineage": "OpenLineage events",
+    }.get(fmt, fmt)
+
+
+__all__ = ["FORMATS", "describe", "detect", "detect_text", "find_inputs", "load_inputs", "options"]

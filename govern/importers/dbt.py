@@ -1,0 +1,565 @@
+"""dbt ``manifest.json`` (schema v10–v12) → products.
+
+- Each model (not ephemeral, access level selected in govern.yaml) becomes a product with one output
+  port, its relation. A versioned model gives one product per version (``<name>_v<version>``).
+- Each source (``sources:`` entry) becomes a product with one port per table, unless the table's
+  relation is already an output port of a product of the mesh: then reads resolve to that product.
+- Each exposure becomes a consumer product (inputs, no ports).
+- owner: ``meta.owner`` / ``meta.team`` (an e-mail is the person, anything else the team), else the
+  model's group (the team) and the group owner's e-mail (the person).
+- access public / protected / private → visibility mesh / domain / private.
+- deprecation_date → deprecated with that sunset; an older version than ``latest_version`` is deprecated
+  and replaced by the latest; a newer one is ``init`` (prerelease).
+- columns (with ``meta.pii`` / ``meta.contains_pii``) → port columns; ``depends_on.nodes`` → inputs
+  (through ephemeral and unselected models); ``compiled_code`` (or the raw code with ``ref`` /
+  ``source`` rendered by a sandboxed jinja2) → ``Product.sql`` for the SQL analysis.
+- Fields dbt has no place for (namespace, format, complexity, structure, version, classification,
+  lifecycle, tombstone, readers) are read from ``meta`` under those names, else govern.yaml defaults.
+
+Locations are JSON pointers into manifest.json (``/nodes/model.shop.orders/config/meta/namespace``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+
+from govern.findings import Severity
+from govern.importers.common import (
+    Mapper,
+    as_date,
+    as_dict,
+    as_list,
+    as_text,
+    invalid,
+    is_email,
+    json_pointer,
+    normalise_location,
+    slug,
+    team_domain,
+    team_id,
+    truthy,
+)
+from govern.importers.context import ImportContext
+from govern.model import SqlSource
+
+SUPPORTED_SCHEMAS = (10, 11, 12)
+ACCESS_TO_VISIBILITY = {"public": "mesh", "protected": "domain", "private": "private"}
+MATERIALIZED_TO_TYPE = {
+    "table": "table",
+    "incremental": "table",
+    "snapshot": "table",
+    "seed": "table",
+    "view": "view",
+    "materialized_view": "view",
+    "dynamic_table": "table",
+}
+# dbt adapter → sqlglot dialect
+ADAPTER_DIALECTS = {
+    "postgres": "postgres",
+    "redshift": "redshift",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+    "duckdb": "duckdb",
+    "databricks": "databricks",
+    "spark": "spark",
+    "trino": "trino",
+    "athena": "athena",
+    "sqlserver": "tsql",
+    "fabric": "tsql",
+    "synapse": "tsql",
+    "clickhouse": "clickhouse",
+    "oracle": "oracle",
+    "mysql": "mysql",
+    "teradata": "teradata",
+}
+_SCHEMA_VERSION = re.compile(r"/manifest/v(\d+)\.json$")
+META_FIELDS = ("namespace", "format", "complexity", "structure", "version")
+
+
+def looks_like(head: str) -> bool:
+    """Content detection: the start of a dbt manifest.json."""
+    return '"dbt_schema_version"' in head and "schemas.getdbt.com/dbt/manifest" in head
+
+
+class _Manifest:
+    """The parts of a manifest the mapping reads, with the id chosen for each node."""
+
+    def __init__(self, doc: dict, display: str, ctx: ImportContext, project_dir: str) -> None:
+        self.doc = doc
+        self.display = display
+        self.ctx = ctx
+        self.opts = ctx.options.dbt
+        self.project_dir = project_dir
+        self.nodes: dict[str, dict] = as_dict(doc.get("nodes"))
+        self.sources: dict[str, dict] = as_dict(doc.get("sources"))
+        self.exposures: dict[str, dict] = as_dict(doc.get("exposures"))
+        self.groups: dict[str, dict] = {}
+        for uid, group in as_dict(doc.get("groups")).items():
+            if isinstance(group, dict) and as_text(group.get("name")):
+                self.groups[group["name"]] = {**group, "_uid": uid}
+        metadata = as_dict(doc.get("metadata"))
+        self.project = as_text(metadata.get("project_name")) or "dbt"
+        adapter = as_text(metadata.get("adapter_type")) or ""
+        self.dialect = ADAPTER_DIALECTS.get(adapter, adapter or None)
+        self.ids: dict[str, str] = {}  # node / source uid → product id
+        self.ports: dict[str, tuple[str, str | None]] = {}  # uid → (product id, port)
+        self.source_pids: set[str] = set()  # products made from dbt sources
+        self.known = ctx.port_index()
+
+    # -- selection -------------------------------------------------------------------------------
+    def is_product_model(self, node: dict) -> bool:
+        if node.get("resource_type") != "model" or not _enabled(node):
+            return False
+        if _config(node).get("materialized") == "ephemeral":
+            return False
+        access = as_text(node.get("access")) or as_text(_config(node).get("access")) or "protected"
+        return access in self.opts.access
+
+    # -- domain and owner ------------------------------------------------------------------------
+    def domain_of(self, node: dict, base: str) -> tuple[str | None, str | None]:
+        """(domain, pointer of where it came from), trying the configured sources in turn."""
+        meta, meta_base = _meta(node, base)
+        for source in self.opts.domain:
+            if source == "meta" and as_text(meta.get(self.opts.domainKey)):
+                return as_text(meta[self.opts.domainKey]), f"{meta_base}/{self.opts.domainKey}"
+            if source == "group":
+                group = as_text(node.get("group")) or as_text(_config(node).get("group"))
+                team = group or as_text(meta.get("team")) or (
+                    as_text(meta.get("owner")) if not is_email(as_text(meta.get("owner"))) else None)
+                if team:
+                    tid = team_id(team, self.ctx.org)
+                    where = f"{base}/group" if group else f"{meta_base}/{'team' if meta.get('team') else 'owner'}"
+                    return team_domain(tid, self.ctx.org) or team, where
+            if source == "folder":
+                folder = _folder(node)
+                if folder:
+                    return folder, f"{base}/original_file_path"
+            if source == "project":
+                return self.project, "/metadata/project_name"
+        return None, None
+
+    def owner_of(self, m: Mapper, node: dict, base: str) -> None:
+        meta, meta_base = _meta(node, base)
+        group_name = as_text(node.get("group")) or as_text(_config(node).get("group"))
+        group = self.groups.get(group_name or "")
+        meta_owner = as_text(meta.get("owner"))
+        meta_team = as_text(meta.get("team"))
+        if meta_team:
+            m.put(("owner", "group"), team_id(meta_team, self.ctx.org), f"{meta_base}/team")
+        elif meta_owner and "@" not in meta_owner:
+            m.put(("owner", "group"), team_id(meta_owner, self.ctx.org), f"{meta_base}/owner")
+        elif group_name:
+            m.put(("owner", "group"), team_id(group_name, self.ctx.org), f"{base}/group")
+        if meta_owner and "@" in meta_owner:
+            m.put(("owner", "person"), meta_owner, f"{meta_base}/owner")
+        elif group is not None and as_text(as_dict(group.get("owner")).get("email")):
+            m.put(("owner", "person"), group["owner"]["email"],
+                  f"/groups/{_escape(group['_uid'])}/owner/email")
+        if "owner" in m.data:
+            m.at(("owner",), m.smap.pointers.get(("owner", "group")) or m.smap.pointers.get(("owner", "person")))
+
+    # -- common fields from meta -----------------------------------------------------------------
+    def meta_fields(self, m: Mapper, node: dict, base: str) -> None:
+        meta, meta_base = _meta(node, base)
+        for key in META_FIELDS:
+            m.put((key,), as_text(meta.get(key)), f"{meta_base}/{key}")
+        lifecycle = as_dict(meta.get("lifecycle"))
+        for key in ("state", "replacedBy", "reason"):
+            m.put(("lifecycle", key), as_text(lifecycle.get(key)), f"{meta_base}/lifecycle/{key}")
+        if lifecycle.get("sunset") is not None:
+            m.put(("lifecycle", "sunset"), as_date(lifecycle["sunset"]), f"{meta_base}/lifecycle/sunset")
+        for i, event in enumerate(as_list(lifecycle.get("events"))):
+            event = as_dict(event)
+            m.put(("lifecycle", "events", i), {"state": event.get("state"), "at": as_date(event.get("at"))},
+                  f"{meta_base}/lifecycle/events/{i}")
+        if "lifecycle" in m.data:
+            m.at(("lifecycle",), f"{meta_base}/lifecycle")
+        tombstone = as_dict(meta.get("tombstone"))
+        if tombstone:
+            m.put(("tombstone",), {"at": as_date(tombstone.get("at")), "reason": as_text(tombstone.get("reason"))},
+                  f"{meta_base}/tombstone")
+        readers = [r for r in as_list(meta.get("readers")) if as_text(r)]
+        if readers:
+            m.put(("access", "readers"), readers, f"{meta_base}/readers")
+        for key in ("job",):
+            m.put(("execution", key), as_text(meta.get(key)), f"{meta_base}/{key}")
+
+    # -- ids -------------------------------------------------------------------------------------
+    def assign_ids(self) -> None:
+        for uid, node in sorted(self.nodes.items()):
+            if not isinstance(node, dict) or not self.is_product_model(node):
+                continue
+            domain, _ = self.domain_of(node, _base("nodes", uid))
+            name = as_text(node.get("name")) or uid.rsplit(".", 1)[-1]
+            version = node.get("version")
+            local = slug(name) + (f"_v{slug(str(version))}" if version is not None else "")
+            pid = f"{slug(domain)}.{local}" if domain else local
+            self.ids[uid] = pid
+            self.ports[uid] = (pid, _port_name(node))
+        if self.opts.sources:
+            for uid, src in sorted(self.sources.items()):
+                if not isinstance(src, dict) or not _enabled(src):
+                    continue
+                relation = as_text(src.get("relation_name"))
+                hit = self.known.get(normalise_location(relation)) if relation else None
+                if hit is not None:  # the table is a port of a product already in the mesh
+                    self.ports[uid] = (hit[0], hit[1])
+                    continue
+                pid = self.source_product_id(src, uid)
+                self.source_pids.add(pid)
+                self.ports[uid] = (pid, as_text(src.get("name")))
+
+    def source_product_id(self, src: dict, uid: str) -> str:
+        domain, _ = self.domain_of(src, _base("sources", uid))
+        name = slug(as_text(src.get("source_name")) or "source")
+        return f"{slug(domain)}.{name}" if domain else name
+
+    # -- inputs ----------------------------------------------------------------------------------
+    def upstream(self, uid: str, seen: set[str]) -> list[tuple[str, str | None]]:
+        """Products a node reads: itself if it is a product or source, else through it (ephemeral ...)."""
+        if uid in self.ports:
+            return [self.ports[uid]]
+        if uid in seen:
+            return []
+        seen.add(uid)
+        node = self.nodes.get(uid)
+        if not isinstance(node, dict):
+            return []
+        out = []
+        for dep in as_list(as_dict(node.get("depends_on")).get("nodes")):
+            if isinstance(dep, str):
+                out.extend(self.upstream(dep, seen))
+        return out
+
+    def inputs(self, m: Mapper, node: dict, base: str, own: str) -> None:
+        seen_pairs: set[tuple[str, str | None]] = set()
+        i = 0
+        for j, dep in enumerate(as_list(as_dict(node.get("depends_on")).get("nodes"))):
+            if not isinstance(dep, str):
+                continue
+            for pid, port in self.upstream(dep, set()):
+                if pid == own or (pid, port) in seen_pairs:
+                    continue
+                seen_pairs.add((pid, port))
+                src = f"{base}/depends_on/nodes/{j}"
+                m.put(("inputs", i, "product"), pid, src)
+                m.put(("inputs", i, "port"), port, src)
+                m.at(("inputs", i), src)
+                i += 1
+
+    # -- columns ---------------------------------------------------------------------------------
+    def columns(self, m: Mapper, node: dict, base: str, port: tuple) -> None:
+        for k, (cname, col) in enumerate(as_dict(node.get("columns")).items()):
+            col = as_dict(col)
+            cbase = f"{base}/columns/{_escape(cname)}"
+            cmeta = {**as_dict(col.get("meta")), **as_dict(as_dict(col.get("config")).get("meta"))}
+            tags = [str(t).lower() for t in as_list(col.get("tags"))]
+            pii = truthy(cmeta.get("pii")) or truthy(cmeta.get("contains_pii")) or "pii" in tags
+            m.put((*port, "columns", k, "name"), as_text(col.get("name")) or cname, f"{cbase}/name")
+            m.put((*port, "columns", k, "type"), as_text(col.get("data_type")), f"{cbase}/data_type")
+            m.put((*port, "columns", k, "description"), as_text(col.get("description")), f"{cbase}/description")
+            if pii:
+                key = "pii" if "pii" in cmeta else "contains_pii" if "contains_pii" in cmeta else None
+                m.put((*port, "columns", k, "pii"), True, f"{cbase}/meta/{key}" if key else f"{cbase}/tags")
+            m.put((*port, "columns", k, "classification"), as_text(cmeta.get("classification")),
+                  f"{cbase}/meta/classification")
+            m.at((*port, "columns", k), cbase)
+
+    # -- products --------------------------------------------------------------------------------
+    def model(self, uid: str, node: dict) -> None:
+        base = _base("nodes", uid)
+        pid = self.ids[uid]
+        m = Mapper(self.display, base=base)
+        meta, meta_base = _meta(node, base)
+        name = as_text(node.get("name")) or uid
+        version = node.get("version")
+        m.put(("id",), pid, f"{base}/name")
+        m.put(("name",), f"{name} v{version}" if version is not None else name, f"{base}/name")
+        m.put(("description",), as_text(node.get("description")), f"{base}/description")
+        domain, where = self.domain_of(node, base)
+        m.put(("domain",), domain, where)
+        self.owner_of(m, node, base)
+        self.meta_fields(m, node, base)
+        self.lifecycle(m, node, base)
+        self.inputs(m, node, base, pid)
+        if not as_dict(m.data.get("execution")).get("job"):
+            job = f"dbt:{self.project}/{name}" + (f".v{version}" if version is not None else "")
+            m.put(("execution", "job"), job, f"{base}/unique_id")
+        ofp = as_text(node.get("original_file_path"))
+        if ofp:  # relative to the manifest, as in a native manifest
+            code = posixpath.relpath(_join(self.project_dir, ofp), posixpath.dirname(self.display) or ".")
+            m.put(("execution", "code"), [code], f"{base}/original_file_path")
+        m.put(("execution", "dialect"), self.dialect, "/metadata/adapter_type")
+        port = ("outputPorts", 0)
+        materialized = as_text(_config(node).get("materialized")) or "view"
+        m.put((*port, "name"), _port_name(node), f"{base}/alias")
+        m.put((*port, "type"), MATERIALIZED_TO_TYPE.get(materialized, materialized), f"{base}/config/materialized")
+        relation = as_text(node.get("relation_name"))
+        m.put((*port, "location"), normalise_location(relation) if relation else None, f"{base}/relation_name")
+        m.put((*port, "classification"), as_text(meta.get("classification")), f"{meta_base}/classification")
+        self.columns(m, node, base, port)
+        m.at(port, f"{base}/relation_name")
+        access = as_text(node.get("access")) or "protected"
+        m.put(("access", "visibility"), ACCESS_TO_VISIBILITY.get(access, access), f"{base}/access")
+        tags = [t for t in as_list(node.get("tags")) if isinstance(t, str)]
+        m.put(("tags",), tags or None, f"{base}/tags")
+        defaults, port_defaults = self.ctx.options.defaults_for("dbt")
+        m.apply_defaults(defaults, port_defaults)
+        product = self.ctx.add(m.product("dbt", self.sql(uid, node)))
+        if product is not None and not as_text(node.get("compiled_code")) and not product.sql:
+            self.ctx.findings.append(invalid(
+                f"model {name} has neither compiled_code nor raw SQL; its SQL is not analysed",
+                self.display, pointer=base, product=pid, severity=Severity.WARNING))
+
+    def lifecycle(self, m: Mapper, node: dict, base: str) -> None:
+        if as_text(as_dict(m.data.get("lifecycle")).get("state")):
+            return  # meta.lifecycle.state was given explicitly
+        version, latest = node.get("version"), node.get("latest_version")
+        deprecation = node.get("deprecation_date")
+        state, where = "active", f"{base}/resource_type"
+        if version is not None and latest is not None and _vkey(version) < _vkey(latest):
+            state, where = "deprecated", f"{base}/latest_version"
+            name = as_text(node.get("name")) or ""
+            newer = next((u for u, n in self.nodes.items() if isinstance(n, dict) and n.get("name") == name
+                          and n.get("version") is not None and _vkey(n.get("version")) == _vkey(latest)), None)
+            if newer in self.ids and not as_dict(m.data.get("lifecycle")).get("replacedBy"):
+                m.put(("lifecycle", "replacedBy"), self.ids[newer], f"{base}/latest_version")
+        elif version is not None and latest is not None and _vkey(version) > _vkey(latest):
+            state, where = "init", f"{base}/latest_version"
+        if deprecation:
+            state, where = "deprecated", f"{base}/deprecation_date"
+            if not as_dict(m.data.get("lifecycle")).get("sunset"):
+                m.put(("lifecycle", "sunset"), as_date(deprecation), f"{base}/deprecation_date")
+        m.put(("lifecycle", "state"), state, where)
+        m.at(("lifecycle",), where)
+
+    def source_products(self) -> None:
+        by_product: dict[str, list[tuple[str, dict]]] = {}
+        for uid, src in sorted(self.sources.items()):
+            pid, _ = self.ports.get(uid, (None, None))
+            if pid is not None and pid in self.source_pids:
+                by_product.setdefault(pid, []).append((uid, src))
+        for pid, tables in sorted(by_product.items()):
+            uid0, src0 = tables[0]
+            base = _base("sources", uid0)
+            m = Mapper(self.display, base=base)
+            source_name = as_text(src0.get("source_name")) or pid
+            m.put(("id",), pid, f"{base}/source_name")
+            m.put(("name",), source_name, f"{base}/source_name")
+            m.put(("description",), as_text(src0.get("source_description")), f"{base}/source_description")
+            domain, where = self.domain_of(src0, base)
+            m.put(("domain",), domain, where)
+            self.owner_of(m, src0, base)
+            self.meta_fields(m, src0, base)
+            m.put(("lifecycle", "state"), "active", f"{base}/resource_type")
+            loader = as_text(src0.get("loader"))
+            if loader and not as_dict(m.data.get("execution")).get("job"):
+                m.put(("execution", "job"), f"{loader}:{source_name}", f"{base}/loader")
+            for k, (uid, src) in enumerate(tables):
+                tbase = _base("sources", uid)
+                tmeta, tmeta_base = _meta(src, tbase)
+                port = ("outputPorts", k)
+                m.put((*port, "name"), as_text(src.get("name")), f"{tbase}/name")
+                m.put((*port, "type"), "table", f"{tbase}/resource_type")
+                relation = as_text(src.get("relation_name"))
+                m.put((*port, "location"), normalise_location(relation) if relation else None, f"{tbase}/relation_name")
+                m.put((*port, "description"), as_text(src.get("description")), f"{tbase}/description")
+                m.put((*port, "classification"), as_text(tmeta.get("classification")), f"{tmeta_base}/classification")
+                self.columns(m, src, tbase, port)
+                m.at(port, tbase)
+            defaults, port_defaults = self.ctx.options.defaults_for("dbt")
+            m.apply_defaults(defaults, port_defaults)
+            self.ctx.add(m.product("dbt"))
+
+    def exposure(self, uid: str, exp: dict) -> None:
+        base = _base("exposures", uid)
+        m = Mapper(self.display, base=base)
+        name = as_text(exp.get("name")) or uid.rsplit(".", 1)[-1]
+        domain, where = self.domain_of(exp, base)
+        pid = f"{slug(domain)}.{slug(name)}" if domain else slug(name)
+        m.put(("id",), pid, f"{base}/name")
+        m.put(("name",), as_text(exp.get("label")) or name, f"{base}/label" if exp.get("label") else f"{base}/name")
+        m.put(("description",), as_text(exp.get("description")), f"{base}/description")
+        m.put(("domain",), domain, where)
+        meta, meta_base = _meta(exp, base)
+        owner = as_dict(exp.get("owner"))
+        if as_text(meta.get("team")):
+            m.put(("owner", "group"), team_id(meta["team"], self.ctx.org), f"{meta_base}/team")
+        m.put(("owner", "person"), as_text(owner.get("email")), f"{base}/owner/email")
+        if "owner" in m.data:
+            m.at(("owner",), f"{base}/owner")
+        self.meta_fields(m, exp, base)
+        if not as_dict(m.data.get("lifecycle")).get("state"):
+            m.put(("lifecycle", "state"), "active", f"{base}/resource_type")
+        self.inputs(m, exp, base, pid)
+        kind = as_text(exp.get("type")) or "exposure"
+        if not as_dict(m.data.get("execution")).get("job"):
+            m.put(("execution", "job"), f"{kind}:{as_text(exp.get('url')) or name}",
+                  f"{base}/url" if exp.get("url") else f"{base}/type")
+        m.put(("access", "visibility"), "mesh" if as_text(exp.get("maturity")) else None, f"{base}/maturity")
+        defaults, port_defaults = self.ctx.options.defaults_for("dbt")
+        m.apply_defaults(defaults, port_defaults)
+        self.ctx.add(m.product("dbt"))
+
+    # -- SQL -------------------------------------------------------------------------------------
+    def relation_of(self, uid: str) -> str:
+        node = self.nodes.get(uid) or self.sources.get(uid) or {}
+        relation = as_text(node.get("relation_name"))
+        if relation:
+            return relation
+        return ".".join(p for p in (as_text(node.get("database")), as_text(node.get("schema")),
+                                     as_text(node.get("alias")) or as_text(node.get("name"))) if p)
+
+    def sql(self, uid: str, node: dict) -> list[SqlSource]:
+        compiled = as_text(node.get("compiled_code"))
+        ofp = as_text(node.get("original_file_path")) or ""
+        root = self.ctx.mesh.root
+        model_file = _join(self.project_dir, ofp)
+        if compiled:
+            compiled_path = as_text(node.get("compiled_path"))
+            candidate = _join(self.project_dir, compiled_path) if compiled_path else None
+            path = candidate if candidate and (root / candidate).is_file() else model_file
+            return [SqlSource(path=path, text=compiled, dialect=self.dialect)]
+        raw = as_text(node.get("raw_code"))
+        if not raw or (node.get("language") or "sql") != "sql":
+            return []
+        text = render_raw(raw, node, self)
+        return [SqlSource(path=model_file, text=text, dialect=self.dialect)] if text is not None else []
+
+
+def render_raw(raw: str, node: dict, manifest: _Manifest) -> str | None:
+    """Render a model's raw SQL: ``ref``/``source``/``this`` become relations, ``config`` nothing.
+
+    A sandboxed jinja2 environment with only these names; anything else renders empty. Returns None
+    when the template does not render (the model's SQL is then not analysed).
+    """
+    from jinja2 import ChainableUndefined, TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    deps = [d for d in as_list(as_dict(node.get("depends_on")).get("nodes")) if isinstance(d, str)]
+
+    def ref(*args: Any, **kwargs: Any) -> str:
+        name = args[-1] if args else kwargs.get("name", "")
+        version = kwargs.get("v", kwargs.get("version"))
+        for dep in deps:
+            target = manifest.nodes.get(dep) or {}
+            if target.get("name") == name and (version is None or str(target.get("version")) == str(version)):
+                return manifest.relation_of(dep)
+        return str(name)
+
+    def source(source_name: str, table: str) -> str:
+        for dep in deps:
+            target = manifest.sources.get(dep) or {}
+            if target.get("source_name") == source_name and target.get("name") == table:
+                return manifest.relation_of(dep)
+        return f"{source_name}.{table}"
+
+    env = SandboxedEnvironment(undefined=ChainableUndefined, keep_trailing_newline=True)
+    names = {
+        "ref": ref,
+        "source": source,
+        "config": lambda *a, **k: "",
+        "is_incremental": lambda: False,
+        "var": lambda name, default=None: default if default is not None else "",
+        "env_var": lambda name, default="": default,
+        "this": manifest.relation_of(as_text(node.get("unique_id")) or ""),
+    }
+    try:
+        return env.from_string(raw).render(**names)
+    except (TemplateError, TypeError, ValueError):
+        return None
+
+
+def _base(section: str, uid: str) -> str:
+    return json_pointer((section, uid))
+
+
+def _escape(part: str) -> str:
+    return json_pointer((part,))[1:]
+
+
+def _config(node: dict) -> dict:
+    return as_dict(node.get("config"))
+
+
+def _enabled(node: dict) -> bool:
+    return _config(node).get("enabled", True) is not False
+
+
+def _meta(node: dict, base: str) -> tuple[dict, str]:
+    """The node's meta and its pointer: ``config.meta`` (v11+) when present, else ``meta``."""
+    config_meta = _config(node).get("meta")
+    if isinstance(config_meta, dict) and config_meta:
+        return config_meta, f"{base}/config/meta"
+    return as_dict(node.get("meta")), f"{base}/meta"
+
+
+def _folder(node: dict) -> str | None:
+    """The first folder under the model path (``sales/orders.sql`` → ``sales``)."""
+    path = as_text(node.get("path")) or ""
+    ofp = as_text(node.get("original_file_path")) or ""
+    # exposures and sources are declared in models/<folder>/x.yml; models live at <folder>/x.sql
+    yml = node.get("resource_type") in ("exposure", "source")
+    parts = Path(ofp).parts[1:-1] if yml else Path(path).parts[:-1]
+    return parts[0] if parts else None
+
+
+def _port_name(node: dict) -> str:
+    return as_text(node.get("alias")) or as_text(node.get("name")) or "output"
+
+
+def _vkey(v: Any) -> tuple:
+    text = str(v)
+    return (0, float(text), "") if re.fullmatch(r"\d+(\.\d+)?", text) else (1, 0.0, text)
+
+
+def _join(prefix: str, rel: str) -> str:
+    return f"{prefix}/{rel}" if prefix and prefix != "." else rel
+
+
+def load(path: Path, display: str, ctx: ImportContext, doc: Any | None = None) -> None:
+    """Import one manifest.json into ``ctx`` (products and findings)."""
+    from govern.errors import InputError
+    from govern.importers.common import read_json
+    from govern.loader import input_error_finding
+
+    try:
+        doc = read_json(path, display) if doc is None else doc
+    except InputError as exc:
+        ctx.findings.append(input_error_finding(exc))
+        return
+    if not isinstance(doc, dict) or not isinstance(doc.get("metadata"), dict):
+        ctx.findings.append(invalid("not a dbt manifest: no 'metadata' object", display, pointer=""))
+        return
+    schema = as_text(doc["metadata"].get("dbt_schema_version")) or ""
+    found = _SCHEMA_VERSION.search(schema)
+    number = int(found.group(1)) if found else None
+    if number not in SUPPORTED_SCHEMAS:
+        ctx.findings.append(invalid(
+            f"dbt manifest schema {schema or '(none)'} is not supported (expected v10, v11 or v12); "
+            "importing what can be read", display, pointer="/metadata/dbt_schema_version",
+            severity=Severity.WARNING))
+    manifest = _Manifest(doc, display, ctx, project_dir=_project_dir(path, ctx.mesh.root))
+    manifest.assign_ids()
+    for uid, node in sorted(manifest.nodes.items()):
+        if uid in manifest.ids:
+            manifest.model(uid, node)
+    if manifest.opts.sources:
+        manifest.source_products()
+    if manifest.opts.exposures:
+        for uid, exp in sorted(manifest.exposures.items()):
+            if isinstance(exp, dict) and _enabled(exp):
+                manifest.exposure(uid, exp)
+
+
+def _project_dir(manifest: Path, root: Path) -> str:
+    """The dbt project directory relative to the mesh root (the parent of ``target/``)."""
+    from govern.loader import relative_to_root
+
+    parent = manifest.resolve().parent
+    project = parent.parent if parent.name == "target" or (parent.parent / "dbt_project.yml").is_file() else parent
+    rel = relative_to_root(project, root)
+    return "" if rel == "." else rel

@@ -1,0 +1,46 @@
+"""Paths that come from inputs stay inside the mesh root.
+
+A manifest may name files (``execution.code``) and a mesh may contain symbolic links. Nothing govern
+reads may lie outside the mesh root: ``../../etc/passwd``, an absolute path, or a link whose target
+leaves the root is refused with a finding, never opened. Use :func:`resolve_inside` before reading
+any file a manifest names (SQL analysis, importers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from govern.errors import InputError
+
+INPUT_OUTSIDE_ROOT = "input.outside-root"
+INPUT_SYMLINK_SKIPPED = "input.symlink-skipped"
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """True when ``path`` (after resolving every symbolic link) lies under ``root``."""
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return False
+
+
+def resolve_inside(root: Path, base: Path, relpath: str) -> Path:
+    """Resolve ``relpath`` (relative to the directory ``base``) and refuse it if it leaves ``root``.
+
+    Raises InputError naming the path; absolute paths (POSIX or Windows style) are always refused.
+    """
+    if not isinstance(relpath, str) or not relpath.strip():
+        raise InputError("empty path", expected="a path relative to the manifest")
+    if "\x00" in relpath:
+        raise InputError(f"path {relpath!r} contains a NUL byte", expected="a path relative to the manifest")
+    if PurePosixPath(relpath).is_absolute() or PureWindowsPath(relpath).is_absolute() or PureWindowsPath(
+        relpath
+    ).drive:
+        raise InputError(f"absolute path '{relpath}' is not allowed",
+                         expected="a path relative to the manifest, inside the mesh root")
+    candidate = base / relpath
+    if not is_inside(candidate, root):
+        raise InputError(f"path '{relpath}' leaves the mesh root",
+                         expected="a path relative to the manifest, inside the mesh root")
+    return candidate.resolve()
