@@ -164,5 +164,5 @@ def relative_to(path: Path, root: Path) -> str | None:
     """``path`` relative to ``root`` as POSIX text, or None when it lies outside."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
         return None

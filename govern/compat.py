@@ -51,8 +51,9 @@ class SemVer:
 def bump(old: SemVer, new: SemVer) -> str:
     """How ``new`` moved from ``old``: down, none, patch, minor or major.
 
-    Before 1.0.0 the minor number plays the role of the major one (0.3.0 → 0.4.0 may break), as in
-    Cargo; a pre-release of a higher version counts as that bump (1.4.0 → 2.0.0-rc.1 is major).
+    Before 1.0.0 every number moves up one role, as in Cargo: the minor number is the major one
+    (0.3.0 → 0.4.0 may break) and the patch number the minor one (0.3.0 → 0.3.1 may add). A
+    pre-release of a higher version counts as that bump (1.4.0 → 2.0.0-rc.1 is major).
     """
     if new.key() < old.key():
         return "down"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from govern.findings import Location
@@ -32,7 +33,8 @@ def declared_edges(products: Iterable) -> list[Edge]:
                     producer=ref.product,
                     kind="declared",
                     port=ref.port,
-                    location=Location(product.path, product.source.line_of(fpath)),
+                    location=Location(product.path, product.source.line_of(fpath),
+                                      pointer=product.source.pointer_of(fpath)),
                     field_path=fpath,
                 )
             )
@@ -78,13 +80,27 @@ def find_cycles(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[
                 continue
             cycles.append([node, node])
             continue
-        sub = graph.subgraph(component)
-        start = min(component)
-        cycle_edges = nx.find_cycle(sub, source=start)
-        path = [cycle_edges[0][0]] + [b for _, b in cycle_edges]
-        # rotate so the smallest id comes first
-        body = path[:-1]
-        k = body.index(min(body))
-        body = body[k:] + body[:k]
-        cycles.append([*body, body[0]])
+        cycles.append(_shortest_cycle(graph.succ, min(component), component))
     return sorted(cycles)
+
+
+def _shortest_cycle(succ: Mapping, start: str, component: set[str]) -> list[str]:
+    """A shortest cycle through ``start`` inside its strongly connected component.
+
+    Breadth-first over plain adjacency (no subgraph views, no recursion): O(V+E) of the component,
+    and the path starts and ends at ``start`` (the component's smallest id).
+    """
+    parent: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for nxt in sorted(succ[node]):
+            if nxt == start:
+                path = [node]
+                while (up := parent[path[-1]]) is not None:
+                    path.append(up)
+                return [*reversed(path), start]
+            if nxt in component and nxt not in parent:
+                parent[nxt] = node
+                queue.append(nxt)
+    raise ValueError(f"no cycle through {start}: not a strongly connected component")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,16 +66,19 @@ def fmt_delta(value: float | None) -> str:
 
 
 _MD_ESCAPES = str.maketrans({
-    "\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "|": "\\|", "~": "\\~",
-    "#": "\\#", "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " ", "\t": " ",
+    "\\": "\\\\", "`": "\\`", "*": "\\*", "[": "\\[", "]": "\\]", "|": "\\|", "~": "\\~",
+    "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " ", "\t": " ",
 })
+# "_" only emphasises at a word boundary (CommonMark): keep snake_case ids readable in the raw text
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def md_escape(value: Any) -> str:
     """Text safe inside Markdown (and a Markdown table cell): no markup, no HTML, one line."""
     if value is None:
         return ""
-    return str(value).translate(_MD_ESCAPES)
+    # templates never start a line with an expression, so line-start markup (#, -, +) cannot occur
+    return _MD_UNDERSCORE.sub(r"\\_", str(value).translate(_MD_ESCAPES))
 
 
 # --- snapshots and changes -------------------------------------------------------------------------
@@ -418,17 +422,6 @@ def scorecards_json(cards: Scorecards, run: RunInfo, runs: list[RunInfo], change
     data["changes"] = changes.to_dict()
     data["history"] = [r.to_dict() for r in runs if r.id]
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
-
-
-@dataclass
-class ReportInputs:
-    """Everything a report is made of, for callers that render it themselves."""
-
-    cards: Scorecards
-    run: RunInfo
-    runs: list[RunInfo]
-    changes: Changes
-    context: dict[str, Any] = field(default_factory=dict)
 
 
 def generate_report(result: Any, out_dir: str | Path, *, history_path: str | Path | None = None,

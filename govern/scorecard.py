@@ -86,12 +86,13 @@ class ScoringConfig:
         }
 
 
-def parse_scoring(data: Any, where: str, line_of: Any = None,
-                  known_standards: Iterable[str] = ()) -> ScoringConfig:
+def parse_scoring(data: Any, where: str, line_of: Any = None, known_standards: Iterable[str] = (),
+                  known_rules: Iterable[str] = ()) -> ScoringConfig:
     """Check and parse a ``scoring:`` mapping. Any defect is a StandardsError naming file, line, field.
 
     ``line_of`` maps a field path (relative to the file) to a line; ``known_standards`` are the standard
-    names a level may require besides the global vocabulary.
+    names a level may require besides the global vocabulary; ``known_rules``, when given, are the rule ids
+    a factor may name (a typo would otherwise silently weigh nothing).
     """
 
     def lines(fpath: tuple) -> int | None:
@@ -132,6 +133,10 @@ def parse_scoring(data: Any, where: str, line_of: Any = None,
     if not isinstance(rules_data, dict):
         raise fail("rules must map rule ids to factors", ("rules",))
     rule_factors = {str(rid): num(v, ("rules", rid)) for rid, v in rules_data.items()}
+    rule_ids = set(known_rules)
+    for rid in rule_factors:
+        if rule_ids and rid not in rule_ids:
+            raise fail(f"unknown rule '{rid}'", ("rules", rid), expected="a rule id of the standards pack")
     levels_data = data.get("levels")
     if not isinstance(levels_data, list) or not levels_data:
         raise fail("levels must be a non-empty list, lowest level first", ("levels",))
@@ -181,9 +186,14 @@ def _shipped_scoring_file() -> tuple[Path, str]:
     raise StandardsError("no scoring section in the shipped standards pack", path=str(root / "standards"))
 
 
-def scoring_for(standard: StandardVersion, pack_root: Path | None = None) -> ScoringConfig:
-    """The scoring configuration of a standard version (the shipped one when it has none)."""
+def scoring_for(standard: StandardVersion, pack_root: Path | None = None,
+                known_rules: Iterable[str] = ()) -> ScoringConfig:
+    """The scoring configuration of a standard version (the shipped one when it has none).
+
+    ``known_rules`` (the pack's rule ids) lets a factor for an unknown rule be reported.
+    """
     known = {r.spec.standard for r in standard.rules}
+    rule_ids = set(known_rules)
     if "scoring" in standard.raw:
         line_of = None
         if pack_root is not None and (pack_root / standard.path).is_file():
@@ -192,7 +202,7 @@ def scoring_for(standard: StandardVersion, pack_root: Path | None = None) -> Sco
                 line_of = smap.line_of
             except InputError:
                 line_of = None
-        return parse_scoring(standard.raw["scoring"], standard.path, line_of, known)
+        return parse_scoring(standard.raw["scoring"], standard.path, line_of, known, rule_ids)
     path, display = _shipped_scoring_file()
     data, smap = load_yaml_mapping(path, display, "a standard version")
     config = parse_scoring(data["scoring"], display, smap.line_of, known)
@@ -448,7 +458,7 @@ def build_scorecards(result: Any, config: ScoringConfig | None = None,
     by default the mesh the result carries. Without metadata the domain is the id's prefix.
     """
     if config is None:
-        config = scoring_for(result.standard, Path(result.pack.root))
+        config = scoring_for(result.standard, Path(result.pack.root), known_rules=result.pack.rules)
     if products is None:
         mesh = getattr(result, "mesh", None)
         products = mesh.by_id if mesh is not None else {}
@@ -487,8 +497,11 @@ def build_scorecards(result: Any, config: ScoringConfig | None = None,
 
     empty_levels = {name: 0 for name in config.level_names}
     domains: list[DomainScorecard] = []
-    for domain in sorted({c.domain for c in cards}):
-        members = [c for c in cards if c.domain == domain]
+    by_domain: dict[str, list[ProductScorecard]] = {}
+    for c in cards:
+        by_domain.setdefault(c.domain, []).append(c)
+    for domain in sorted(by_domain):
+        members = by_domain[domain]
         levels = dict(empty_levels)
         for c in members:
             levels[c.level] += 1
@@ -501,15 +514,17 @@ def build_scorecards(result: Any, config: ScoringConfig | None = None,
             warnings=sum(c.warnings for c in members),
             waived=sum(c.waived for c in members),
         ))
+    errors_per_standard: dict[str, int] = {}
+    for c in cards:
+        for f in c.findings:
+            if f.severity is Severity.ERROR and not f.waived:
+                errors_per_standard[f.standard] = errors_per_standard.get(f.standard, 0) + 1
     aggregates = []
     for std in standards:
         counts = {s: 0 for s in STATUSES}
         for c in cards:
             counts[c.statuses[std]] += 1
-        open_errors = sum(
-            1 for c in cards for f in c.findings
-            if f.standard == std and f.severity is Severity.ERROR and not f.waived
-        )
+        open_errors = errors_per_standard.get(std, 0)
         in_force = sum(1 for r in result.standard.rules if r.spec.standard == std)
         aggregates.append(StandardAggregate(std, counts, open_errors, len(cards), in_force))
     levels = dict(empty_levels)

@@ -126,6 +126,22 @@ def _encoding_hint(raw: bytes) -> str:
     return ": save the file as UTF-8 (it looks like Latin-1 or another legacy encoding)"
 
 
+_UNICODE_BREAKS = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+
+
+def _refuse_unicode_line_breaks(text: str, path: str) -> None:
+    """YAML counts U+0085/U+2028/U+2029 as line breaks, editors and grep do not: every line number
+    after one would be wrong, and a line could hide on screen. Refuse them with the line editors show."""
+    found = [i for i in (text.find(ch) for ch in _UNICODE_BREAKS) if i >= 0]
+    if not found:
+        return
+    at = min(found)
+    line = text.count("\n", 0, at) + (text.count("\r", 0, at) if "\n" not in text else 0) + 1
+    ch = text[at]
+    raise InputError(f"character U+{ord(ch):04X} ({_UNICODE_BREAKS[ch]}) is a line break in YAML but not in "
+                     "editors; replace it with a normal newline or remove it", path=path, line=line)
+
+
 def _short_tag(tag: str | None) -> str:
     return (tag or "").replace("tag:yaml.org,2002:", "!!")
 
@@ -206,6 +222,7 @@ def parse_yaml(text: str | bytes, path: str) -> tuple[Any, SourceMap]:
                              line=line) from None
     elif text.startswith("\ufeff"):
         text = text[1:]
+    _refuse_unicode_line_breaks(text, path)
     loader = _Loader(text)
     try:
         _prescan(loader, path)

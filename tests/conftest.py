@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from meshkit import MeshDir  # noqa: E402
 
-pytest_plugins = ["steps", "steps_standards", "steps_git", "steps_scorecard", "steps_sql"]
+pytest_plugins = ["steps", "steps_standards", "steps_git", "steps_scorecard", "steps_sql", "steps_trust", "steps_importers"]
 
 
 @pytest.fixture

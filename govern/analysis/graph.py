@@ -119,10 +119,11 @@ class Reach:
 
 def lineage_edges(graph: nx.MultiDiGraph, node: str, downstream: bool) -> list[tuple[str, dict]]:
     """(other product node, edge data) for each lineage edge at ``node``, sorted."""
-    if downstream:
-        found = [(b, d) for _, b, d in graph.out_edges(node, data=True) if d.get("kind") in LINEAGE_KINDS]
-    else:
-        found = [(a, d) for a, _, d in graph.in_edges(node, data=True) if d.get("kind") in LINEAGE_KINDS]
+    adjacency = graph.succ[node] if downstream else graph.pred[node]
+    found = [(other, d) for other, keyed in adjacency.items() for d in keyed.values()
+             if d.get("kind") in LINEAGE_KINDS]
+    if len(found) < 2:
+        return found
     return sorted(found, key=lambda x: (x[0], x[1].get("kind", ""), x[1].get("path") or "", x[1].get("line") or 0))
 
 

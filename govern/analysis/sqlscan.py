@@ -174,14 +174,8 @@ def _clean(message: str) -> str:
 
 def _meta_start(node: exp.Expr) -> int | None:
     """Character offset where a node starts, from the first identifier or literal that knows it."""
-    start = node.meta.get("start") if node.meta else None
-    if start is not None:
-        return start
-    for child in node.walk(bfs=False):
-        meta = child.meta
-        if meta and "start" in meta:
-            return meta["start"]
-    return None
+    starts = [child.meta["start"] for child in node.walk() if child.meta and "start" in child.meta]
+    return min(starts) if starts else None
 
 
 def _table_key(table: exp.Table, dialect: Any) -> TableKey | None:
@@ -303,7 +297,7 @@ def _stars(statement: exp.Expr, text: _Text, scopes: list) -> list[Position]:
                 continue
             start = _meta_start(star)
             out.append(Position(*text.position(start)) if start is not None else Position(1, 1))
-    return out
+    return sorted(out, key=lambda p: (p.line, p.column))
 
 
 def _insert_columns(statement: exp.Expr) -> list[str] | None:

@@ -36,6 +36,10 @@ def check(paths, root, version, today, pack_root, base, baseline, input_format, 
           verbose, record=False, history=None) -> None:
     """Check the mesh under PATH... against the standards in force.
 
+    PATH may be directories (check every product under them) or files, as pre-commit passes them
+    (changed-files mode: the whole mesh is loaded, only the products the files affect are reported).
+    --base REF checks what changed since REF, plus the history rules.
+
     Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: could not run.
     """
     if record:

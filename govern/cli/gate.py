@@ -27,6 +27,9 @@ from govern.cli.common import (
 def gate(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats) -> None:
     """Decide whether the products under PATH... may be deployed.
 
+    PATH may be directories or changed files (changed-files mode, as for check); with --base REF only
+    what changed since REF is decided, and the history rules (lifecycle, deletion, versions) apply.
+
     Blocked when any unwaived error of an enforce rule exists. Exit 0 allowed, 1 blocked,
     2 could not decide (fails closed).
     """

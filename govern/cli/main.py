@@ -10,8 +10,10 @@ import click
 COMMANDS: dict[str, str] = {
     "baseline": "govern.cli.baseline:baseline",
     "check": "govern.cli.check:check",
+    "convert": "govern.cli.convert:convert",
     "gate": "govern.cli.gate:gate",
     "impact": "govern.cli.impact:impact",
+    "init": "govern.cli.init:init",
     "lineage": "govern.cli.lineage:lineage",
     "schema": "govern.cli.schema:schema",
     "standards": "govern.cli.standards:standards",

@@ -22,7 +22,7 @@ from govern.importers.common import (
     team_id,
 )
 from govern.importers.context import ImportContext
-from govern.importers.validate import dotted, schema_errors
+from govern.importers.validate import schema_errors, where
 from govern.yamlio import FieldPath, SourceMap
 
 # customProperties name → what it sets in the internal model
@@ -168,7 +168,7 @@ def read_document(path: Path, display: str, schema: str, ctx: ImportContext, wha
         ctx.findings.append(invalid(f"{what} must be a YAML mapping", display, 1, rule="manifest.invalid"))
         return None, None, []
     problems = [
-        invalid(f"{what}: field '{dotted(fpath)}': {message}", display, smap.line_of(fpath), rule="manifest.invalid")
+        invalid(f"{what}: {where(fpath)}{message}", display, smap.line_of(fpath), rule="manifest.invalid")
         for fpath, message in schema_errors(data, schema)
     ]
     if data.get("kind") != kind:

@@ -97,7 +97,10 @@ def _output_ports(m: Mapper, data: dict, props: dict, contracts: dict[str, Contr
             if ports:
                 # the contract's first schema object describes this port; columns point at contractId
                 for sub, value, _src in ports[0]:
-                    if sub[0] in ("name", "description", "type") or value is None or value == {}:
+                    if sub[0] in ("name", "description", "type") or value is None:
+                        continue
+                    if value == {}:  # a column: located at the contractId too
+                        m.at((*base, *sub), (*base, "contractId"))
                         continue
                     if sub[0] in ("classification", "location") and m.data["outputPorts"][k].get(sub[0]):
                         continue

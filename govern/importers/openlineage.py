@@ -44,7 +44,7 @@ from govern.importers.common import (
     team_id,
 )
 from govern.importers.context import ImportContext
-from govern.importers.validate import OPENLINEAGE_FACETS, dotted, schema_errors
+from govern.importers.validate import OPENLINEAGE_FACETS, schema_errors, where
 
 MAX_EVENTS_BYTES = 256 * 1024 * 1024
 CLEARS = {"CREATE", "OVERWRITE"}
@@ -53,8 +53,8 @@ REMOVES = {"DROP", "TRUNCATE"}
 
 def looks_like(head: str) -> bool:
     """Content detection: an OpenLineage event (or a list / NDJSON of them)."""
-    return '"eventTime"' in head and '"producer"' in head and (
-        '"job"' in head or '"dataset"' in head or "openlineage.io/spec" in head)
+    return '"eventTime"' in head and (
+        '"job"' in head or '"dataset"' in head or '"eventType"' in head or "openlineage.io/spec" in head)
 
 
 @dataclass
@@ -154,7 +154,7 @@ def _valid(event: _Event, ctx: ImportContext) -> bool:
     problems = schema_errors(event.data, "openlineage")
     if problems:
         for fpath, message in problems[:5]:
-            ctx.findings.append(invalid(f"OpenLineage event: field '{dotted(fpath)}': {message}", event.path,
+            ctx.findings.append(invalid(f"OpenLineage event: {where(fpath)}{message}", event.path,
                                         event.line, pointer=event.prefix + json_pointer(fpath)))
         return False
     for kind, facets, base in _facet_sets(event.data):
@@ -163,7 +163,7 @@ def _valid(event: _Event, ctx: ImportContext) -> bool:
             if schema is None:
                 continue
             for fpath, message in schema_errors({name: facet}, schema)[:3]:
-                ctx.findings.append(invalid(f"OpenLineage {kind} facet '{name}': field '{dotted(fpath)}': {message}",
+                ctx.findings.append(invalid(f"OpenLineage {kind} facet '{name}': {where(fpath[1:])}{message}",
                                             event.path, event.line,
                                             pointer=event.prefix + json_pointer((*base, *fpath)),
                                             severity=Severity.WARNING))

@@ -92,3 +92,8 @@ def dotted(path: tuple) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(document)"
+
+
+def where(path: tuple) -> str:
+    """``"field 'a.b[0]': "`` for a message, or nothing at the document level."""
+    return f"field '{dotted(path)}': " if path else ""

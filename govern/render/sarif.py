@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +35,14 @@ def _uri(path: str, prefix: str) -> str:
     return quote(prefix + path, safe="/-_.~")
 
 
+def short(text: str, limit: int = 140) -> str:
+    """The first sentence of ``text``, at most ``limit`` characters (cut at a word)."""
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    if len(first) <= limit:
+        return first
+    return first[: first.rfind(" ", 0, limit - 1)].rstrip(",;: ") + "…"
+
+
 def _rule_descriptor(spec: Any, mode: str | None) -> dict[str, Any]:
     description = spec.description or spec.message
     full = f"{description} (standard: {spec.standard}; engine: {spec.engine}"
@@ -41,7 +50,7 @@ def _rule_descriptor(spec: Any, mode: str | None) -> dict[str, Any]:
     descriptor: dict[str, Any] = {
         "id": spec.id,
         "name": spec.id,
-        "shortDescription": {"text": description},
+        "shortDescription": {"text": short(description)},
         "fullDescription": {"text": full},
         "help": {"text": spec.help or description},
         "defaultConfiguration": {"level": _level_for(spec, mode or "enforce"), "enabled": True},

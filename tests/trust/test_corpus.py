@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from trustkit import BAD, DEFAULT_AT, base_mesh, copy_pack, generate, govern, load_cases
 
 CASES = load_cases()
@@ -62,6 +61,22 @@ def test_the_corpus_is_complete_and_consistent() -> None:
         assert case.get("expect") or case.get("stderr"), f"{case['id']} checks nothing"
 
 
+def test_the_trust_section_states_the_real_counts() -> None:
+    """The counts by kind in docs/readme-trust.md are those of expected.yaml."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "readme-trust.md").read_text(encoding="utf-8")
+    rows = doc.split("<!-- corpus-counts -->", 1)[1].strip().splitlines()[2:]
+    stated = {}
+    for row in rows:
+        if not row.startswith("|"):
+            break
+        cells = [c.strip().strip("*") for c in row.strip("|").split("|")]
+        stated[cells[0]] = int(cells[-1])
+    total = stated.pop("total")
+    assert stated == dict(Counter(c["kind"] for c in CASES))
+    assert total == len(CASES)
+    assert f"**A corpus of {len(CASES)} broken inputs**" in doc
+
+
 def test_the_base_mesh_passes_on_its_own(tmp_path: Path) -> None:
     """The control: without a broken input, check and gate both exit 0, so every exit code below is
     caused by the broken input."""
@@ -76,7 +91,7 @@ def test_the_base_mesh_passes_on_its_own(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_bad_input(case: dict[str, Any], tmp_path: Path) -> None:
-    root, args = _setup(case, tmp_path)
+    _root, args = _setup(case, tmp_path)
 
     check = govern("check", *args, text_out=tmp_path / "out.txt")
     everything = check.stdout + check.stderr + check.text

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from govern.render import FORMATS
 from meshkit import MeshDir
 from trustkit import TODAY, base_mesh, govern
+
+from govern.render import FORMATS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mesh"
 SEEDS = ("0", "1", "4242", "random")
@@ -25,7 +25,8 @@ def _messy_mesh(root: Path) -> MeshDir:
     whose order must not depend on dicts, sets or directory listings."""
     mesh = base_mesh(root)
     for i in range(6):
-        mesh.product(f"finance.report_{i}", {"namespace": "qa", "inputs": [{"product": f"finance.report_{(i + 1) % 6}"}]})
+        upstream = f"finance.report_{(i + 1) % 6}"
+        mesh.product(f"finance.report_{i}", {"namespace": "qa", "inputs": [{"product": upstream}]})
     mesh.product("logistics.parts", relpath="logistics/a/dataproduct.yaml")
     mesh.product("logistics.parts", relpath="logistics/b/dataproduct.yaml")
     mesh.product("logistics.pаrts", {"domain": "logistics"}, relpath="logistics/c/dataproduct.yaml")

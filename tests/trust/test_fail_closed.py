@@ -11,12 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from meshkit import MeshDir
+from trustkit import BAD, base_mesh, copy_pack
+from trustkit import govern as run_govern
 
 import govern
 from govern.checks import registry
 from govern.gate import decide
-from meshkit import MeshDir
-from trustkit import BAD, base_mesh, copy_pack, govern as run_govern
 
 
 def _boom(ctx):  # a rule with a bug
@@ -39,7 +40,8 @@ def test_a_crashing_python_rule_makes_the_gate_exit_2_and_is_named(clean: MeshDi
     assert '"decision": "undecided"' in gate.stdout
     text = run_govern("gate", str(clean.root))
     assert text.exit_code == 2
-    assert "[rule.crashed] rule 'namespace.unique-id' failed: ZeroDivisionError: division by zero in a rule" in text.stdout
+    crash = "[rule.crashed] rule 'namespace.unique-id' failed: ZeroDivisionError: division by zero in a rule"
+    assert crash in text.stdout
     assert "gate: UNDECIDED (fails closed)" in text.stdout
     # check reports the crash as an error and also exits 2, even with --fail-on never.
     assert run_govern("check", str(clean.root), "--fail-on", "never").exit_code == 2
@@ -152,7 +154,8 @@ def test_waivers_cannot_hide_unreadable_inputs_or_crashes(tmp_path: Path, monkey
     """A waiver for manifest.invalid, input.invalid or rule.crashed never applies."""
     mesh = base_mesh(tmp_path / "mesh")
     mesh.product("logistics.shipments")
-    mesh.write("logistics/shipments_v2/dataproduct.yaml", "kind: DataProduct\nid: logistics.shipments\noutputPorts: x\n")
+    mesh.write("logistics/shipments_v2/dataproduct.yaml",
+               "kind: DataProduct\nid: logistics.shipments\noutputPorts: x\n")
     mesh.write("waivers.yaml", (
         "waivers:\n"
         "  - {rule: manifest.invalid, product: logistics.shipments, reason: r, approved_by: a, expires: 2026-07-01}\n"

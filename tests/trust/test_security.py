@@ -7,10 +7,10 @@ import socket
 from pathlib import Path
 
 import pytest
+from trustkit import base_mesh, govern
 
 from govern.errors import InputError
 from govern.yamlio import parse_yaml
-from trustkit import base_mesh, govern
 
 GOVERN = Path(__file__).resolve().parents[2] / "govern"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mesh"
@@ -43,8 +43,8 @@ def test_python_tags_are_refused_and_never_constructed(payload: str, tmp_path: P
 def test_a_python_tag_in_a_manifest_is_a_finding_and_runs_nothing(tmp_path: Path) -> None:
     mesh = base_mesh(tmp_path / "mesh")
     marker = tmp_path / "pwned"
-    mesh.write("logistics/shipments/dataproduct.yaml",
-               f"kind: DataProduct\nid: logistics.shipments\nname: !!python/object/apply:os.system ['touch {marker}']\n")
+    payload = f"!!python/object/apply:os.system ['touch {marker}']"
+    mesh.write("logistics/shipments/dataproduct.yaml", f"kind: DataProduct\nid: logistics.shipments\nname: {payload}\n")
     out = govern("check", str(mesh.root), text_out=tmp_path / "out.txt")
     assert out.exit_code == 1
     assert any(f["rule"] == "manifest.invalid" and "!!python/object/apply" in f["message"] for f in out.findings)
@@ -58,9 +58,9 @@ def test_no_module_loads_yaml_with_an_unsafe_loader() -> None:
     offenders = []
     for path in SOURCES:
         for node in ast.walk(_tree(path)):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "yaml":
-                if node.attr in unsafe | loaders:
-                    offenders.append(f"{path.relative_to(GOVERN)}:{node.lineno}: yaml.{node.attr}")
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "yaml" \
+                    and node.attr in unsafe | loaders:
+                offenders.append(f"{path.relative_to(GOVERN)}:{node.lineno}: yaml.{node.attr}")
     assert offenders == []
 
 
@@ -146,7 +146,7 @@ def no_network(monkeypatch) -> list[str]:
     real_socket = socket.socket
 
     class GuardedSocket(real_socket):
-        def __init__(self, family=-1, type=-1, proto=-1, fileno=None):  # noqa: A002
+        def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
             if family in (socket.AF_INET, socket.AF_INET6, -1) and fileno is None:
                 attempts.append(f"socket({family})")
                 raise _NoNetwork("network access attempted")

@@ -11,10 +11,10 @@ from typing import Any
 
 import yaml
 from click.testing import CliRunner
+from meshkit import MeshDir
 
 from govern.cli.main import cli
 from govern.standards import default_pack_root
-from meshkit import MeshDir
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 BAD = CORPUS / "bad_inputs"

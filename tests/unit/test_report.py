@@ -286,9 +286,9 @@ def test_markdown_has_the_same_facts(three_runs: dict) -> None:
     new = md.split("### New findings")[1].split("### Fixed findings")[0]
     assert ("sales.orders: product sales.orders has no description — documentation.description "
             "at sales/orders/dataproduct.yaml:1") in new
-    fixed = md.split("### Fixed findings")[1].split("## Trend")[0]
+    fixed = md.split("### Fixed findings")[1].split("## Domains")[0]
     assert "finance.revenue" in fixed and "lineage.code-declared" in fixed
-    trend = md.split("## Trend")[1].split("## Domains")[0]
+    trend = md.split("## Trend")[1].split("## Changes")[0]
     assert [line.split("|")[1].strip() for line in trend.strip().splitlines()[2:]] == ["#3", "#2", "#1"]
     assert "| sales.orders | sales | sales-data | curated | 95 | 0 | 1 | 0 | documentation: warn |" in md
 
@@ -403,3 +403,73 @@ def test_installed_wheel_renders_reports_outside_the_checkout(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(site / "govern" / "_pack" / "reports" / "templates")
     assert "sales.orders" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+
+
+def test_markdown_escaping_keeps_tables_and_ids_intact() -> None:
+    from govern.report import md_escape
+
+    assert md_escape("sales.orders_v2") == "sales.orders_v2"  # intra-word _ is not emphasis
+    assert md_escape("_x_") == "\\_x\\_"
+    assert md_escape("a|b\nc") == "a\\|b c"  # one table cell, one line
+    assert md_escape("[x](javascript:alert(1))") == "\\[x\\](javascript:alert(1))"
+    assert md_escape("<b>&") == "&lt;b&gt;&amp;"
+    assert md_escape("`code` **bold**") == "\\`code\\` \\*\\*bold\\*\\*"
+    assert md_escape(None) == ""
+
+
+def test_example_mesh_over_three_recorded_runs(tmp_path: Path) -> None:
+    """The shipped example mesh, copied, with three violations in run 1 that are fixed in runs 2 and 3:
+    the HTML and Markdown show the same facts as scorecards.json, the trend, and the expected changes."""
+    import shutil
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "mesh"
+    root = tmp_path / "mesh"
+    shutil.copytree(example, root, ignore=shutil.ignore_patterns(".govern"))
+    large = root / "sales" / "large_orders" / "dataproduct.yaml"
+    parts = root / "logistics" / "parts" / "dataproduct.yaml"
+    large.write_text(re.sub(r"(?m)^description:.*\n", "", large.read_text()))
+    parts.write_text(parts.read_text().replace("  group: logistics-ops\n", "  group: logistics-op\n"))
+    mesh = MeshDir(root)
+    outs = []
+    for n, day in enumerate(("2026-11-08", "2026-11-15", "2026-11-22"), 1):
+        if n == 2:
+            shutil.copy(example / "logistics" / "parts" / "dataproduct.yaml", parts)
+        if n == 3:
+            shutil.copy(example / "sales" / "large_orders" / "dataproduct.yaml", large)
+        outs.append(tmp_path / f"r{n}")
+        _run(mesh, outs[-1], day)
+    data = [json.loads((o / "scorecards.json").read_text(encoding="utf-8")) for o in outs]
+    for out, d in zip(outs, data, strict=True):
+        _, doc = _html(out)
+        facts = {n.attrs["data-fact"]: n.clean() for n in doc.iter() if "data-fact" in n.attrs}
+        assert facts["products"] == str(d["total"]["products"]) == "27"
+        assert facts["mean-score"] == f"{d['total']['meanScore']:g}"
+        for level, count in d["total"]["levels"].items():
+            assert facts[f"level-{level}"] == str(count)
+        rows = {tr.attrs["data-product"]: tr for tr in doc.find("table", id="products-table").find_all("tr")
+                if "data-product" in tr.attrs}
+        assert sorted(rows) == sorted(p["product"] for p in d["products"])
+        for p in d["products"]:
+            cell = next(td for td in rows[p["product"]].find_all("td") if "data-level" in td.attrs)
+            assert cell.attrs["data-level"] == p["level"]
+        if d["changes"]["previousRun"]:
+            changes = {n.attrs["data-fact"]: n.clean() for n in doc.find("section", id="changes").iter()
+                       if "data-fact" in n.attrs}
+            assert changes["new-findings"] == str(len(d["changes"]["newFindings"]))
+            assert changes["fixed-findings"] == str(len(d["changes"]["fixedFindings"]))
+    fixed2 = {(f["product"], f["rule"]) for f in data[1]["changes"]["fixedFindings"]}
+    assert ("logistics.parts", "owner.group-exists") in fixed2
+    fixed3 = {(f["product"], f["rule"]) for f in data[2]["changes"]["fixedFindings"]}
+    assert ("sales.large_orders", "documentation.description") in fixed3
+    up3 = {c["product"]: (c["from"], c["to"]) for c in data[2]["changes"]["levelChanges"] if c["direction"] == "up"}
+    assert up3["sales.large_orders"] == ("curated", "authoritative")
+    _, doc = _html(outs[2])
+    moves = {tr.attrs["data-product"]: tr.attrs["data-direction"]
+             for tr in doc.find("table", id="level-changes").find_all("tr") if "data-product" in tr.attrs}
+    assert moves == {c["product"]: c["direction"] for c in data[2]["changes"]["levelChanges"]}
+    mean = next(f for f in doc.find_all("figure") if f.attrs.get("data-chart") == "Mean score").find("polyline")
+    assert len(mean.attrs["points"].split()) == 3
+    md = (outs[2] / "report.md").read_text(encoding="utf-8")
+    assert "Compared with run #2 of 2026-11-15" in md
+    assert "sales.large_orders curated → authoritative" in md
+    assert f"| 27 | 5 | {data[2]['total']['meanScore']:g} |" in md

@@ -227,3 +227,16 @@ def test_scorecards_are_deterministic(small: MeshDir) -> None:
             for _ in range(2)}
     assert len(outs) == 1
     assert json.loads(outs.pop())["date"] == dt.date(2026, 6, 1).isoformat()
+
+
+def test_a_factor_for_an_unknown_rule_is_reported(tmp_path: Path) -> None:
+    root, version_file = _pack_copy(tmp_path)
+    text = version_file.read_text()
+    assert "{lineage.cycle: 2," in text
+    version_file.write_text(text.replace("{lineage.cycle: 2,", "{lineage.cycles: 2,"))
+    pack = load_pack(root)
+    with pytest.raises(StandardsError) as info:
+        scoring_for(pack.version("1.0.0"), pack.root, known_rules=pack.rules)
+    assert info.value.message == "unknown rule 'lineage.cycles'"
+    assert info.value.field == "scoring.rules.lineage.cycles"
+    assert info.value.line == next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("  rules: {"))
