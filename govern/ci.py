@@ -29,6 +29,8 @@ from govern.loader import ROOT_MARKERS, find_mesh_root
 if TYPE_CHECKING:
     from govern.changes import Impact
     from govern.engine import Result
+    from govern.gitbase import BaseSnapshot
+    from govern.loader import Mesh
 
 
 @dataclass
@@ -113,7 +115,7 @@ def run(
     return result
 
 
-def plan(mesh, args: Arguments, base_snapshot=None) -> tuple[Impact, list[str]]:
+def plan(mesh: Mesh, args: Arguments, base_snapshot: BaseSnapshot | None = None) -> tuple[Impact, list[str]]:
     """The impact of the changed files (and of the base diff) on ``mesh``, and the changed mesh paths."""
     from govern.changes import affected, relative_to, under
 
@@ -135,7 +137,8 @@ def plan(mesh, args: Arguments, base_snapshot=None) -> tuple[Impact, list[str]]:
     return impact, sorted(set(changed))
 
 
-def _changed(args: Arguments, root, version, today, pack_root, base, cwd) -> Result:
+def _changed(args: Arguments, root: str | Path | None, version: str | None, today: dt.date | None,
+             pack_root: str | Path | None, base: str | None, cwd: Path | None) -> Result:
     from govern.api import check_mesh
     from govern.loader import load_mesh
 

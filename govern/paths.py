@@ -43,4 +43,7 @@ def resolve_inside(root: Path, base: Path, relpath: str) -> Path:
     if not is_inside(candidate, root):
         raise InputError(f"path '{relpath}' leaves the mesh root",
                          expected="a path relative to the manifest, inside the mesh root")
-    return candidate.resolve()
+    resolved = candidate.resolve()
+    if resolved.exists() and not resolved.is_file():  # a directory, FIFO or device: never opened
+        raise InputError(f"path '{relpath}' is not a regular file", expected="a file")
+    return resolved

@@ -9,6 +9,7 @@ Composes the node tree with libyaml (when present) and builds plain Python data 
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -266,10 +267,14 @@ def read_yaml_file(path: Path, display: str | None = None) -> tuple[Any, SourceM
     """Read and parse a YAML file (bounded size)."""
     shown = display or str(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise InputError("not a regular file", path=shown, expected="a YAML file")
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise InputError(f"file is larger than {MAX_FILE_BYTES} bytes ({size})", path=shown)
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows after stat()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", path=shown) from None
     return parse_yaml(raw, shown)

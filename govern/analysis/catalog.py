@@ -8,12 +8,14 @@ catalog) or with more (an extra catalog) still matches when exactly one location
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from govern.cedar import CLASSIFICATION_RANK
 
 TableKey = tuple[str, ...]
+_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
 CONFIDENTIAL = CLASSIFICATION_RANK["confidential"]
 
 
@@ -113,9 +115,14 @@ def location_key(location: str, dialect: str | None) -> TableKey | None:
     """A port location parsed as a table name of ``dialect`` and normalised; None if it is no table name."""
     import sqlglot
     from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
+    from govern.analysis.sqlscan import normalise_parts
+
+    if _SIMPLE.fullmatch(location):  # plain dotted names: no need to run the parser
+        return normalise_parts(Dialect.get_or_raise(dialect), tuple((p, False) for p in location.split(".")))
     try:
         table = sqlglot.parse_one(location, into=exp.Table, read=dialect)
     except (SqlglotError, ValueError):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import re
 import signal
 import sys
@@ -181,13 +182,34 @@ def _meta_start(node: exp.Expr) -> int | None:
 def _table_key(table: exp.Table, dialect: Any) -> TableKey | None:
     """Normalised name parts; normalised inside the table, as some dialects (BigQuery) need."""
     from sqlglot import exp
+
+    parts = table.parts
+    if not parts or not all(isinstance(p, exp.Identifier) for p in parts):
+        return None
+    meta = table.meta or {}
+    return normalise_parts(dialect, tuple((p.name, bool(p.quoted)) for p in parts),
+                           bool(meta.get("quoted_table")), bool(meta.get("maybe_column")))
+
+
+@functools.lru_cache(maxsize=65_536)
+def normalise_parts(dialect: Any, parts: tuple[tuple[str, bool], ...], quoted_table: bool = False,
+                    maybe_column: bool = False) -> TableKey:
+    """Normalise table name parts (name, quoted) with the dialect's rules; cached, as names repeat."""
+    from sqlglot import exp
     from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-    if not table.parts or not all(isinstance(p, exp.Identifier) for p in table.parts):
-        return None
-    bare = exp.Table(**{k: table.args.get(k) for k in ("this", "db", "catalog") if table.args.get(k) is not None})
-    bare = normalize_identifiers(bare.copy(), dialect=dialect)
-    return tuple(p.name for p in bare.parts)
+    idents = [exp.Identifier(this=name, quoted=quoted) for name, quoted in parts]
+    if len(idents) > 3:
+        return tuple(p.name for p in normalize_identifiers(exp.to_table(".".join(
+            exp.Identifier(this=n, quoted=q).sql(dialect=dialect) for n, q in parts), dialect=dialect),
+            dialect=dialect).parts)
+    names = ("this", "db", "catalog")
+    table = exp.Table(**dict(zip(names, reversed(idents), strict=False)))
+    if quoted_table:
+        table.meta["quoted_table"] = True
+    if maybe_column:
+        table.meta["maybe_column"] = True
+    return tuple(p.name for p in normalize_identifiers(table, dialect=dialect).parts)
 
 
 def _table_ref(table: exp.Table, dialect: Any, text: _Text) -> TableRef | None:
@@ -221,17 +243,21 @@ def _split_statements(tokens: list) -> list[list]:
     return [c for c in chunks if c]
 
 
-def _max_depth(tokens: list) -> int:
+def _max_depth(tokens: list, limit: int) -> tuple[int, Any]:
+    """The deepest parenthesis nesting, and the first token that went past ``limit`` (or None)."""
     from sqlglot.tokens import TokenType
 
     depth = deepest = 0
+    first_over = None
     for token in tokens:
         if token.token_type == TokenType.L_PAREN:
             depth += 1
             deepest = max(deepest, depth)
+            if depth > limit and first_over is None:
+                first_over = token
         elif token.token_type == TokenType.R_PAREN:
             depth -= 1
-    return deepest
+    return deepest, first_over
 
 
 def _parse_problem(exc: Exception, text: _Text, fallback: tuple[int, int]) -> Problem:
@@ -456,10 +482,11 @@ def _scan_into(
             Problem(TOO_COMPLEX, f"{len(tokens):,} tokens, over the limit of {limits.max_nodes:,} (sql.maxNodes)", 1, 1)
         )
         return
-    depth = _max_depth(tokens)
-    if depth > limits.max_depth:
+    depth, over = _max_depth(tokens, limits.max_depth)
+    if over is not None:
+        line, col = where.position(over.start)
         scan.problems.append(
-            Problem(TOO_COMPLEX, f"parentheses nested {depth} deep, over the limit of {limits.max_depth}", 1, 1)
+            Problem(TOO_COMPLEX, f"parentheses nested {depth} deep, over the limit of {limits.max_depth}", line, col)
         )
         return
     parser = dialect.parser()

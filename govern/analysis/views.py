@@ -212,8 +212,9 @@ def _edge_status(sel: Selection, a: str, b: str, kinds: list[str]) -> str | None
     return _status(set(kinds), sel.graph.nodes[b]["id"], sel.checked)
 
 
-def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _dot_quote(*lines: str) -> str:
+    """A DOT string; several lines are joined with DOT's \\n line break."""
+    return '"' + "\\n".join(t.replace("\\", "\\\\").replace('"', '\\"') for t in lines) + '"'
 
 
 def to_dot(sel: Selection) -> str:
@@ -224,7 +225,7 @@ def to_dot(sel: Selection) -> str:
     for node in sel.nodes():
         data = sel.graph.nodes[node]
         title, sub = _label(sel.graph, node)
-        attrs = [f"label={_dot_quote(title + chr(10) + sub)}", f"shape={shapes.get(data.get('kind'), 'box')}"]
+        attrs = [f"label={_dot_quote(title, sub)}", f"shape={shapes.get(data.get('kind'), 'box')}"]
         if data.get("kind") == "product":
             style = ["rounded"]
             if data.get("state") in ("deprecated", "retired", "tombstoned"):
@@ -268,7 +269,7 @@ def to_mermaid(sel: Selection) -> str:
         status = _edge_status(sel, a, b, kinds)
         label = _mermaid_text(", ".join(kinds) + (f" ({status})" if status else ""))
         arrow = "-.->" if status or kinds == ["sql"] or "reads" in kinds else "-->"
-        out.append(f"  {ids[a]} {arrow}|{label}| {ids[b]}")
+        out.append(f'  {ids[a]} {arrow}|"{label}"| {ids[b]}')
     return "\n".join(out) + "\n"
 
 
@@ -333,10 +334,10 @@ def impact_text(result: Impact) -> str:
     for owner in result.owners:
         who = " / ".join(v for v in (owner.get("group"), owner.get("person")) if v) or "(no owner)"
         lines.append(f"  {who}: {', '.join(owner['products'])}")
-    undeclared = [d["product"] for d in result.dependents if d["via"] == ["sql"]]
+    undeclared = [f"{d['product']} (reads {d['through']})" for d in result.dependents if d["via"] == ["sql"]]
     if undeclared:
         lines.append("")
-        lines.append("Read only through SQL, not declared in inputs: " + ", ".join(undeclared))
+        lines.append("Reached through SQL reads that no manifest declares: " + ", ".join(undeclared))
     return "\n".join(lines) + "\n"
 
 

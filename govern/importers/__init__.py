@@ -33,6 +33,8 @@ _YAML_KIND = re.compile(r"""^kind:\s*["']?([A-Za-z]+)""", re.M)
 _YAML_API = re.compile(r"""^apiVersion:\s*["']?v?\d""", re.M)
 _JSON_KIND = re.compile(r'"kind"\s*:\s*"([A-Za-z]+)"')
 _JSON_API = re.compile(r'"apiVersion"\s*:\s*"v?\d')
+# every foreign format has one of these in its first bytes (ODPS/ODCS: apiVersion, OpenLineage: eventTime)
+_MARKERS = (b"apiVersion", b"DataContract", b"eventTime", b"dbt_schema_version")
 
 
 def detect_text(head: str, name: str = "") -> str | None:
@@ -74,11 +76,24 @@ def detect(path: str | Path) -> str | None:
     return detect_text(head.decode("utf-8", errors="replace"), p.name)
 
 
+def _sniff(path: str) -> str | None:
+    """``detect`` for a path string; a native manifest name needs only its first 4 KB."""
+    size = 4096 if path.endswith(("dataproduct.yaml", "dataproduct.yml")) else HEAD_BYTES
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(size)
+    except OSError:
+        return None
+    if not any(marker in head for marker in _MARKERS):
+        return None  # a native manifest or no input at all: either way, not imported here
+    return detect_text(head.decode("utf-8", errors="replace"), path)
+
+
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())
         return True
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return False
 
 
@@ -99,13 +114,15 @@ def find_inputs(paths: Iterable[Path], root: Path, exclude: list[str],
         rel = relative_to_root(p, root)
         return any(fnmatch.fnmatch(rel, pat) for pat in exclude)
 
-    def consider(p: Path) -> None:
-        if excluded(p) or not _inside(p, root):
+    def consider(path: str) -> None:
+        # sniff first (plain strings, no pathlib): resolving paths costs more than reading the head
+        # of a file, and nearly every file of a mesh is a native manifest or not an input at all
+        fmt = (overrides.get(Path(path).resolve()) if overrides else None) or _sniff(path)
+        if not fmt or fmt == "native":
             return
-        resolved = p.resolve()
-        fmt = overrides.get(resolved) or detect(p)
-        if fmt and fmt != "native":
-            found[resolved] = fmt
+        p = Path(path)
+        if not excluded(p) and _inside(p, root):
+            found[p.resolve()] = fmt
 
     for start in paths:
         start = Path(start)
@@ -117,15 +134,14 @@ def find_inputs(paths: Iterable[Path], root: Path, exclude: list[str],
             continue
         for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-            here = Path(dirpath)
             if "dbt_project.yml" in filenames:
-                manifest = here / "target" / "manifest.json"
-                if manifest.is_file():
+                manifest = os.path.join(dirpath, "target", "manifest.json")
+                if os.path.isfile(manifest):
                     consider(manifest)
             for name in sorted(filenames):
                 if name.startswith(".") or name in _NOT_INPUTS or not name.lower().endswith(_SUFFIXES):
                     continue
-                consider(here / name)
+                consider(os.path.join(dirpath, name))
     for p, fmt in overrides.items():  # --dbt FILE and --input-format on named files
         if p.is_file() and fmt != "native":
             found[p] = fmt

@@ -107,6 +107,10 @@ class _Manifest:
         self.ids: dict[str, str] = {}  # node / source uid → product id
         self.ports: dict[str, tuple[str, str | None]] = {}  # uid → (product id, port)
         self.source_pids: set[str] = set()  # products made from dbt sources
+        self.versions: dict[tuple[str, tuple], str] = {}  # (model name, version) → uid
+        for uid, node in sorted(self.nodes.items()):
+            if isinstance(node, dict) and node.get("version") is not None and isinstance(node.get("name"), str):
+                self.versions.setdefault((node["name"], _vkey(node["version"])), uid)
         self.known = ctx.port_index()
 
     # -- selection -------------------------------------------------------------------------------
@@ -323,8 +327,7 @@ class _Manifest:
         if version is not None and latest is not None and _vkey(version) < _vkey(latest):
             state, where = "deprecated", f"{base}/latest_version"
             name = as_text(node.get("name")) or ""
-            newer = next((u for u, n in self.nodes.items() if isinstance(n, dict) and n.get("name") == name
-                          and n.get("version") is not None and _vkey(n.get("version")) == _vkey(latest)), None)
+            newer = self.versions.get((name, _vkey(latest)))
             if newer in self.ids and not as_dict(m.data.get("lifecycle")).get("replacedBy"):
                 m.put(("lifecycle", "replacedBy"), self.ids[newer], f"{base}/latest_version")
         elif version is not None and latest is not None and _vkey(version) > _vkey(latest):

@@ -63,10 +63,10 @@ class Contract:
         servers = [(as_dict(s), i) for i, s in enumerate(as_list(self.data.get("servers")))]
         for server, i in servers:  # a server in one of the mesh's namespaces wins
             if as_text(server.get("environment")) in NAMESPACES:
-                return server["environment"], ("servers", i, "environment")
+                return as_text(server["environment"]), ("servers", i, "environment")
         for server, i in servers:
             if as_text(server.get("environment")):
-                return server["environment"], ("servers", i, "environment")
+                return as_text(server["environment"]), ("servers", i, "environment")
         return None, None
 
     def ports(self, namespace: str | None) -> list[list[tuple[FieldPath, Any, FieldPath]]]:
@@ -128,14 +128,16 @@ def _address(server: tuple[dict, FieldPath] | None, table: str, base: FieldPath)
     parts = []
     for keys in _PREFIX_KEYS:
         for key in keys:
-            if as_text(data.get(key)):
-                parts.append(data[key])
+            value = as_text(data.get(key))
+            if value:
+                parts.append(value)
                 break
     if parts:
         return ".".join([*parts, table]), where
     for key in ("location", "path", "topic"):
-        if as_text(data.get(key)):
-            return f"{str(data[key]).rstrip('/')}/{table}", (*where, key)
+        value = as_text(data.get(key))
+        if value:
+            return f"{value.rstrip('/')}/{table}", (*where, key)
     return table, (*base, "physicalName")
 
 

@@ -233,7 +233,7 @@ def _datasets(data: dict) -> list[dict]:
 
 
 def _owners(facet: dict) -> list[str]:
-    return [o["name"] for o in (as_dict(x) for x in as_list(facet.get("owners"))) if as_text(o.get("name"))]
+    return [name for o in as_list(facet.get("owners")) if (name := as_text(as_dict(o).get("name")))]
 
 
 def read_events(files: list[tuple[Path, str]], ctx: ImportContext) -> list[_Event]:
@@ -355,7 +355,7 @@ def _observed_owners(events: list[_Event], jobs: dict, resolver: _Resolver, runt
                 latest[(hit[0], _display(_key(ds)))] = ObservedOwner(
                     hit[0], owners, _display(_key(ds)), event.loc(*where, "facets", "ownership"))
         job = as_dict(event.data.get("job"))
-        owners = _owners(as_dict(as_dict(job.get("facets")).get("ownership")))
+        owners = _owners(_facet(job, "ownership"))
         if owners:
             for ds in as_list(event.data.get("outputs")):
                 hit = resolver.resolve(_key(as_dict(ds)))
@@ -372,7 +372,7 @@ def _job_owners(job: _Job, ctx: ImportContext) -> tuple[str | None, str | None, 
     if event is None:
         return None, None, (), None
     data = event.data
-    owners = _owners(as_dict(as_dict(as_dict(data.get("job")).get("facets")).get("ownership")))
+    owners = _owners(_facet(as_dict(data.get("job")), "ownership"))
     owner_where: tuple = ("job", "facets", "ownership")
     if not owners:
         for i, ds in enumerate(as_list(data.get("outputs"))):
@@ -407,12 +407,11 @@ def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str) -
     if event is None:
         return None
     data = event.data
-    jfacets = as_dict(as_dict(data.get("job")).get("facets"))
     m = Mapper(event.path, base=event.prefix, line=event.line)
     domain = team_domain(group, ctx.org) or job.namespace
     m.put(("id",), pid, ("job", "name"))
     m.put(("name",), job.name, ("job", "name"))
-    doc = as_dict(jfacets.get("documentation"))
+    doc = _facet(as_dict(data.get("job")), "documentation")
     m.put(("description",), as_text(doc.get("description")), ("job", "facets", "documentation", "description"))
     m.put(("domain",), domain, ("job", "facets", "ownership") if team_domain(group, ctx.org) else ("job", "namespace"))
     m.put(("owner", "group"), group, owner_where)

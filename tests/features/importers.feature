@@ -1,4 +1,3 @@
-@importers
 Feature: Governing what teams already have
   Teams describe their data in dbt projects, ODCS data contracts, ODPS data products and OpenLineage
   events. govern maps each into the same product model, so every global standard applies unchanged,

@@ -39,7 +39,7 @@ def _setup(case: dict[str, Any], tmp_path: Path) -> tuple[Path, list[str]]:
         shutil.copyfile(BAD / src, target)
     if case.get("generate"):
         generate(case["generate"], mesh)
-    args = [str(mesh.root), *case.get("args", [])]
+    args = [str(mesh.root), *(a.replace("{root}", str(mesh.root)) for a in case.get("args", []))]
     if case.get("pack"):
         pack = copy_pack(tmp_path / "pack")
         for src, dest in case["pack"].items():

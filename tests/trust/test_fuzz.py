@@ -32,7 +32,7 @@ TODAY = dt.date(2026, 6, 1)
 SCALE = int(os.environ.get("GOVERN_FUZZ_EXAMPLES", "1"))
 FUZZ = settings(derandomize=True, deadline=None, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-MANIFEST_EXAMPLES = 150 * SCALE
+MANIFEST_EXAMPLES = 100 * SCALE
 TEXT_EXAMPLES = 300 * SCALE
 CLI_EXAMPLES = 20 * SCALE
 

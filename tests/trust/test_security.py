@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import socket
 from pathlib import Path
 
@@ -225,7 +226,10 @@ def test_resolve_inside_refuses_every_escape(tmp_path: Path) -> None:
     (root / "a").mkdir(parents=True)
     (root / "a" / "link").symlink_to(tmp_path)
     assert resolve_inside(root, root / "a", "x.sql") == (root / "a" / "x.sql").resolve()
-    for bad in ("../../x.sql", "/etc/passwd", "C:\\Windows\\win.ini", "link/secret.sql", "", "a\x00b"):
+    os.mkfifo(root / "a" / "pipe.sql")
+    (root / "a" / "dir.sql").mkdir()
+    for bad in ("../../x.sql", "/etc/passwd", "C:\\Windows\\win.ini", "link/secret.sql", "", "a\x00b",
+                "pipe.sql", "dir.sql"):
         with pytest.raises(InputError):
             resolve_inside(root, root / "a", bad)
 

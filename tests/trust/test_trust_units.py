@@ -129,3 +129,15 @@ def test_findings_per_file_are_capped_with_a_count(tmp_path) -> None:
     product, findings = load_manifest_file(path, tmp_path)
     assert product is None and len(findings) == MAX_FINDINGS_PER_FILE + 1
     assert findings[-1].message == f"... and {200 - MAX_FINDINGS_PER_FILE} more invalid fields in this file"
+
+
+def test_a_fifo_named_like_a_manifest_is_refused_not_waited_on(tmp_path) -> None:
+    import os
+
+    from govern.yamlio import read_yaml_file
+
+    fifo = tmp_path / "dataproduct.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as err:
+        read_yaml_file(fifo, "dataproduct.yaml")  # would block forever on open()+read()
+    assert err.value.message == "not a regular file"

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 import govern
 from govern.cli.main import cli
+from govern.standards import default_pack_root
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 TODAY = "2026-06-01"
@@ -55,7 +56,7 @@ def test_input_format_reads_a_file_detection_would_not(tmp_path: Path) -> None:
                  "-f", "json")
     assert forced.exit_code == 0, forced.output
     assert json.loads(forced.output)["summary"]["products"] == 1
-    bad = run("check", str(tmp_path), "--input-format", "odcs", "--base", "HEAD")
+    bad = run("check", str(tmp_path / "customers.contract"), "--input-format", "odcs", "--base", "HEAD")
     assert bad.exit_code == 2 and "--input-format cannot be combined" in bad.output
 
 
@@ -83,8 +84,13 @@ def test_init_with_a_copy_of_the_pack(tmp_path: Path) -> None:
     target = tmp_path / "gov"
     assert run("init", str(target), "--copy-pack").exit_code == 0
     assert yaml.safe_load((target / "govern.yaml").read_text())["standards"]["path"] == "standards-pack"
-    verify = run("standards", "verify", "--pack", str(target / "standards-pack"))
-    assert verify.exit_code == 0, verify.output
+    for part in ("rules", "standards"):  # an exact copy: verify and lock behave as on the shipped pack
+        shipped, copied = default_pack_root() / part, target / "standards-pack" / part
+        names = sorted(p.relative_to(shipped).as_posix() for p in shipped.rglob("*") if p.is_file())
+        assert names == sorted(p.relative_to(copied).as_posix() for p in copied.rglob("*") if p.is_file())
+        assert all((shipped / n).read_bytes() == (copied / n).read_bytes() for n in names)
+    validate = run("standards", "validate", "--pack", str(target / "standards-pack"))
+    assert validate.exit_code == 0, validate.output
     result = govern.check([target], root=target, today=dt.date(2026, 6, 1))
     assert result.standard.version == "1.0.0" and result.findings == []
 

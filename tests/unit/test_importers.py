@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import importlib.util
 import json
+import random
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -355,3 +357,63 @@ def test_a_bad_importers_section_is_a_config_error_with_its_line(tmp_path: Path)
     with pytest.raises(ConfigError) as exc:
         load_mesh([tmp_path / MANIFEST], root=tmp_path)
     assert exc.value.line == 4 and "importers.dbt.domain" in str(exc.value)
+
+
+def test_an_odps_document_named_dataproduct_yaml_is_read_as_odps(tmp_path: Path) -> None:
+    root = tmp_path / "mesh"
+    shutil.copytree(FIXTURES / "bitol_mesh", root)
+    odps = root / "products" / "sales_orders.odps.yaml"
+    (root / "sales").mkdir()
+    odps.rename(root / "sales" / "dataproduct.yaml")
+    (root / "products" / "orders.sql").rename(root / "sales" / "orders.sql")
+    native = root / "crm_native" / "dataproduct.yaml"
+    native.parent.mkdir()
+    native.write_text(yaml.safe_dump({"kind": "DataProduct", "id": "crm.native", "description": "x"}))
+    mesh = load_mesh([root], root=root)
+    assert mesh.by_id["sales.orders"].origin == "odps" and mesh.by_id["sales.orders"].path == "sales/dataproduct.yaml"
+    assert mesh.by_id["crm.native"].origin == "native"
+    assert not [f for f in mesh.findings if f.location.path == "sales/dataproduct.yaml"]
+
+
+def _corrupt(doc, rng: random.Random, times: int):
+    """Put a value of the wrong type at a few random places of a JSON-like document."""
+    bad = [None, 1, "x", [], {}, [1, "a", None], {"a": 1}, True, -1.5]
+    doc = copy.deepcopy(doc)
+    for _ in range(times):
+        spots = []
+        stack = [(doc, ())]
+        while stack:
+            obj, path = stack.pop()
+            items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+            for key, value in items:
+                spots.append((obj, key))
+                stack.append((value, (*path, key)))
+        if spots:
+            holder, key = rng.choice(spots)
+            holder[key] = copy.deepcopy(rng.choice(bad))
+    return doc
+
+
+@pytest.mark.parametrize("fmt", ["dbt", "odcs", "odps", "openlineage"])
+def test_wrong_types_anywhere_give_findings_never_a_crash(fmt: str, tmp_path: Path) -> None:
+    rng = random.Random(fmt)
+    if fmt == "dbt":
+        full = json.loads((FIXTURES / "dbt_project" / MANIFEST).read_text())
+        doc = {k: full[k] for k in ("metadata", "sources", "exposures", "groups")}
+        doc["nodes"] = dict(sorted(full["nodes"].items())[:4])
+        name = "manifest.json"
+    elif fmt == "openlineage":
+        doc = [json.loads(x) for x in (FIXTURES / "openlineage_mesh/lineage/events.ndjson").read_text().splitlines()]
+        name = "events.json"
+    else:
+        rel = "contracts/crm_customers.odcs.yaml" if fmt == "odcs" else "products/sales_orders.odps.yaml"
+        doc = json.loads(json.dumps(yaml.safe_load((FIXTURES / "bitol_mesh" / rel).read_text()), default=str))
+        name = f"doc.{fmt}.json"
+    (tmp_path / "org.yaml").write_text("teams: [{id: sales-data, domain: sales}]\n")
+    imported = 0
+    for _ in range(12):
+        (tmp_path / name).write_text(json.dumps(_corrupt(doc, rng, rng.randint(1, 5))))
+        result = govern.check([tmp_path], root=tmp_path, today=TODAY, formats={tmp_path / name: fmt})
+        assert not [f for f in result.findings if f.rule == "rule.crashed"], result.findings
+        imported += any(p.origin == fmt for p in result.mesh.products) or bool(result.mesh.runtime)
+    assert imported >= 6  # the importer really ran on most of the corrupted documents

@@ -131,7 +131,7 @@ def test_views_mark_undeclared_reads(tmp_path: Path) -> None:
     edge = '"product:crm.customers" -> "product:finance.revenue" [label="sql (undeclared)", color="red", style=dashed];'
     assert edge in dot
     mermaid = to_mermaid(select(graph, analysis, full=True))
-    assert mermaid.startswith("flowchart LR\n") and "-.->|sql (undeclared)|" in mermaid and "[(" in mermaid
+    assert mermaid.startswith("flowchart LR\n") and '-.->|"sql (undeclared)"|' in mermaid and "[(" in mermaid
 
 
 def test_impact_lists_transitive_dependents_with_owners_and_states(tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_impact_lists_transitive_dependents_with_owners_and_states(tmp_path: Pat
     assert owners == {"finance-analytics": ["finance.revenue"], "logistics-ops": ["logistics.routes"],
                       "sales-data": ["sales.orders"]}
     text = impact_text(result)
-    assert "Read only through SQL, not declared in inputs: finance.revenue" in text
+    assert "Reached through SQL reads that no manifest declares: finance.revenue (reads crm.customers)" in text
     declared_only = impact(load_graph([mesh.root], root=mesh.root, sql=False)[2], "crm.customers")
     assert [d["product"] for d in declared_only.dependents] == ["sales.orders", "finance.revenue",
                                                                  "logistics.routes"]
