@@ -57,8 +57,12 @@ def principal_of(product: Product) -> dict[str, str] | None:
     return None
 
 
-def build_entities(mesh: Mesh) -> list[dict[str, Any]]:
-    """Domains, teams, users and data products, with team → domain and user → team membership."""
+def build_entities(mesh: Mesh, only: set[str] | None = None) -> list[dict[str, Any]]:
+    """Domains, teams, users and data products, with team → domain and user → team membership.
+
+    ``only`` limits the DataProduct entities to those ids (the ones a batch of requests can reach; see
+    ``reachable_products``); domains, teams and users are always complete.
+    """
     domains: set[str] = set()
     teams: dict[str, set[str]] = {}
     users: dict[str, set[str]] = {}
@@ -88,6 +92,8 @@ def build_entities(mesh: Mesh) -> list[dict[str, Any]]:
         readers = m.access.readers if m.access else []
         for reader in readers:
             teams.setdefault(reader, set())
+        if only is not None and product.id not in only:
+            continue
         attrs: dict[str, Any] = {
             "namespace": m.namespace or "",
             "visibility": (m.access.visibility if m.access else None) or "mesh",
@@ -210,30 +216,143 @@ class Decision:
     errors: list[str]
 
 
-class CedarEvaluator:
-    """Holds the parsed PolicySet and Entities for one run."""
+def context_attributes(policies: Iterable[dict]) -> frozenset[str] | None:
+    """The context attributes the policies (Cedar JSON) read, or None when one uses ``context`` whole.
 
-    def __init__(self, specs: list[RuleSpec], mesh: Mesh) -> None:
+    Attributes no policy reads cannot change a decision, its reasons or its errors, so they are left out
+    of the requests: fewer bytes to parse, and requests that differ only there are decided once.
+    """
+    found: set[str] = set()
+    whole = False
+
+    def walk(node: Any) -> None:
+        nonlocal whole
+        if isinstance(node, dict):
+            for op in (".", "has"):
+                inner = node.get(op)
+                if isinstance(inner, dict) and inner.get("left") == {"Var": "context"}:
+                    found.add(inner.get("attr"))
+                    walk({k: v for k, v in inner.items() if k != "left"})
+                    break
+            else:
+                if node.get("Var") == "context":
+                    whole = True
+                for value in node.values():
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for policy in policies:
+        walk(policy)
+    return None if whole else frozenset(a for a in found if isinstance(a, str))
+
+
+def _entity_refs(node: Any, kind: str, out: set[str]) -> None:
+    """Ids of ``kind`` entities referenced anywhere in ``node`` (entity literals and ``__entity`` refs)."""
+    if isinstance(node, dict):
+        for key in ("__entity", "entity"):  # attribute values and literals; policy scope constraints
+            ref = node.get(key)
+            if isinstance(ref, dict) and ref.get("type") == kind and isinstance(ref.get("id"), str):
+                out.add(ref["id"])
+        for value in node.values():
+            _entity_refs(value, kind, out)
+    elif isinstance(node, list):
+        for value in node:
+            _entity_refs(value, kind, out)
+
+
+def reachable_products(bodies: Iterable[dict], policies: Iterable[dict]) -> set[str]:
+    """DataProduct ids a batch can reach: principals, resources, context references, policy literals.
+
+    Product attributes refer only to domains, teams and users (always complete), so an entity outside
+    this set can never be read while deciding the batch: leaving it out changes no decision.
+    """
+    out: set[str] = set()
+    for body in bodies:
+        for role in ("principal", "resource"):
+            uid = body.get(role)
+            if isinstance(uid, dict) and uid.get("type") == "DataProduct":
+                out.add(uid["id"])
+        _entity_refs(body.get("context"), "DataProduct", out)
+    for policy in policies:
+        _entity_refs(policy, "DataProduct", out)
+    return out
+
+
+class CedarEvaluator:
+    """Holds the parsed PolicySet and Entities for one run.
+
+    With ``requests``, only the DataProduct entities those requests can reach are built
+    (``reachable_products``): in changed-files mode a handful instead of the whole mesh.
+    """
+
+    def __init__(self, specs: list[RuleSpec], mesh: Mesh, requests: list[Request] | None = None) -> None:
         import cedarpy
 
         policies = {s.id: s.cedar_json for s in sorted(specs, key=lambda s: s.id)}
         self.policy_set = cedarpy.PolicySet.from_json_str(
             json.dumps({"staticPolicies": policies, "templates": {}, "templateLinks": []})
         )
-        self.entities = cedarpy.Entities.from_json_str(json.dumps(build_entities(mesh)))
+        self.context_keys = context_attributes(policies.values())
+        only = None
+        if requests is not None:
+            only = reachable_products((self._body(r) for r in requests), policies.values())
+        self.entities = cedarpy.Entities.from_json_str(json.dumps(build_entities(mesh, only)))
+
+    def _body(self, request: Request) -> dict[str, Any]:
+        """The request as sent to Cedar: context attributes no policy reads are left out."""
+        body = request.body
+        context = body.get("context")
+        if self.context_keys is not None and isinstance(context, dict):
+            context = {k: v for k, v in context.items() if k in self.context_keys}
+        return {"principal": body["principal"], "action": body["action"], "resource": body["resource"],
+                "context": context or {}}
 
     def decide(self, requests: list[Request]) -> list[Decision]:
-        """Evaluate all requests in one batch; return the denied ones and the erroring ones."""
+        """Evaluate all requests in one batch; return the denied ones and the erroring ones.
+
+        Identical requests (after leaving out unread context) are sent once; the context goes as JSON text.
+        """
         import cedarpy
 
         if not requests:
             return []
-        results = cedarpy.is_authorized_batch([r.body for r in requests], self.policy_set, self.entities)
-        out = []
-        for request, result in zip(requests, results, strict=True):
+        slots: dict[tuple, int] = {}
+        unique: list[dict[str, Any]] = []
+        index: list[int] = []
+        texts: dict[tuple, str] = {}  # context items -> JSON text (contexts repeat a lot)
+        keys = self.context_keys
+        for request in requests:
+            body = request.body
+            context = body.get("context") or {}
+            items = tuple(sorted((k, v) for k, v in context.items() if keys is None or k in keys))
+            try:
+                text = texts.get(items)
+                if text is None:
+                    text = texts[items] = json.dumps(dict(items), separators=(",", ":"))
+            except TypeError:  # an entity reference or a set in the context: not hashable
+                text = json.dumps(dict(items), sort_keys=True, separators=(",", ":"))
+            p, a, r = body["principal"], body["action"], body["resource"]
+            key = (p["type"], p["id"], a["type"], a["id"], r["type"], r["id"], text)
+            slot = slots.get(key)
+            if slot is None:
+                slot = slots[key] = len(unique)
+                unique.append({"principal": p, "action": a, "resource": r, "context": text})
+            index.append(slot)
+        results = cedarpy.is_authorized_batch(unique, self.policy_set, self.entities)
+        verdicts: list[tuple[list[str], list[str]] | None] = []
+        for result in results:
             errors = [str(e) for e in (result.diagnostics.errors or [])]
             if result.allowed and not errors:
+                verdicts.append(None)
                 continue
             reasons = [] if result.allowed else sorted(result.diagnostics.reasons or [])
-            out.append(Decision(request, reasons, errors))
+            verdicts.append((reasons, errors))
+        self.evaluated = len(unique)
+        out = []
+        for request, slot in zip(requests, index, strict=True):
+            verdict = verdicts[slot]
+            if verdict is not None:
+                out.append(Decision(request, list(verdict[0]), list(verdict[1])))
         return out

@@ -171,8 +171,9 @@ def _run_cedar(cedar_rules: list[SelectedRule], mesh: Mesh, ctx: RuleContext, to
                specs: dict[str, RuleSpec]) -> list[Finding]:
     from govern.cedar import EVALUATION_ERROR, NO_PERMIT, CedarEvaluator, deploy_requests, read_requests
 
-    evaluator = CedarEvaluator([s.spec for s in cedar_rules], mesh)
     requests = read_requests(mesh, ctx.target_edges()) + deploy_requests(ctx.targets)
+    # Entities only for what these requests can reach (a few products in changed-files mode).
+    evaluator = CedarEvaluator([s.spec for s in cedar_rules], mesh, requests)
     by_id = {s.spec.id: s for s in cedar_rules}
     out = []
     for decision in evaluator.decide(requests):
