@@ -33,6 +33,7 @@ CUSTOM_PROPERTIES = {
     "complexity": "complexity (simple | complex)",
     "structure": "structure (lot | set | append)",
     "classification": "classification of output ports that do not give their own",
+    "location": "location of an ODPS output port whose contract gives none",
     "tombstone": "tombstone record {at, reason}",
     "sunset": "lifecycle.sunset",
     "replacedBy": "lifecycle.replacedBy",
