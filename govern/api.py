@@ -65,8 +65,17 @@ def check(
     ``formats`` forces the input format of named files (``{"target/manifest.json": "dbt"}``;
     govern/importers); other files are detected by content.
     """
-    mesh = load_mesh(list(paths), root=root, formats=formats)
-    return check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root)
+    import time
+
+    started = time.time_ns()
+    paths = list(paths)
+    mesh = load_mesh(paths, root=root, formats=formats)
+    result = check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root)
+    if focus is None and not formats:  # a whole-mesh run refreshes the mesh index (govern/meshindex.py)
+        from govern.meshindex import record_full_run
+
+        record_full_run(paths or [mesh.root], mesh, result, started)
+    return result
 
 
 def check_mesh(

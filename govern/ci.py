@@ -143,6 +143,16 @@ def _changed(args: Arguments, root: str | Path | None, version: str | None, toda
     from govern.loader import load_mesh
 
     root_path = Path(root).resolve() if root else choose_root(args, cwd)
+    if base is None:  # the persistent mesh index answers without loading the whole mesh when it can
+        from govern import meshindex
+
+        if meshindex.enabled():
+            fast = meshindex.check_changed(args, root_path, version, today, pack_root)
+            if fast is not None:
+                return fast
+    import time
+
+    started = time.time_ns()
     mesh = load_mesh([root_path], root=root_path)
     snapshot = None
     if base is not None:
@@ -150,5 +160,10 @@ def _changed(args: Arguments, root: str | Path | None, version: str | None, toda
 
         snapshot = load_snapshot(mesh.root, base, mesh.config.exclude)
     impact, changed = plan(mesh, args, snapshot)
-    return check_mesh(mesh, version=version, today=today, focus=impact.focus, pack_root=pack_root,
-                      base=snapshot, focus_paths=changed)
+    result = check_mesh(mesh, version=version, today=today, focus=impact.focus, pack_root=pack_root,
+                        base=snapshot, focus_paths=changed)
+    if snapshot is None:  # the whole mesh was loaded and analysed: refresh the index
+        from govern.meshindex import record_full_run
+
+        record_full_run([root_path], mesh, result, started)
+    return result

@@ -43,6 +43,7 @@ class Result:
     edges: list[Edge] = field(default_factory=list)
     mesh: Mesh | None = None  # the mesh evaluated (product metadata for scorecards and reports)
     baselined: list[Finding] | None = None  # findings hidden by a baseline (None: no baseline applied)
+    analysis: object | None = None  # the SQL analysis the rules read (govern/analysis; the mesh index keeps its facts)
 
     @property
     def rules(self) -> dict[str, RuleSpec]:
@@ -296,4 +297,5 @@ def evaluate(
         undecided=undecided,
         edges=edges,
         mesh=mesh,
+        analysis=analysis,
     )

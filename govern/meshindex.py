@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -56,6 +57,24 @@ CACHE_DIR = ".govern-cache"
 INDEX_NAME = "mesh-index.json"
 MARGIN_NS = 1_000_000_000  # files modified this close to the start of a run are not trusted by stat
 _CANDIDATE_SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl")
+
+
+LAST: dict[str, Any] = {"reason": None}  # why the last check_changed declined (None: it answered)
+
+
+def _why(reason: str) -> None:
+    LAST["reason"] = reason
+    return None
+
+
+def _decline(reason: str) -> None:
+    """Record why the index cannot answer (GOVERN_CACHE_DEBUG=1 prints it) and return None."""
+    LAST["reason"] = reason
+    if os.environ.get("GOVERN_CACHE_DEBUG"):
+        import sys
+
+        print(f"govern: mesh index not used: {reason}", file=sys.stderr)
+    return None
 
 
 def enabled() -> bool:
@@ -175,7 +194,7 @@ def _stamp(path: Path, started_ns: int) -> list | None:
     """[size, mtime_ns, sha] of a file last modified well before ``started_ns``; None otherwise."""
     try:
         st = os.stat(path)
-        if st.st_mtime_ns >= started_ns - MARGIN_NS:
+        if st.st_mtime_ns >= started_ns - MARGIN_NS or not stat.S_ISREG(st.st_mode):  # FIFO: never read
             return None
         data = path.read_bytes()
         if os.stat(path).st_mtime_ns != st.st_mtime_ns:
@@ -201,11 +220,23 @@ def _unchanged(path: Path, stamp: list | None) -> bool:
 
 
 def _listing(path: Path) -> list[str]:
-    """The entries of a directory as ``name`` or ``name/`` (directories), sorted."""
+    """The entries of a directory the loader can read, as ``name`` or ``name/`` (directories), sorted.
+
+    Hidden entries (``.govern-cache``, ``.git``) and skipped directories (``node_modules``) are left out:
+    neither the loader nor the importers ever read them.
+    """
+    from govern.loader import SKIP_DIRS
+
     out = []
     with os.scandir(path) as it:
         for entry in it:
-            out.append(entry.name + "/" if entry.is_dir(follow_symlinks=False) else entry.name)
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS:
+                    out.append(entry.name + "/")
+            else:
+                out.append(entry.name)
     return sorted(out)
 
 
@@ -308,7 +339,8 @@ def cycles_of(records: Iterable[Record]) -> list[list[str]]:
     return _tarjan(sorted(r.id for r in records), _graph(records))
 
 
-def _record(product: Product, all_ids: set[str], code: list[str], analysis: Any, sql_edges: dict[str, set[str]]) -> Record:
+def _record(product: Product, all_ids: set[str], code: list[str], analysis: Any,
+            sql_edges: dict[str, set[str]]) -> Record:
     from govern.analysis.run import has_sql
     from govern.checks.unique_id import id_key
 
@@ -533,22 +565,22 @@ class _State:
 def _validate(root: Path, index: Index) -> _State | None:
     """Compare the index with the disk; None when a change needs the whole mesh."""
     if not _unchanged(root / "govern.yaml", index.config) if index.config else (root / "govern.yaml").exists():
-        return None
+        return _why("govern.yaml changed")
     for rel, (mtime, names) in index.dirs.items():
         path = root / rel if rel else root
         try:
             if mtime is not None and os.stat(path).st_mtime_ns == mtime:
                 continue
             if _listing(path) != names:
-                return None
+                return _why(f"files were added or removed in {rel or '.'}")
         except OSError:
-            return None
+            return _why(f"{rel or '.'} cannot be read")
     for rel, stamp in index.others.items():
         if not _unchanged(root / rel, stamp):
-            return None
+            return _why(f"{rel} (a possible input of another format) changed")
     for rel in index.missing_sql:
         if (root / rel).exists():
-            return None
+            return _why(f"{rel} appeared")
     state = _State(index, {r.id: r for r in index.records})
     state.changed_manifests = [rel for rel, stamp in index.manifests.items() if not _unchanged(root / rel, stamp)]
     state.changed_sqls = [rel for rel, stamp in index.sqls.items() if not _unchanged(root / rel, stamp)]
@@ -564,10 +596,12 @@ def _refresh_manifests(root: Path, state: _State, mesh_config: Any) -> bool:
         product, findings = load_manifest_file(root / rel, root)
         old = by_path.get(rel)
         if product is None or old is None:
-            return False  # a product appeared or disappeared: ids change
+            _why(f"{rel} no longer loads" if product is None else f"{rel} is a new manifest")
+            return False
         state.fresh[rel] = (product, findings)
         new = _fresh_record(product, old, set(state.records))
         if new.shape() != old.shape():
+            _why(f"{rel} changed its id, inputs, output ports or SQL files")
             return False
         state.records[new.id] = new
     return True
@@ -594,3 +628,189 @@ def _fresh_record(product: Product, old: Record, all_ids: set[str]) -> Record:
         dialect=m.execution.dialect if m.execution else None, has_sql=has_sql(product),
         sql_files=old.sql_files, sql_producers=old.sql_producers, sql_owners=old.sql_owners,
     )
+
+
+def _rescan(root: Path, config: Any, state: _State, pids: set[str]) -> bool | None:
+    """Re-derive what the changed SQL of ``pids`` reads; True when a product's SQL lineage changed.
+
+    None when the index cannot vouch for the answer (a template, a link, an unknown dialect).
+    """
+    from govern.analysis.catalog import Catalog, PortInfo
+    from govern.analysis.dbt import is_template
+    from govern.analysis.sqlscan import Limits, scan_sql
+
+    limits = Limits(max_nodes=config.sql.maxNodes, timeout=config.sql.timeoutSeconds)
+    catalogs: dict[str, Catalog] = {}
+    changed = False
+    for pid in sorted(pids):
+        rec = state.records[pid]
+        dialect = rec.dialect or config.dialect
+        keys = state.index.keys.get(str(dialect))
+        if keys is None:
+            return None
+        if str(dialect) not in catalogs:
+            catalog = Catalog(dialect)
+            for other in sorted(state.records.values(), key=lambda r: (r.path, r.id)):
+                for name, location in other.ports:
+                    key = keys.get(location) if location else None
+                    if key is not None:
+                        catalog.add(tuple(key), PortInfo(other.id, name, location, None))
+            catalogs[str(dialect)] = catalog
+        catalog = catalogs[str(dialect)]
+        producers: set[str] = set()
+        owners: set[str] = set()
+        for rel in rec.code:
+            path = root / rel
+            if path.is_symlink() or not path.is_file():
+                return None
+            text = path.read_bytes().decode("utf-8-sig", errors="strict")
+            if is_template(text):
+                return None
+            scan = scan_sql(text, dialect, limits)
+            for ref in (*scan.reads, *scan.writes):
+                found = sorted({i.product for i in catalog.resolve(ref.key)})
+                owners.update(found)
+                if len(found) == 1 and ref in scan.reads and found[0] != pid:
+                    producers.add(found[0])
+        new_producers = sorted(producers)
+        changed = changed or new_producers != rec.sql_producers
+        rec.sql_producers = new_producers
+        rec.sql_owners = sorted(owners - {pid})
+    return changed
+
+
+def check_changed(args: Arguments, root: Path, version: str | None = None, today: Any = None,
+                  pack_root: str | Path | None = None) -> Result | None:
+    """Changed-files mode from the index; None when the whole mesh must be loaded instead."""
+    from govern.api import _check_config_version, pack_for
+    from govern.ci import plan
+    from govern.engine import evaluate
+    from govern.errors import InputError
+    from govern.loader import Mesh, _load_org, _load_waivers, load_config, load_manifest_file
+
+    root = root.resolve()
+    LAST["reason"] = None
+    index = load_index(root)
+    if index is None:
+        return _decline("no usable index")
+    state = _validate(root, index)
+    if state is None:
+        return _decline(LAST["reason"] or "the mesh changed")
+    config_findings: list[Finding] = []
+    config = load_config(root, config_findings)
+    try:
+        if not _refresh_manifests(root, state, config):
+            return _decline(LAST["reason"] or "a manifest changed its id, inputs, ports or SQL files")
+    except InputError:
+        return _decline("a changed manifest could not be read")
+    mesh = Mesh(root=root, config=config, findings=config_findings)
+    _load_org(mesh)
+    _load_waivers(mesh)
+    mesh.findings.extend(_finding_in(row) for row in index.head_findings)
+    for path in sorted(index.manifests):
+        if path in state.fresh:
+            mesh.findings.extend(state.fresh[path][1])
+        else:
+            mesh.findings.extend(_finding_in(row) for row in index.file_findings.get(path, ()))
+    records = sorted(state.records.values(), key=lambda r: (r.path, r.id))
+    impact, changed = plan(_SummaryMesh(root, config, records, mesh.findings), args)
+    if impact.everything:
+        return _decline("the change affects every product")
+    focus = set(impact.products)
+    by_file: dict[str, set[str]] = {}
+    for r in records:
+        for path in (*r.code, *r.sql_files):
+            by_file.setdefault(path, set()).add(r.id)
+    sql_changed: set[str] = set()
+    for rel in state.changed_sqls:
+        owners = by_file.get(rel, set())
+        if not owners or not owners <= focus:
+            return _decline(f"{rel} changed outside the affected products")
+        sql_changed |= owners
+    cycles = index.cycles
+    if sql_changed:
+        moved = _rescan(root, config, state, sql_changed)
+        if moved is None:
+            return _decline("changed SQL the index cannot analyse alone")
+        if moved:
+            cycles = cycles_of(state.records.values())
+    closure = _closure(state.records, records, focus, cycles, by_file, mesh)
+    for pid in sorted(closure.products):
+        path = state.records[pid].path
+        if path in state.fresh:
+            product = state.fresh[path][0]
+        else:
+            product, _ = load_manifest_file(root / path, root)
+            if product is None or product.id != pid:
+                return _decline(f"{path} changed while reading it")
+        mesh.products.append(product)
+    mesh.index()
+    pack = pack_for(mesh, pack_root)
+    _check_config_version(mesh, pack, version)
+    analysis = None
+    if any(r.has_sql for r in records):
+        from govern.analysis import analyse
+
+        analysis = analyse(mesh, products=sorted(closure.analysed))
+    LAST.update(reason=None, products=len(mesh.products), analysed=len(closure.analysed))
+    return evaluate(mesh, pack, version=version, today=today, focus=focus, focus_paths=changed,
+                    extra_edges=analysis.edges if analysis else (), analysis=analysis)
+
+
+@dataclass
+class _Closure:
+    products: set[str]
+    analysed: set[str]
+
+
+def _closure(by_id: dict[str, Record], records: list[Record], focus: set[str], cycles: list[list[str]],
+             by_file: dict[str, set[str]], mesh: Mesh) -> _Closure:
+    """The affected products and every product their findings can depend on (see the module docstring)."""
+    member_of: dict[str, list[str]] = {m: c for c in cycles for m in c}
+    analysed = {pid for pid in focus if by_id[pid].has_sql}
+    for pid in focus:
+        analysed.update(m for m in member_of.get(pid, ()) if by_id[m].has_sql)
+    todo = list(analysed)
+    while todo:  # products sharing a SQL file are analysed together (one scan, the lowest floor)
+        pid = todo.pop()
+        for path in (*by_id[pid].code, *by_id[pid].sql_files):
+            for other in by_file.get(path, ()):
+                if other not in analysed and by_id[other].has_sql:
+                    analysed.add(other)
+                    todo.append(other)
+    closure = set(focus) | analysed
+    for pid in focus:
+        closure.update(p for p in by_id[pid].inputs if p in by_id)
+        closure.update(by_id[pid].names)
+        closure.update(member_of.get(pid, ()))
+    for pid in analysed:
+        closure.update(by_id[pid].sql_owners)
+        closure.update(by_id[pid].sql_producers)
+    keys = {by_id[pid].key for pid in focus}
+    closure.update(r.id for r in records if r.key in keys)
+    closure.update(w.waiver.product for w in mesh.waivers if w.waiver.product in by_id)
+    if mesh.org is None:  # a team belongs to the domains of the products it owns (Cedar entities)
+        teams = {by_id[pid].team for pid in focus if by_id[pid].team}
+        seen: set[tuple[str, str | None]] = set()
+        for r in records:
+            if r.team in teams and (r.team, r.domain) not in seen:
+                seen.add((r.team, r.domain))
+                closure.add(r.id)
+    return _Closure(closure, analysed)
+
+
+def record_full_run(paths: Iterable[str | Path], mesh: Mesh, result: Result, started_ns: int) -> None:
+    """Write the index after a run that loaded the whole mesh (never fails the run)."""
+    if not enabled():
+        return
+    root = mesh.root.resolve()
+    if any(Path(p).resolve() != root for p in paths):
+        return
+    try:
+        record(mesh, result, started_ns)
+    except Exception:  # the cache is an optimisation: a failure to write it must not fail a check
+        return
+
+
+def now_ns() -> int:
+    return time.time_ns()

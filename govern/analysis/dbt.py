@@ -86,10 +86,39 @@ def _template_line(exc: BaseException) -> int | None:
     return found
 
 
+MAX_REPEAT = 10_000  # the largest operand of * on a string or list, and of ** as exponent
+
+
+def _sandbox_class() -> type:
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class Sandbox(SandboxedEnvironment):
+        """The sandbox, also refusing ``'x' * 10**9`` and huge powers (memory, not only time)."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            sized = (str, bytes, list, tuple)
+            if operator == "*" and (
+                (isinstance(left, sized) and isinstance(right, int) and right > MAX_REPEAT)
+                or (isinstance(right, sized) and isinstance(left, int) and left > MAX_REPEAT)
+            ):
+                raise SecurityError(f"repeating a sequence more than {MAX_REPEAT} times is not allowed")
+            if operator == "**" and isinstance(right, int | float) and abs(right) > 1_000:
+                raise SecurityError("exponents above 1000 are not allowed")
+            return super().call_binop(context, operator, left, right)
+
+    return Sandbox
+
+
+def _sandbox(**options: Any) -> Any:
+    return _sandbox_class()(**options)
+
+
 def render(text: str, context: DbtContext) -> tuple[str, list[int]]:
     """Render a dbt model. Returns the SQL and a map from rendered line (index + 1) to template line."""
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
 
     def ref(*args: Any, **kwargs: Any) -> str:
         names = [a for a in args if isinstance(a, str)]
@@ -110,7 +139,7 @@ def render(text: str, context: DbtContext) -> tuple[str, list[int]]:
     def env_var(name: str, default: Any = "") -> Any:
         return default
 
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    env = _sandbox(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     env.globals.clear()
     names = {
         "ref": ref,
@@ -131,6 +160,6 @@ def render(text: str, context: DbtContext) -> tuple[str, list[int]]:
         raise RenderError(f"template syntax error: {exc.message}", exc.lineno) from None
     except jinja2.TemplateError as exc:
         raise RenderError(f"template error: {exc}", _template_line(exc)) from None
-    except (TypeError, ValueError, AttributeError, ArithmeticError, LookupError) as exc:
+    except Exception as exc:  # anything a template can raise is a finding, never a crash
         raise RenderError(f"template error: {type(exc).__name__}: {exc}", _template_line(exc)) from None
     return _strip_markers(rendered)

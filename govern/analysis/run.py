@@ -24,7 +24,7 @@ from govern.analysis.facts import (
     SqlIssue,
     TableRead,
 )
-from govern.analysis.sqlscan import PARSE_ERROR, TOO_COMPLEX, FileScan, Limits, scan_sql
+from govern.analysis.sqlscan import MAX_BYTES, PARSE_ERROR, TOO_COMPLEX, FileScan, Limits, scan_sql
 from govern.findings import Location
 from govern.graph import Edge
 from govern.loader import relative_to_root
@@ -81,6 +81,10 @@ def _read_file(mesh: Mesh, product: Product, relpath: str, base: Path, where: Lo
         facts.issues.append(SqlIssue(product.id, UNREADABLE, f"SQL file '{display}' does not exist", where))
         return None
     try:
+        if full.stat().st_size > MAX_BYTES:  # never read a huge file into memory
+            facts.issues.append(SqlIssue(product.id, TOO_COMPLEX, f"the file is larger than {MAX_BYTES:,} bytes",
+                                         Location(display, 1)))
+            return None
         data = full.read_bytes()
     except OSError as exc:
         facts.issues.append(SqlIssue(product.id, UNREADABLE, f"cannot read '{display}': {exc.strerror}", where))
@@ -153,7 +157,7 @@ class _RefIndex:
                 self.by_port.setdefault(port.name, []).append((p, port))
 
     @staticmethod
-    def _location(product: Product, port_name: str | None = None) -> str | None:
+    def location(product: Product, port_name: str | None = None) -> str | None:
         for port in product.model.outputPorts:
             if port.location and (port_name is None or port.name == port_name):
                 return port.location
@@ -162,13 +166,13 @@ class _RefIndex:
     def resolve(self, name: str, extra: str | None) -> str | None:
         if extra is not None:
             if name in self.by_id:  # ref('<product id>', '<port>')
-                return self._location(self.by_id[name], extra)
+                return self.location(self.by_id[name], extra)
             name = extra  # ref('<package>', '<model>')
         if name in self.by_id:
-            return self._location(self.by_id[name])
+            return self.location(self.by_id[name])
         named = self.by_name.get(name, [])
         if len(named) == 1:
-            return self._location(named[0])
+            return self.location(named[0])
         ports = self.by_port.get(name, [])
         if len(ports) == 1 and ports[0][1].location:
             return ports[0][1].location
@@ -181,7 +185,7 @@ def _render(source: _Source, product: Product, refs: _RefIndex, limits: Limits, 
 
     if not is_template(source.text):
         return True
-    this = refs._location(product) or product.id
+    this = refs.location(product) or product.id
     try:
         with deadline(limits.timeout):
             source.text, source.line_map = render(source.text, DbtContext(refs.resolve, this))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,7 +81,11 @@ def _sniff(path: str) -> str | None:
     """``detect`` for a path string; a native manifest name needs only its first 4 KB."""
     size = 4096 if path.endswith(("dataproduct.yaml", "dataproduct.yml")) else HEAD_BYTES
     try:
-        with open(path, "rb") as fh:
+        # O_NONBLOCK: a FIFO or device named like an input must not block the check
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
             head = fh.read(size)
     except OSError:
         return None

@@ -116,9 +116,12 @@ def test_jinja2_is_only_used_through_a_sandboxed_environment() -> None:
             if isinstance(node, ast.Attribute) and node.attr in unsafe and \
                     isinstance(node.value, ast.Name) and node.value.id == "jinja2":
                 offenders.append(f"{rel}:{node.lineno}: jinja2.{node.attr}")
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
-                    "SandboxedEnvironment", "ImmutableSandboxedEnvironment"):
+            sandboxes = ("SandboxedEnvironment", "ImmutableSandboxedEnvironment")
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in sandboxes:
                 users.append(f"sandbox:{rel}")
+            if isinstance(node, ast.ClassDef) and any(getattr(b, "id", getattr(b, "attr", "")) in sandboxes
+                                                      for b in node.bases):
+                users.append(f"sandbox:{rel}")  # a subclass of the sandbox (e.g. with fewer globals)
     assert offenders == []
     for rel in {u for u in users if not u.startswith("sandbox:")}:
         assert f"sandbox:{rel}" in users, f"{rel} imports jinja2 but builds no SandboxedEnvironment"
@@ -246,3 +249,21 @@ def test_sarif_and_json_paths_are_relative_to_the_mesh_root(tmp_path: Path) -> N
         assert out.exit_code == 1
         assert str(tmp_path) not in out.stdout, f"{fmt} output contains an absolute path"
         assert "finance/revenue/dataproduct.yaml" in out.stdout
+
+
+def test_fifos_named_like_inputs_never_block_a_check(tmp_path: Path) -> None:
+    """A FIFO named dataproduct.yaml, *.odcs.yaml or *.sql would block open()/read() forever; each is
+    reported (or skipped) instead. Run in a subprocess with a timeout, so a regression fails, not hangs."""
+    import subprocess
+    import sys
+
+    mesh = base_mesh(tmp_path / "mesh")
+    mesh.product("logistics.parts", {"execution": {"code": ["pipe.sql"]}})
+    os.mkfifo(mesh.root / "logistics" / "parts" / "pipe.sql")
+    os.mkfifo(mesh.root / "logistics" / "dataproduct.yaml")
+    os.mkfifo(mesh.root / "logistics" / "contract.odcs.yaml")
+    proc = subprocess.run([sys.executable, "-m", "govern", "check", str(mesh.root), "--today", "2026-06-01"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "logistics/dataproduct.yaml: error   [manifest.invalid] not a regular file" in proc.stdout
+    assert "path 'pipe.sql' is not a regular file; it is not read" in proc.stdout

@@ -112,3 +112,13 @@ def test_no_sql_means_no_sqlglot_import(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_a_huge_sql_file_is_too_complex_and_never_read(tmp_path: Path) -> None:
+    mesh = _mesh(tmp_path)
+    mesh.product("finance.x", {"execution": {"code": ["huge.sql"]}})
+    with open(mesh.root / "finance/x/huge.sql", "wb") as handle:
+        handle.truncate(9 * 1024 * 1024)  # sparse: 9 MiB of NUL bytes, written in no time
+    result = govern.check([mesh.root], root=mesh.root)
+    found = [(f.rule, f.location.path) for f in result.findings if f.product == "finance.x" and f.standard == "sql"]
+    assert found == [("sql.too-complex", "finance/x/huge.sql")]

@@ -70,3 +70,10 @@ def test_sandbox_has_no_builtins() -> None:
 def test_plain_sql_is_not_a_template() -> None:
     assert not is_template("select '{' as brace from t")
     assert is_template("select {{ ref('a') }}")
+
+
+def test_sandbox_refuses_memory_bombs() -> None:
+    for template in ("{{ 'x' * 10**9 }}", "{{ [0] * 100000 }}", "{{ 7 ** 100000 }}"):
+        with pytest.raises(RenderError) as info:
+            render(template, CONTEXT)
+        assert "not allowed" in info.value.message

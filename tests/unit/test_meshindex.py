@@ -1,0 +1,269 @@
+"""The persistent mesh index (govern/meshindex.py) never changes an answer.
+
+Each test builds a synthetic mesh (bench/generate.py), runs a full check (which writes the index), changes
+the mesh on disk, and compares changed-files mode answered from the index with the same run done the
+slow way (GOVERN_CACHE=0: the whole mesh loaded and analysed). It also checks which way was taken, so a
+test cannot pass by silently falling back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate
+from govern import meshindex
+from govern.ci import resolve_arguments, run
+
+TODAY = dt.date(2026, 6, 1)
+
+
+def _age(root: Path, seconds: float = 30.0) -> None:
+    """Pretend every file was written a while ago (the index trusts only files older than its run)."""
+    past = time.time() - seconds
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            os.utime(Path(dirpath) / name, (past, past))
+        os.utime(dirpath, (past, past))
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("bench") / "mesh"
+    generate(root, 60, seed=11)
+    return root
+
+
+@pytest.fixture()
+def mesh(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "mesh"
+    shutil.copytree(template, root)
+    _age(root)
+    monkeypatch.delenv("GOVERN_CACHE", raising=False)
+    run([root], today=TODAY)  # a whole-mesh run writes the index
+    assert meshindex.index_path(root).is_file()
+    return root
+
+
+def _sample(root: Path) -> dict[str, str]:
+    return json.loads((root / ".bench" / "expected.json").read_text())["sample"]
+
+
+def _manifest(root: Path, rel: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((root / rel).read_text())
+
+
+def _write_manifest(root: Path, rel: str, data: dict) -> None:
+    import yaml
+
+    (root / rel).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _both(root: Path, files: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[dict | None, dict]:
+    """(answer from the index or None if it declined, answer of the slow path) for changed ``files``."""
+    fast = meshindex.check_changed(resolve_arguments(files, root), root, today=TODAY)
+    monkeypatch.setenv("GOVERN_CACHE", "0")
+    slow = run(files, cwd=root, today=TODAY)
+    monkeypatch.delenv("GOVERN_CACHE")
+    return (_answer(fast) if fast is not None else None), _answer(slow)
+
+
+def _answer(result) -> dict:
+    return {"result": result.to_dict(), "products": result.products, "undecided": result.undecided}
+
+
+def _consumer_of(root: Path, producer: str) -> str | None:
+    for path in sorted(root.glob("*/*/dataproduct.yaml")):
+        data = _manifest(root, str(path.relative_to(root)))
+        if any(i.get("product") == producer for i in data.get("inputs", [])):
+            return str(path.relative_to(root))
+    return None
+
+
+Mutation = Callable[[Path], list[str]]
+
+
+def edit_description(root: Path) -> list[str]:
+    rel = _sample(root)["manifest"]
+    data = _manifest(root, rel)
+    data["description"] = "A new description"
+    _write_manifest(root, rel, data)
+    return [rel]
+
+
+def deprecate_past_sunset(root: Path) -> list[str]:
+    rel = _sample(root)["manifest"]
+    data = _manifest(root, rel)
+    data["lifecycle"] = {"state": "deprecated", "sunset": "2026-01-01", "replacedBy": data["id"],
+                         "events": [*data["lifecycle"]["events"], {"state": "deprecated", "at": "2025-12-01"}]}
+    _write_manifest(root, rel, data)
+    return [rel]
+
+
+def restrict_and_hide(root: Path) -> list[str]:
+    rel = _sample(root)["manifest"]
+    data = _manifest(root, rel)
+    for port in data["outputPorts"]:
+        port["classification"] = "restricted"
+    data["access"] = {"visibility": "private"}
+    data["owner"]["group"] = "ghost-team"
+    _write_manifest(root, rel, data)
+    return [rel]
+
+
+def sql_reads_more(root: Path) -> list[str]:
+    rel = _sample(root)["sql"]
+    mine = _sample(root)["manifest"]
+    other = next(p for p in sorted(root.glob("*/*/dataproduct.yaml")) if str(p.relative_to(root)) != mine)
+    location = _manifest(root, str(other.relative_to(root)))["outputPorts"][0]["location"]
+    path = root / rel
+    path.write_text(path.read_text() + f"\nselect count(*) as n from {location};\nselect * from raw.unknown.things;\n")
+    return [rel]
+
+
+def sql_closes_a_cycle(root: Path) -> list[str]:
+    sample = _sample(root)
+    consumer = _consumer_of(root, sample["product"])
+    assert consumer is not None
+    location = _manifest(root, consumer)["outputPorts"][0]["location"]
+    path = root / sample["sql"]
+    path.write_text(path.read_text() + f"\nselect 1 as one from {location};\n")
+    return [sample["sql"]]
+
+
+def sql_breaks(root: Path) -> list[str]:
+    rel = _sample(root)["sql"]
+    (root / rel).write_text("select from where (;\n")
+    return [rel]
+
+
+def touch_only(root: Path) -> list[str]:
+    rel = _sample(root)["manifest"]
+    os.utime(root / rel)
+    return [rel]
+
+
+def dirty_producer_not_passed(root: Path) -> list[str]:
+    """The changed file is the sample; one of its producers also changed on disk (not passed)."""
+    sample = _sample(root)
+    data = _manifest(root, sample["manifest"])
+    producer = data["inputs"][0]["product"]
+    for path in sorted(root.glob("*/*/dataproduct.yaml")):
+        rel = str(path.relative_to(root))
+        other = _manifest(root, rel)
+        if other["id"] == producer:
+            other["access"] = {"visibility": "domain"}
+            other["lifecycle"]["state"] = "retired"
+            _write_manifest(root, rel, other)
+    data["description"] = "changed too"
+    _write_manifest(root, sample["manifest"], data)
+    return [sample["manifest"]]
+
+
+def org_and_waivers(root: Path) -> list[str]:
+    import yaml
+
+    org = yaml.safe_load((root / "org.yaml").read_text())
+    org["teams"] = org["teams"][1:]
+    (root / "org.yaml").write_text(yaml.safe_dump(org))
+    waivers = yaml.safe_load((root / "waivers.yaml").read_text())
+    waivers["waivers"].append({"rule": "documentation.description", "product": _sample(root)["product"],
+                               "reason": "r", "approved_by": "a@example.com", "expires": "2026-07-01"})
+    (root / "waivers.yaml").write_text(yaml.safe_dump(waivers))
+    return edit_description(root)
+
+
+FAST = [edit_description, deprecate_past_sunset, restrict_and_hide, sql_reads_more, sql_closes_a_cycle,
+        sql_breaks, touch_only, dirty_producer_not_passed, org_and_waivers]
+
+
+@pytest.mark.parametrize("mutate", FAST, ids=lambda f: f.__name__)
+def test_the_index_answers_exactly_as_the_whole_mesh(mesh: Path, mutate: Mutation,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    files = mutate(mesh)
+    fast, slow = _both(mesh, files, monkeypatch)
+    assert fast is not None, "the index declined a change it can answer"
+    assert fast == slow
+    assert slow["products"]
+
+
+def change_inputs(root: Path) -> list[str]:
+    rel = _sample(root)["manifest"]
+    data = _manifest(root, rel)
+    data["inputs"] = [*data["inputs"][:1], {"product": "nowhere.gone"}]
+    _write_manifest(root, rel, data)
+    return [rel]
+
+
+def new_product(root: Path) -> list[str]:
+    rel = _sample(root)["manifest"]
+    data = _manifest(root, rel)
+    data["id"] = data["id"] + "_copy"
+    (root / "extra").mkdir()
+    _write_manifest(root, "extra/dataproduct.yaml", data)
+    return ["extra/dataproduct.yaml"]
+
+
+def broken_manifest(root: Path) -> list[str]:
+    rel = _sample(root)["manifest"]
+    (root / rel).write_text("kind: DataProduct\nid: [unclosed\n")
+    return [rel]
+
+
+def sql_outside_the_change(root: Path) -> list[str]:
+    sample = _sample(root)
+    other = next(p for p in sorted(root.glob("*/*/*.sql")) if str(p.relative_to(root)) != sample["sql"])
+    other.write_text(other.read_text() + "\n;select 1 as x;\n")
+    return edit_description(root)
+
+
+def config_changed(root: Path) -> list[str]:
+    path = root / "govern.yaml"
+    path.write_text(path.read_text() + "\nwaiverMaxDays: 90\n")
+    return edit_description(root)
+
+
+FALLBACK = [change_inputs, new_product, broken_manifest, sql_outside_the_change, config_changed]
+
+
+@pytest.mark.parametrize("mutate", FALLBACK, ids=lambda f: f.__name__)
+def test_changes_the_index_cannot_vouch_for_load_the_whole_mesh(mesh: Path, mutate: Mutation,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    files = mutate(mesh)
+    _age(mesh, 10)  # the change is older than the next run: that run may index it
+    fast, slow = _both(mesh, files, monkeypatch)
+    assert fast is None
+    # the normal run (index on) answers like the slow one, and refreshes the index ...
+    assert _answer(run(files, cwd=mesh, today=TODAY)) == slow
+    # ... so that the same question is now answered from the index, with the same answer
+    again = meshindex.check_changed(resolve_arguments(files, mesh), mesh, today=TODAY)
+    assert again is not None, meshindex.LAST["reason"]
+    assert _answer(again) == slow
+
+
+def test_a_corrupt_or_foreign_index_is_ignored(mesh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    meshindex.index_path(mesh).write_text("{not json")
+    files = edit_description(mesh)
+    fast, slow = _both(mesh, files, monkeypatch)
+    assert fast is None
+    assert _answer(run(files, cwd=mesh, today=TODAY)) == slow
+
+
+def test_gate_and_check_agree_with_the_index_off(mesh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from govern.gate import decide
+
+    files = deprecate_past_sunset(mesh)
+    with_index = run(files, cwd=mesh, today=TODAY)
+    monkeypatch.setenv("GOVERN_CACHE", "0")
+    without = run(files, cwd=mesh, today=TODAY)
+    assert decide(with_index).exit_code == decide(without).exit_code
+    assert [f.to_dict() for f in with_index.findings] == [f.to_dict() for f in without.findings]
