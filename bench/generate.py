@@ -232,6 +232,12 @@ def _mark(p: Planner, *ids: str) -> None:
 
 
 def _pick(p: Planner, ok: Callable[[Spec], bool]) -> Spec | None:
+    """A random product that fits (random probes first: a full scan per plant is quadratic at 50k)."""
+    n = len(p.specs)
+    for _ in range(min(4 * n, 2000)):
+        s = p.specs[p.rng.randrange(n)]
+        if _free(p, s) and ok(s):
+            return s
     candidates = [s for s in p.specs if _free(p, s) and ok(s)]
     return p.rng.choice(candidates) if candidates else None
 

@@ -26,6 +26,7 @@ from govern.ruledsl import EvalContext, format_message
 from govern.standards import Pack, RuleSpec, SelectedRule, StandardVersion
 from govern.waivers import UNWAIVABLE, check_waivers
 
+MESH_FILES = ("org.yaml", "waivers.yaml", "govern.yaml")
 RESULT_SCHEMA = "https://govern.dev/schemas/check-result/v1"
 
 
@@ -241,7 +242,9 @@ def evaluate(
 
     findings: list[Finding] = []
     undecided: list[str] = []
-    target_paths = {p.path for p in targets} | set(focus_paths)
+    # Problems of the mesh-wide files (org.yaml, waivers.yaml, govern.yaml) concern every product:
+    # a changed-files run reports them too, so a broken org.yaml can never pass unseen.
+    target_paths = {p.path for p in targets} | set(focus_paths) | set(MESH_FILES)
     for f in mesh.findings:
         if focus_ids is None or f.product in focus_ids or f.location.path in target_paths:
             findings.append(f)

@@ -37,8 +37,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +52,7 @@ if TYPE_CHECKING:
 
 FORMAT = 1
 CACHE_DIR = ".govern-cache"
-INDEX_NAME = "mesh-index.json"
+INDEX_NAME = "mesh-index.bin"
 MARGIN_NS = 1_000_000_000  # files modified this close to the start of a run are not trusted by stat
 _CANDIDATE_SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl")
 
@@ -111,6 +109,9 @@ def _finding_in(row: list) -> Finding:
 
 # --- what the index holds ----------------------------------------------------------------------------
 
+_RECORD_FIELDS = ("id", "path", "key", "state", "domain", "team", "inputs", "names", "code", "raw_code", "ports",
+                  "dialect", "has_sql", "sql_files", "sql_producers", "sql_owners")
+
 
 @dataclass
 class Record:
@@ -126,7 +127,7 @@ class Record:
     names: list[str]  # product ids its manifest names anywhere (inputs, replacedBy, ...)
     code: list[str]  # mesh-relative SQL paths (as govern.changes.sql_index maps them)
     raw_code: list[str]  # execution.code as written
-    ports: list[list]  # [name, location]
+    ports: list  # [name, location]
     dialect: str | None
     has_sql: bool
     sql_files: list[str]  # the SQL files read by the analysis (mesh-relative)
@@ -135,52 +136,127 @@ class Record:
 
     def shape(self) -> list:
         """What the whole-mesh parts of the index depend on; a change here needs a full run."""
-        return [self.id, self.key, self.inputs, self.ports, self.code, self.dialect, self.has_sql]
+        return [self.id, self.key, list(self.inputs), [list(p) for p in self.ports], list(self.code),
+                list(self.raw_code), self.dialect, self.has_sql, self.team, self.domain]
 
-    @classmethod
-    def from_json(cls, data: dict) -> Record:
-        return cls(**data)
+    def to_row(self) -> tuple:
+        return tuple(getattr(self, f) for f in _RECORD_FIELDS)
 
 
 @dataclass
 class Index:
+    """The index as stored: plain data (marshal), records as rows materialised on demand."""
+
     root: str
     started_ns: int
-    env: dict[str, str]
-    config: list | None  # stamp of govern.yaml
-    manifests: dict[str, list | None]  # path -> [size, mtime_ns, sha] (None: not trusted)
-    sqls: dict[str, list | None]
-    others: dict[str, list | None]  # candidate input files of other formats (none imported)
+    config: tuple | None  # stamp of govern.yaml
+    manifests: dict[str, tuple | None]  # path -> (size, mtime_ns, sha); None: not trusted
+    sqls: dict[str, tuple | None]
+    others: dict[str, tuple | None]  # candidate input files of other formats (none imported)
     missing_sql: list[str]  # SQL paths products name that did not exist
-    dirs: dict[str, list]  # relpath -> [mtime_ns or None, sorted entry names]
-    records: list[Record]
-    head_findings: list[list]  # outside-root links found while discovering (after org and waivers)
-    file_findings: dict[str, list[list]]  # manifest path -> its load findings
-    keys: dict[str, dict[str, list | None]]  # dialect -> port location -> normalised table key
+    dirs: dict[str, tuple]  # relpath -> (mtime_ns or None, entry names)
+    rows: dict[str, bytes]  # product id -> Record row (marshalled on its own: only a few are ever read)
+    by_path: dict[str, list[str]]  # manifest path -> ids
+    sql_map: dict[str, list[str]]  # govern.changes.sql_index of the mesh
+    consumers: dict[str, list[str]]  # producer -> consumers (declared inputs)
+    by_file: dict[str, list[str]]  # SQL path -> products naming or reading it
+    by_key: dict[str, list[str]]  # id key -> ids
+    team_domains: dict[str, dict]  # team -> domain -> first product (Cedar entities without org.yaml)
+    head_findings: list  # outside-root links found while discovering (after org and waivers)
+    file_findings: dict[str, list]  # manifest path -> its load findings
+    catalog: dict[str, list]  # dialect -> [(table key, product, port, location)]
     cycles: list[list[str]]  # strongly connected components with a cycle
 
-    def to_json(self) -> dict:
-        out = dict(self.__dict__)
-        out["records"] = [r.__dict__ for r in self.records]
-        return out
+    def record(self, pid: str) -> Record:
+        import marshal
 
-    @classmethod
-    def from_json(cls, data: dict) -> Index:
-        data = dict(data)
-        data["records"] = [Record.from_json(r) for r in data["records"]]
-        return cls(**data)
+        return Record(*marshal.loads(self.rows[pid]))
+
+
+def _key_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "govern" / "index.key"
+
+
+def _secret(create: bool) -> bytes | None:
+    """This user's key for authenticating indexes: an index written elsewhere (committed into a repository,
+    planted by a pull request) is never trusted, because it could claim a mesh is clean."""
+    path = _key_file()
+    try:
+        return path.read_bytes()
+    except OSError:
+        if not create:
+            return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+        return path.read_bytes()
+    except FileExistsError:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+_MAGIC = b"govern-mesh-index\n"
+
+
+def _seal(payload: bytes, key: bytes) -> bytes:
+    import hmac
+
+    header = _MAGIC + json.dumps(_environment(), sort_keys=True).encode() + b"\n"
+    return header + hmac.new(key, header + payload, "sha256").digest() + payload
 
 
 def load_index(root: Path) -> Index | None:
-    """The index of the mesh at ``root``, or None when absent, unreadable or from another version."""
+    """The index of the mesh at ``root``, or None when absent, forged, corrupt or from another version."""
+    import hmac
+    import marshal
+
+    key = _secret(create=False)
+    if key is None:
+        return None
     try:
-        data = json.loads(index_path(root).read_bytes())
-        index = Index.from_json(data)
-    except (OSError, ValueError, TypeError, KeyError):
+        blob = index_path(root).read_bytes()
+    except OSError:
         return None
-    if index.env != _environment() or index.root != str(root):
+    header = _MAGIC + json.dumps(_environment(), sort_keys=True).encode() + b"\n"
+    if not blob.startswith(header) or len(blob) < len(header) + 32:
         return None
-    return index
+    mac, payload = blob[len(header):len(header) + 32], blob[len(header) + 32:]
+    if not hmac.compare_digest(mac, hmac.new(key, header + payload, "sha256").digest()):
+        return None
+    import gc
+
+    enabled_gc = gc.isenabled()
+    gc.disable()  # unmarshalling allocates many containers: no collections meanwhile
+    try:
+        data = marshal.loads(payload)  # authenticated above: written by this user's govern
+        index = Index(**data)
+    except (ValueError, EOFError, TypeError):
+        return None
+    finally:
+        if enabled_gc:
+            gc.enable()
+    return index if index.root == str(root) else None
+
+
+def _store(root: Path, index: Index) -> bool:
+    import marshal
+
+    key = _secret(create=True)
+    if key is None:
+        return False
+    target = index_path(root)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(_seal(marshal.dumps(dict(index.__dict__)), key))
+        os.replace(tmp, target)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 # --- stamps ------------------------------------------------------------------------------------------
@@ -190,36 +266,38 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _stamp(path: Path, started_ns: int) -> list | None:
-    """[size, mtime_ns, sha] of a file last modified well before ``started_ns``; None otherwise."""
+def _stamp(path: str, started_ns: int) -> tuple | None:
+    """(size, mtime_ns, sha) of a file last modified well before ``started_ns``; None otherwise."""
     try:
         st = os.stat(path)
-        if st.st_mtime_ns >= started_ns - MARGIN_NS or not stat.S_ISREG(st.st_mode):  # FIFO: never read
+        if st.st_mtime_ns >= started_ns - MARGIN_NS:
             return None
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read()
         if os.stat(path).st_mtime_ns != st.st_mtime_ns:
             return None
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns, _sha(data)]
+    return (st.st_size, st.st_mtime_ns, _sha(data))
 
 
-def _unchanged(path: Path, stamp: list | None) -> bool:
+def _unchanged(path: str, stamp: tuple | None) -> bool:
     """True when the file holds what the stamp recorded (stat first; the hash when the stat differs)."""
     if stamp is None:
         return False
     try:
         st = os.stat(path)
-        if st.st_size == stamp[0] and st.st_mtime_ns == stamp[1]:
+        if st.st_mtime_ns == stamp[1] and st.st_size == stamp[0]:
             return True
         if st.st_size != stamp[0]:
             return False
-        return _sha(path.read_bytes()) == stamp[2]
+        with open(path, "rb") as fh:
+            return _sha(fh.read()) == stamp[2]
     except OSError:
         return False
 
 
-def _listing(path: Path) -> list[str]:
+def _listing(path: str) -> tuple[str, ...]:
     """The entries of a directory the loader can read, as ``name`` or ``name/`` (directories), sorted.
 
     Hidden entries (``.govern-cache``, ``.git``) and skipped directories (``node_modules``) are left out:
@@ -237,7 +315,7 @@ def _listing(path: Path) -> list[str]:
                     out.append(entry.name + "/")
             else:
                 out.append(entry.name)
-    return sorted(out)
+    return tuple(sorted(out))
 
 
 # --- building the index after a full run ---------------------------------------------------------------
@@ -254,22 +332,20 @@ def _strings(node: Any, out: set[str]) -> None:
             _strings(value, out)
 
 
-def _walk(root: Path, exclude_dirs: Iterable[str]) -> tuple[dict[str, Path], list[str]]:
+def _walk(root: Path) -> tuple[dict[str, str], list[str]]:
     """Directories the loader walks (relpath -> path) and candidate files of other input formats."""
     from govern.loader import SKIP_DIRS
 
-    skip = set(SKIP_DIRS) | set(exclude_dirs)
-    dirs: dict[str, Path] = {}
+    dirs: dict[str, str] = {}
     candidates: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in skip and not d.startswith("."))
-        here = Path(dirpath)
-        rel = here.relative_to(root).as_posix()
-        dirs["" if rel == "." else rel] = here
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        rel = "" if rel == "." else rel
+        dirs[rel] = dirpath
         for name in filenames:
-            if name.startswith(".") or not name.lower().endswith(_CANDIDATE_SUFFIXES):
-                continue
-            candidates.append(f"{'' if rel == '.' else rel + '/'}{name}")
+            if not name.startswith(".") and name.lower().endswith(_CANDIDATE_SUFFIXES):
+                candidates.append(f"{rel}/{name}" if rel else name)
     return dirs, candidates
 
 
@@ -284,11 +360,11 @@ def _tarjan(nodes: list[str], succ: dict[str, list[str]]) -> list[list[str]]:
     for start in nodes:
         if start in index:
             continue
-        work = [(start, iter(succ.get(start, ())))]
         index[start] = low[start] = counter
         counter += 1
         stack.append(start)
         on_stack.add(start)
+        work = [(start, iter(succ.get(start, ())))]
         while work:
             node, it = work[-1]
             advanced = False
@@ -322,21 +398,14 @@ def _tarjan(nodes: list[str], succ: dict[str, list[str]]) -> list[list[str]]:
     return sorted(out)
 
 
-def _graph(records: Iterable[Record]) -> dict[str, list[str]]:
-    """Consumer -> producers (declared and SQL), for products of the mesh only."""
-    records = list(records)
-    ids = {r.id for r in records}
-    succ: dict[str, set[str]] = {}
-    for r in records:
-        for producer in (*r.inputs, *r.sql_producers):
-            if producer in ids:
-                succ.setdefault(r.id, set()).add(producer)
-    return {k: sorted(v) for k, v in succ.items()}
-
-
-def cycles_of(records: Iterable[Record]) -> list[list[str]]:
-    records = list(records)
-    return _tarjan(sorted(r.id for r in records), _graph(records))
+def cycles_of(records: dict[str, Record]) -> list[list[str]]:
+    """Lineage cycles (declared inputs and SQL reads) among ``records``."""
+    succ: dict[str, list[str]] = {}
+    for pid, r in records.items():
+        nxt = sorted({p for p in (*r.inputs, *r.sql_producers) if p in records})
+        if nxt:
+            succ[pid] = nxt
+    return _tarjan(sorted(records), succ)
 
 
 def _record(product: Product, all_ids: set[str], code: list[str], analysis: Any,
@@ -367,7 +436,7 @@ def _record(product: Product, all_ids: set[str], code: list[str], analysis: Any,
         names=sorted((names & all_ids) - {product.id}),
         code=code,
         raw_code=list(m.execution.code) if m.execution else [],
-        ports=[[p.name, p.location] for p in m.outputPorts],
+        ports=[(p.name, p.location) for p in m.outputPorts],
         dialect=m.execution.dialect if m.execution else None,
         has_sql=has_sql(product),
         sql_files=files,
@@ -382,9 +451,13 @@ def record(mesh: Mesh, result: Result, started_ns: int) -> bool:
     Meshes with inputs of other formats, runtime lineage, dbt templates or duplicate ids are not indexed
     (changed-files mode then always loads the whole mesh).
     """
+    import marshal
+
     from govern.analysis.dbt import is_template
-    from govern.changes import sql_index
+    from govern.changes import consumers_index, sql_index
     from govern.findings import MANIFEST_INVALID
+    from govern.importers import _NOT_INPUTS
+    from govern.loader import MANIFEST_NAMES
     from govern.paths import INPUT_SYMLINK_SKIPPED
 
     root = mesh.root.resolve()
@@ -393,31 +466,29 @@ def record(mesh: Mesh, result: Result, started_ns: int) -> bool:
     if len(mesh.by_id) != len(mesh.products):
         return False
     analysis = getattr(result, "analysis", None)
-    dirs, candidates = _walk(root, ())
-    if any(Path(c).name == "dbt_project.yml" for c in candidates):
+    dirs, candidates = _walk(root)
+    if any(c.rsplit("/", 1)[-1] == "dbt_project.yml" for c in candidates):
         return False
     manifests = {p.path for p in mesh.products}
-    head: list[list] = []
-    per_file: dict[str, list[list]] = {}
+    head: list = []
+    per_file: dict[str, list] = {}
     for f in mesh.findings:
         path = f.location.path
         if path in ("govern.yaml", "org.yaml", "waivers.yaml"):
             continue  # re-read on every run
         if f.rule == INPUT_SYMLINK_SKIPPED:
             head.append(_finding_out(f))
-        elif path and (path in manifests or f.rule == MANIFEST_INVALID or Path(path).name.startswith("dataproduct.")):
+        elif path and (path in manifests or f.rule == MANIFEST_INVALID
+                       or path.rsplit("/", 1)[-1] in MANIFEST_NAMES):
             per_file.setdefault(path, []).append(_finding_out(f))
             manifests.add(path)
         else:
             return False  # a finding the index cannot attribute: do not guess
-    from govern.importers import _NOT_INPUTS
-    from govern.loader import MANIFEST_NAMES
-
-    others = [c for c in candidates if Path(c).name not in MANIFEST_NAMES and Path(c).name not in _NOT_INPUTS
+    others = [c for c in candidates if c.rsplit("/", 1)[-1] not in (*MANIFEST_NAMES, *_NOT_INPUTS)
               and c not in manifests]
-    index_sql = sql_index(mesh)
+    sql_map = sql_index(mesh)
     code_of: dict[str, list[str]] = {}
-    for path, ids in index_sql.items():
+    for path, ids in sql_map.items():
         for pid in ids:
             code_of.setdefault(pid, []).append(path)
     sql_edges: dict[str, set[str]] = {}
@@ -426,80 +497,92 @@ def record(mesh: Mesh, result: Result, started_ns: int) -> bool:
             sql_edges.setdefault(edge.consumer, set()).add(edge.producer)
     all_ids = set(mesh.by_id)
     records = [_record(p, all_ids, sorted(code_of.get(p.id, [])), analysis, sql_edges) for p in mesh.products]
-    sqls: dict[str, list | None] = {}
+    by_file: dict[str, set[str]] = {}
+    for r in records:
+        for path in (*r.code, *r.sql_files):
+            by_file.setdefault(path, set()).add(r.id)
+    sqls: dict[str, tuple | None] = {}
     missing: list[str] = []
-    for path in sorted({*index_sql, *(f for r in records for f in r.sql_files)}):
-        full = root / path
-        if not full.is_file():
+    for path in sorted(by_file):
+        full = os.path.join(root, path)
+        if not os.path.isfile(full):
             missing.append(path)
             continue
         stamp = _stamp(full, started_ns)
         sqls[path] = stamp
         if stamp is not None:
             try:
-                if is_template(full.read_text(encoding="utf-8-sig")):
-                    return False
+                with open(full, "rb") as fh:
+                    if is_template(fh.read().decode("utf-8-sig")):
+                        return False
             except (OSError, UnicodeDecodeError):
                 sqls[path] = None
-    keys = _location_keys(mesh, records)
-    dir_stamps: dict[str, list] = {}
+    dir_stamps: dict[str, tuple] = {}
     for rel, path in dirs.items():
         try:
             mtime = os.stat(path).st_mtime_ns
-            dir_stamps[rel] = [mtime if mtime < started_ns - MARGIN_NS else None, _listing(path)]
+            dir_stamps[rel] = (mtime if mtime < started_ns - MARGIN_NS else None, _listing(path))
         except OSError:
             return False
-    config = root / "govern.yaml"
+    team_domains: dict[str, dict] = {}
+    by_key: dict[str, list[str]] = {}
+    by_path: dict[str, list[str]] = {}
+    for r in records:
+        if r.team:
+            team_domains.setdefault(r.team, {}).setdefault(r.domain or "", r.id)
+        by_key.setdefault(r.key, []).append(r.id)
+        by_path.setdefault(r.path, []).append(r.id)
+    config = os.path.join(root, "govern.yaml")
+    config_stamp = _stamp(config, started_ns) if os.path.isfile(config) else None
+    if os.path.isfile(config) and config_stamp is None:
+        return False  # govern.yaml changed too recently to vouch for
     index = Index(
         root=str(root),
         started_ns=started_ns,
-        env=_environment(),
-        config=_stamp(config, started_ns) if config.is_file() else None,
-        manifests={p: _stamp(root / p, started_ns) for p in sorted(manifests)},
+        config=config_stamp,
+        manifests={p: _stamp(os.path.join(root, p), started_ns) for p in sorted(manifests)},
         sqls=sqls,
-        others={p: _stamp(root / p, started_ns) for p in sorted(others)},
+        others={p: _stamp(os.path.join(root, p), started_ns) for p in sorted(others)},
         missing_sql=missing,
         dirs=dir_stamps,
-        records=records,
+        rows={r.id: marshal.dumps(r.to_row()) for r in records},
+        by_path=by_path,
+        sql_map={k: list(v) for k, v in sql_map.items()},
+        consumers={k: sorted(v) for k, v in consumers_index(mesh).items()},
+        by_file={k: sorted(v) for k, v in by_file.items()},
+        by_key=by_key,
+        team_domains=team_domains,
         head_findings=head,
         file_findings=per_file,
-        keys=keys,
-        cycles=cycles_of(records),
+        catalog=_catalog_rows(mesh, records),
+        cycles=cycles_of({r.id: r for r in records}),
     )
-    if config.is_file() and index.config is None:
-        return False  # govern.yaml changed too recently to vouch for
-    target = index_path(root)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(index.to_json(), separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError:
-        return False
-    return True
+    return _store(root, index)
 
 
-def _location_keys(mesh: Mesh, records: list[Record]) -> dict[str, dict[str, list | None]]:
-    """Normalised table keys of every port location, per dialect the mesh's SQL uses (reusing the old index)."""
+def _catalog_rows(mesh: Mesh, records: list[Record]) -> dict[str, list]:
+    """Per dialect the mesh's SQL uses: (normalised table key, product, port, location) of every port.
+
+    ``location_key`` parses each location with sqlglot; keys of the previous index are reused.
+    """
     from govern.analysis.catalog import location_key
 
     old = load_index(mesh.root.resolve())
     default = mesh.config.dialect
     dialects = sorted({r.dialect or default for r in records if r.has_sql}, key=str)
-    out: dict[str, dict[str, list | None]] = {}
+    out: dict[str, list] = {}
     for dialect in dialects:
         name = str(dialect)
-        known = old.keys.get(name, {}) if old else {}
-        table: dict[str, list | None] = {}
+        known = {row[3]: row[0] for row in old.catalog.get(name, ())} if old else {}
+        rows = []
         for r in records:
-            for _, location in r.ports:
-                if location and location not in table:
-                    if location in known:
-                        table[location] = known[location]
-                    else:
-                        key = location_key(location, dialect)
-                        table[location] = list(key) if key is not None else None
-        out[name] = table
+            for port, location in r.ports:
+                if not location:
+                    continue
+                key = known[location] if location in known else location_key(location, dialect)
+                if key is not None:
+                    rows.append((tuple(key), r.id, port, location))
+        out[name] = rows
     return out
 
 
@@ -525,7 +608,7 @@ class _Model:
 
     def __init__(self, record: Record) -> None:
         self.inputs = [_Ref(p) for p in record.inputs]
-        self.execution = _Execution(record.raw_code)
+        self.execution = _Execution(list(record.raw_code))
 
 
 class _Summary:
@@ -546,68 +629,89 @@ class _SummaryMesh:
     def __init__(self, root: Path, config: Any, records: list[Record], findings: list[Finding]) -> None:
         self.root = root
         self.config = config
-        self.products = [_Summary(r) for r in records]
+        self.products = [_Summary(r) for r in sorted(records, key=lambda r: (r.path, r.id))]
         self.by_id = {p.id: p for p in self.products}
         self.findings = findings
 
 
 @dataclass
 class _State:
-    """The index brought up to date with the disk, or the reason it cannot be."""
+    """The index brought up to date with the disk."""
 
     index: Index
-    records: dict[str, Record] = field(default_factory=dict)  # product id -> record (current)
     changed_manifests: list[str] = field(default_factory=list)
     changed_sqls: list[str] = field(default_factory=list)
     fresh: dict[str, tuple[Any, list[Finding]]] = field(default_factory=dict)  # path -> (product, findings)
+    records: dict[str, Record] = field(default_factory=dict)  # materialised (fresh or from rows)
+
+    def record(self, pid: str) -> Record:
+        rec = self.records.get(pid)
+        if rec is None:
+            rec = self.records[pid] = self.index.record(pid)
+        return rec
 
 
-def _validate(root: Path, index: Index) -> _State | None:
+def _validate(root: str, index: Index) -> _State | None:
     """Compare the index with the disk; None when a change needs the whole mesh."""
-    if not _unchanged(root / "govern.yaml", index.config) if index.config else (root / "govern.yaml").exists():
+    join = os.path.join
+    config = join(root, "govern.yaml")
+    if not _unchanged(config, index.config) if index.config else os.path.exists(config):
         return _why("govern.yaml changed")
+    stat = os.stat
     for rel, (mtime, names) in index.dirs.items():
-        path = root / rel if rel else root
+        path = join(root, rel) if rel else root
         try:
-            if mtime is not None and os.stat(path).st_mtime_ns == mtime:
+            if mtime is not None and stat(path).st_mtime_ns == mtime:
                 continue
-            if _listing(path) != names:
+            if _listing(path) != tuple(names):
                 return _why(f"files were added or removed in {rel or '.'}")
         except OSError:
             return _why(f"{rel or '.'} cannot be read")
     for rel, stamp in index.others.items():
-        if not _unchanged(root / rel, stamp):
+        if not _unchanged(join(root, rel), stamp):
             return _why(f"{rel} (a possible input of another format) changed")
     for rel in index.missing_sql:
-        if (root / rel).exists():
+        if os.path.exists(join(root, rel)):
             return _why(f"{rel} appeared")
-    state = _State(index, {r.id: r for r in index.records})
-    state.changed_manifests = [rel for rel, stamp in index.manifests.items() if not _unchanged(root / rel, stamp)]
-    state.changed_sqls = [rel for rel, stamp in index.sqls.items() if not _unchanged(root / rel, stamp)]
+    state = _State(index)
+    for table, out in ((index.manifests, state.changed_manifests), (index.sqls, state.changed_sqls)):
+        for rel, stamp in table.items():
+            if stamp is None:
+                out.append(rel)
+                continue
+            try:
+                st = stat(join(root, rel))
+                if st.st_mtime_ns == stamp[1] and st.st_size == stamp[0]:
+                    continue
+            except OSError:
+                return _why(f"{rel} cannot be read")
+            if not _unchanged(join(root, rel), stamp):
+                out.append(rel)
     return state
 
 
-def _refresh_manifests(root: Path, state: _State, mesh_config: Any) -> bool:
+def _refresh_manifests(root: Path, state: _State, has_org: bool) -> bool:
     """Re-read changed manifests; False when one changed in a way the whole-mesh parts depend on."""
     from govern.loader import load_manifest_file
 
-    by_path = {r.path: r for r in state.index.records}
+    index = state.index
     for rel in state.changed_manifests:
         product, findings = load_manifest_file(root / rel, root)
-        old = by_path.get(rel)
-        if product is None or old is None:
+        ids = index.by_path.get(rel, [])
+        if product is None or len(ids) != 1:
             _why(f"{rel} no longer loads" if product is None else f"{rel} is a new manifest")
             return False
-        state.fresh[rel] = (product, findings)
-        new = _fresh_record(product, old, set(state.records))
-        if new.shape() != old.shape():
+        old = index.record(ids[0])
+        new = _fresh_record(product, old)
+        if new.shape()[:8] != old.shape()[:8] or (not has_org and new.shape() != old.shape()):
             _why(f"{rel} changed its id, inputs, output ports or SQL files")
             return False
+        state.fresh[rel] = (product, findings)
         state.records[new.id] = new
     return True
 
 
-def _fresh_record(product: Product, old: Record, all_ids: set[str]) -> Record:
+def _fresh_record(product: Product, old: Record) -> Record:
     """The record of a re-read manifest (SQL facts kept from the index: its SQL is re-analysed anyway)."""
     from types import SimpleNamespace
 
@@ -621,10 +725,10 @@ def _fresh_record(product: Product, old: Record, all_ids: set[str]) -> Record:
     return Record(
         id=product.id, path=product.path, key=id_key(product.id), state=product.state, domain=m.domain,
         team=m.owner.group if m.owner else None, inputs=[r.product for r in m.inputs],
-        names=sorted((names & all_ids) - {product.id}),
+        names=sorted(names - {product.id}),  # narrowed to existing ids by the closure
         code=sorted(sql_index(SimpleNamespace(products=[product]))),
         raw_code=list(m.execution.code) if m.execution else [],
-        ports=[[p.name, p.location] for p in m.outputPorts],
+        ports=[(p.name, p.location) for p in m.outputPorts],
         dialect=m.execution.dialect if m.execution else None, has_sql=has_sql(product),
         sql_files=old.sql_files, sql_producers=old.sql_producers, sql_owners=old.sql_owners,
     )
@@ -643,37 +747,38 @@ def _rescan(root: Path, config: Any, state: _State, pids: set[str]) -> bool | No
     catalogs: dict[str, Catalog] = {}
     changed = False
     for pid in sorted(pids):
-        rec = state.records[pid]
+        rec = state.record(pid)
         dialect = rec.dialect or config.dialect
-        keys = state.index.keys.get(str(dialect))
-        if keys is None:
+        rows = state.index.catalog.get(str(dialect))
+        if rows is None:
             return None
-        if str(dialect) not in catalogs:
-            catalog = Catalog(dialect)
-            for other in sorted(state.records.values(), key=lambda r: (r.path, r.id)):
-                for name, location in other.ports:
-                    key = keys.get(location) if location else None
-                    if key is not None:
-                        catalog.add(tuple(key), PortInfo(other.id, name, location, None))
-            catalogs[str(dialect)] = catalog
-        catalog = catalogs[str(dialect)]
+        catalog = catalogs.get(str(dialect))
+        if catalog is None:
+            catalog = catalogs[str(dialect)] = Catalog(dialect)
+            for key, product, port, location in rows:
+                catalog.add(tuple(key), PortInfo(product, port, location, None))
         producers: set[str] = set()
         owners: set[str] = set()
         for rel in rec.code:
             path = root / rel
             if path.is_symlink() or not path.is_file():
                 return None
-            text = path.read_bytes().decode("utf-8-sig", errors="strict")
+            try:
+                text = path.read_bytes().decode("utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                return None
             if is_template(text):
                 return None
             scan = scan_sql(text, dialect, limits)
-            for ref in (*scan.reads, *scan.writes):
+            for ref in scan.reads:
                 found = sorted({i.product for i in catalog.resolve(ref.key)})
                 owners.update(found)
-                if len(found) == 1 and ref in scan.reads and found[0] != pid:
+                if len(found) == 1 and found[0] != pid:
                     producers.add(found[0])
+            for ref in scan.writes:
+                owners.update(i.product for i in catalog.resolve(ref.key))
         new_producers = sorted(producers)
-        changed = changed or new_producers != rec.sql_producers
+        changed = changed or new_producers != list(rec.sql_producers)
         rec.sql_producers = new_producers
         rec.sql_owners = sorted(owners - {pid})
     return changed
@@ -693,37 +798,32 @@ def check_changed(args: Arguments, root: Path, version: str | None = None, today
     index = load_index(root)
     if index is None:
         return _decline("no usable index")
-    state = _validate(root, index)
+    state = _validate(str(root), index)
     if state is None:
         return _decline(LAST["reason"] or "the mesh changed")
     config_findings: list[Finding] = []
     config = load_config(root, config_findings)
-    try:
-        if not _refresh_manifests(root, state, config):
-            return _decline(LAST["reason"] or "a manifest changed its id, inputs, ports or SQL files")
-    except InputError:
-        return _decline("a changed manifest could not be read")
     mesh = Mesh(root=root, config=config, findings=config_findings)
     _load_org(mesh)
     _load_waivers(mesh)
+    try:
+        if not _refresh_manifests(root, state, mesh.org is not None):
+            return _decline(LAST["reason"] or "a manifest changed its id, inputs, ports or SQL files")
+    except InputError:
+        return _decline("a changed manifest could not be read")
     mesh.findings.extend(_finding_in(row) for row in index.head_findings)
     for path in sorted(index.manifests):
         if path in state.fresh:
             mesh.findings.extend(state.fresh[path][1])
         else:
             mesh.findings.extend(_finding_in(row) for row in index.file_findings.get(path, ()))
-    records = sorted(state.records.values(), key=lambda r: (r.path, r.id))
-    impact, changed = plan(_SummaryMesh(root, config, records, mesh.findings), args)
+    impact, changed = plan(_SummaryMesh(root, config, _relevant(root, state, args), mesh.findings), args)
     if impact.everything:
         return _decline("the change affects every product")
     focus = set(impact.products)
-    by_file: dict[str, set[str]] = {}
-    for r in records:
-        for path in (*r.code, *r.sql_files):
-            by_file.setdefault(path, set()).add(r.id)
     sql_changed: set[str] = set()
     for rel in state.changed_sqls:
-        owners = by_file.get(rel, set())
+        owners = set(index.by_file.get(rel, ()))
         if not owners or not owners <= focus:
             return _decline(f"{rel} changed outside the affected products")
         sql_changed |= owners
@@ -733,10 +833,10 @@ def check_changed(args: Arguments, root: Path, version: str | None = None, today
         if moved is None:
             return _decline("changed SQL the index cannot analyse alone")
         if moved:
-            cycles = cycles_of(state.records.values())
-    closure = _closure(state.records, records, focus, cycles, by_file, mesh)
+            cycles = cycles_of({pid: state.record(pid) for pid in index.rows})
+    closure = _closure(state, focus, cycles, mesh)
     for pid in sorted(closure.products):
-        path = state.records[pid].path
+        path = state.record(pid).path
         if path in state.fresh:
             product = state.fresh[path][0]
         else:
@@ -748,7 +848,7 @@ def check_changed(args: Arguments, root: Path, version: str | None = None, today
     pack = pack_for(mesh, pack_root)
     _check_config_version(mesh, pack, version)
     analysis = None
-    if any(r.has_sql for r in records):
+    if index.by_file:  # some product of the mesh has SQL: the full run analyses, so does this one
         from govern.analysis import analyse
 
         analysis = analyse(mesh, products=sorted(closure.analysed))
@@ -757,45 +857,66 @@ def check_changed(args: Arguments, root: Path, version: str | None = None, today
                     extra_edges=analysis.edges if analysis else (), analysis=analysis)
 
 
+def _relevant(root: Path, state: _State, args: Arguments) -> list[Record]:
+    """The products ``affected`` can touch for these changes: at the changed paths, owning changed SQL,
+    named by load findings of changed paths, their consumers, and products under given directories."""
+    from govern.changes import _norm, relative_to, under
+
+    index = state.index
+    paths = [rel for f in args.files if (rel := relative_to(f, root)) is not None]
+    ids: set[str] = set()
+    for raw in {_norm(p) for p in paths}:
+        ids.update(index.by_path.get(raw, ()))
+        ids.update(index.sql_map.get(raw, ()))
+        for row in index.file_findings.get(raw, ()):
+            if row[4]:
+                ids.add(row[4])
+        if raw in state.fresh:
+            ids.update(f.product for f in state.fresh[raw][1] if f.product)
+    for pid in list(ids):
+        ids.update(index.consumers.get(pid, ()))
+    ids &= set(index.rows)
+    folders = [rel for d in args.dirs if (rel := relative_to(d, root)) is not None]
+    if folders:
+        ids.update(pid for path, pids in index.by_path.items() if under(path, folders) for pid in pids)
+    return [state.record(pid) for pid in sorted(ids)]
+
+
 @dataclass
 class _Closure:
     products: set[str]
     analysed: set[str]
 
 
-def _closure(by_id: dict[str, Record], records: list[Record], focus: set[str], cycles: list[list[str]],
-             by_file: dict[str, set[str]], mesh: Mesh) -> _Closure:
+def _closure(state: _State, focus: set[str], cycles: list[list[str]], mesh: Mesh) -> _Closure:
     """The affected products and every product their findings can depend on (see the module docstring)."""
+    index = state.index
+    rec = state.record
     member_of: dict[str, list[str]] = {m: c for c in cycles for m in c}
-    analysed = {pid for pid in focus if by_id[pid].has_sql}
+    analysed = {pid for pid in focus if rec(pid).has_sql}
     for pid in focus:
-        analysed.update(m for m in member_of.get(pid, ()) if by_id[m].has_sql)
+        analysed.update(m for m in member_of.get(pid, ()) if rec(m).has_sql)
     todo = list(analysed)
     while todo:  # products sharing a SQL file are analysed together (one scan, the lowest floor)
         pid = todo.pop()
-        for path in (*by_id[pid].code, *by_id[pid].sql_files):
-            for other in by_file.get(path, ()):
-                if other not in analysed and by_id[other].has_sql:
+        for path in (*rec(pid).code, *rec(pid).sql_files):
+            for other in index.by_file.get(path, ()):
+                if other not in analysed and rec(other).has_sql:
                     analysed.add(other)
                     todo.append(other)
     closure = set(focus) | analysed
     for pid in focus:
-        closure.update(p for p in by_id[pid].inputs if p in by_id)
-        closure.update(by_id[pid].names)
+        closure.update(p for p in rec(pid).inputs if p in index.rows)
+        closure.update(p for p in rec(pid).names if p in index.rows)
         closure.update(member_of.get(pid, ()))
+        closure.update(index.by_key.get(rec(pid).key, ()))
     for pid in analysed:
-        closure.update(by_id[pid].sql_owners)
-        closure.update(by_id[pid].sql_producers)
-    keys = {by_id[pid].key for pid in focus}
-    closure.update(r.id for r in records if r.key in keys)
-    closure.update(w.waiver.product for w in mesh.waivers if w.waiver.product in by_id)
+        closure.update(rec(pid).sql_owners)
+        closure.update(rec(pid).sql_producers)
+    closure.update(w.waiver.product for w in mesh.waivers if w.waiver.product in index.rows)
     if mesh.org is None:  # a team belongs to the domains of the products it owns (Cedar entities)
-        teams = {by_id[pid].team for pid in focus if by_id[pid].team}
-        seen: set[tuple[str, str | None]] = set()
-        for r in records:
-            if r.team in teams and (r.team, r.domain) not in seen:
-                seen.add((r.team, r.domain))
-                closure.add(r.id)
+        for pid in focus:
+            closure.update(index.team_domains.get(rec(pid).team or "", {}).values())
     return _Closure(closure, analysed)
 
 
@@ -810,7 +931,3 @@ def record_full_run(paths: Iterable[str | Path], mesh: Mesh, result: Result, sta
         record(mesh, result, started_ns)
     except Exception:  # the cache is an optimisation: a failure to write it must not fail a check
         return
-
-
-def now_ns() -> int:
-    return time.time_ns()

@@ -8,6 +8,17 @@ from itertools import pairwise
 from govern.checks import Hit, RuleContext, register
 from govern.graph import find_cycles, is_acyclic
 
+MAX_SHOWN = 12  # products named in a cycle's message; a longer cycle is abbreviated in the middle
+
+
+def cycle_text(cycle: list[str]) -> str:
+    """``a -> b -> a``; a long cycle keeps its ends, so n findings on an n-product cycle stay O(n) in size."""
+    if len(cycle) <= MAX_SHOWN:
+        return " -> ".join(cycle)
+    head, tail = cycle[: MAX_SHOWN // 2], cycle[-(MAX_SHOWN // 2) :]
+    hidden = len(cycle) - len(head) - len(tail)
+    return " -> ".join(head) + f" -> ... ({hidden:,} more) ... -> " + " -> ".join(tail)
+
 
 @register("lineage.cycle")
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -16,6 +27,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
     if is_acyclic(nodes, pairs):
         return
     for cycle in find_cycles(nodes, pairs):
+        text = cycle_text(cycle)
         # Every product on the cycle is reported, at its input that continues the loop, so a
         # changed-files run reports the same finding for a product as a full run does.
         for consumer, producer in pairwise(cycle):
@@ -25,6 +37,6 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(
                 consumer,
                 edge.field_path if edge else ("inputs",),
-                {"cycle": " -> ".join(cycle)},
+                {"cycle": text},
                 location=edge.location if edge else None,
             )

@@ -169,3 +169,13 @@ def test_cycles_are_reported_as_paths(mesh: MeshDir) -> None:
     cycles = [f for f in result.findings if f.rule == "lineage.cycle"]
     assert [(f.product, f.message) for f in cycles] == [
         (pid, "lineage cycle: sales.a -> sales.b -> sales.c -> sales.a") for pid in ("sales.a", "sales.b", "sales.c")]
+
+
+def test_changed_files_runs_still_report_a_broken_org_yaml(mesh: MeshDir) -> None:
+    mesh.write("org.yaml", "teams:\n  - id: sales-data\n    domain: [sales\n")
+    mesh.product("sales.orders")
+    mesh.product("finance.revenue")
+    focused = govern.check([mesh.root], root=mesh.root, today=TODAY, focus=["finance.revenue"])
+    problems = [f for f in focused.findings if f.location.path == "org.yaml"]
+    assert problems and problems[0].severity is Severity.ERROR
+    assert govern.decide(focused).exit_code == 1

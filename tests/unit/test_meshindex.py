@@ -46,6 +46,7 @@ def mesh(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     root = tmp_path / "mesh"
     shutil.copytree(template, root)
     _age(root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # this test's own index key
     monkeypatch.delenv("GOVERN_CACHE", raising=False)
     run([root], today=TODAY)  # a whole-mesh run writes the index
     assert meshindex.index_path(root).is_file()
@@ -250,12 +251,23 @@ def test_changes_the_index_cannot_vouch_for_load_the_whole_mesh(mesh: Path, muta
     assert _answer(again) == slow
 
 
-def test_a_corrupt_or_foreign_index_is_ignored(mesh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    meshindex.index_path(mesh).write_text("{not json")
+def test_a_corrupt_index_is_ignored(mesh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = meshindex.index_path(mesh)
+    path.write_bytes(path.read_bytes()[:-100])
     files = edit_description(mesh)
     fast, slow = _both(mesh, files, monkeypatch)
-    assert fast is None
+    assert fast is None and meshindex.LAST["reason"] == "no usable index"
     assert _answer(run(files, cwd=mesh, today=TODAY)) == slow
+
+
+def test_an_index_written_by_someone_else_is_never_trusted(mesh: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index committed to the repository or planted by a pull request could claim the mesh is clean."""
+    files = edit_description(mesh)
+    assert meshindex.check_changed(resolve_arguments(files, mesh), mesh, today=TODAY) is not None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
+    assert meshindex.check_changed(resolve_arguments(files, mesh), mesh, today=TODAY) is None
+    assert meshindex.LAST["reason"] == "no usable index"
 
 
 def test_gate_and_check_agree_with_the_index_off(mesh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
