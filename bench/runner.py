@@ -16,6 +16,7 @@ import os
 import shutil
 import statistics
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ def ensure_mesh(workdir: Path, n: int, seed: int, log: Callable[[str], None]) ->
     log(f"  generating {n} products ...")
     generate(root, n, seed)
     stamp.write_text(json.dumps(want))
+    time.sleep(1.2)  # the mesh index trusts only files older than the run that indexes them (MARGIN_NS)
     return root
 
 

@@ -99,12 +99,34 @@ def check_mesh(
                     extra_edges=analysis.edges if analysis else (), analysis=analysis)
 
 
+POOL_MIN_FILES = 64  # below this many products with SQL, starting worker processes costs more than it saves
+
+
+def sql_workers(mesh: Mesh) -> int:
+    """Processes for SQL analysis: GOVERN_WORKERS if set (0: one per core), else one per core for large meshes.
+
+    The results never depend on it (tests/unit/test_sql_pool.py).
+    """
+    import os
+
+    from govern.analysis import has_sql
+
+    configured = os.environ.get("GOVERN_WORKERS", "").strip()
+    if configured.isdigit():
+        return int(configured)
+    with_sql = sum(1 for p in mesh.products if has_sql(p))
+    return 0 if with_sql >= POOL_MIN_FILES and (os.cpu_count() or 1) > 1 else 1
+
+
 def analyse_sql(mesh: Mesh, workers: int | None = None) -> Analysis | None:
-    """SQL analysis (govern/analysis) when some product has SQL, else None: sqlglot is then never imported."""
+    """SQL analysis (govern/analysis) when some product has SQL, else None: sqlglot is then never imported.
+
+    ``workers`` defaults to ``sql_workers(mesh)``: every core for a large mesh.
+    """
     from govern.analysis import needs_analysis
 
     if not needs_analysis(mesh):
         return None
     from govern.analysis import analyse
 
-    return analyse(mesh, workers=workers)
+    return analyse(mesh, workers=sql_workers(mesh) if workers is None else workers)

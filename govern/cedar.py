@@ -322,11 +322,14 @@ class CedarEvaluator:
         unique: list[dict[str, Any]] = []
         index: list[int] = []
         texts: dict[tuple, str] = {}  # context items -> JSON text (contexts repeat a lot)
-        keys = self.context_keys
+        order = sorted(self.context_keys) if self.context_keys is not None else None
         for request in requests:
             body = request.body
             context = body.get("context") or {}
-            items = tuple(sorted((k, v) for k, v in context.items() if keys is None or k in keys))
+            if order is not None:
+                items = tuple((k, context[k]) for k in order if k in context)
+            else:
+                items = tuple(sorted(context.items()))
             try:
                 text = texts.get(items)
                 if text is None:

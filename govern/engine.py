@@ -143,13 +143,14 @@ def _crash(spec: RuleSpec, exc: BaseException) -> Finding:
     )
 
 
-def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: dict, today: dt.date) -> list[Finding]:
+def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: dict, today: dt.date,
+              contexts: list[EvalContext] | None = None) -> list[Finding]:
     emitter = _Emitter(mesh, sel, today)
     out = []
     compiled = sel.spec.compiled
     assert compiled is not None
-    for product in targets:
-        ctx = EvalContext(data=product.data, **base_ctx)
+    for i, product in enumerate(targets):
+        ctx = contexts[i] if contexts is not None else EvalContext(data=product.data, **base_ctx)
         for fpath, value, params in compiled.run(ctx):
             field_name = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in fpath).replace(".[", "[")
             hit = Hit(product.id, fpath, {"value": value, "field": field_name, **params})
@@ -175,7 +176,8 @@ def _run_cedar(cedar_rules: list[SelectedRule], mesh: Mesh, ctx: RuleContext, to
 
     requests = read_requests(mesh, ctx.target_edges()) + deploy_requests(ctx.targets)
     # Entities only for what these requests can reach (a few products in changed-files mode).
-    evaluator = CedarEvaluator([s.spec for s in cedar_rules], mesh, requests)
+    partial = len(ctx.targets) < len(mesh.products)
+    evaluator = CedarEvaluator([s.spec for s in cedar_rules], mesh, requests if partial else None)
     by_id = {s.spec.id: s for s in cedar_rules}
     out = []
     for decision in evaluator.decide(requests):
@@ -250,11 +252,14 @@ def evaluate(
             findings.append(f)
 
     cedar_rules: list[SelectedRule] = []
+    yaml_contexts: list[EvalContext] | None = None
     for sel in sorted(standard.rules, key=lambda r: r.spec.id):
         spec = sel.spec
         try:
             if spec.engine == "yaml":
-                findings.extend(_run_yaml(sel, mesh, targets, base_ctx, today))
+                if yaml_contexts is None:  # one context per product, shared by every YAML rule
+                    yaml_contexts = [EvalContext(data=p.data, **base_ctx) for p in targets]
+                findings.extend(_run_yaml(sel, mesh, targets, base_ctx, today, yaml_contexts))
             elif spec.engine == "python":
                 findings.extend(_run_python(sel, mesh, ctx, today))
             elif spec.engine == "cedar":

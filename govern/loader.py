@@ -25,7 +25,14 @@ from govern.findings import (
     Severity,
 )
 from govern.model import DataProduct, GovernConfig, Org, Product, Waiver
-from govern.paths import INPUT_OUTSIDE_ROOT, INPUT_SYMLINK_SKIPPED, is_inside, resolve_inside
+from govern.paths import (
+    INPUT_OUTSIDE_ROOT,
+    INPUT_SYMLINK_SKIPPED,
+    forget_roots,
+    is_inside,
+    real_root,
+    resolve_inside,
+)
 from govern.yamlio import FieldPath, SourceMap, load_yaml_mapping
 
 MANIFEST_NAMES = ("dataproduct.yaml", "dataproduct.yml")
@@ -73,7 +80,7 @@ class Mesh:
 def relative_to_root(path: Path, root: Path) -> str:
     """A POSIX path relative to the mesh root (absolute only if outside it)."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return path.resolve().relative_to(real_root(root)).as_posix()
     except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
         return path.as_posix()
 
@@ -382,6 +389,7 @@ def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = N
     Inputs of other formats under ``paths`` (dbt, ODCS, ODPS, OpenLineage; govern/importers) are
     detected by content and imported too; ``formats`` forces the format of named files.
     """
+    forget_roots()  # resolved roots are remembered within one load only (govern/paths.py)
     path_list = [Path(p) for p in (paths or [])]
     for p in path_list:
         if not p.exists():

@@ -145,7 +145,7 @@ class Record:
 
 @dataclass
 class Index:
-    """The index as stored: plain data (marshal), records as rows materialised on demand."""
+    """The index as stored: plain JSON data; records are JSON text of their own, decoded on demand."""
 
     root: str
     started_ns: int
@@ -154,8 +154,8 @@ class Index:
     sqls: dict[str, tuple | None]
     others: dict[str, tuple | None]  # candidate input files of other formats (none imported)
     missing_sql: list[str]  # SQL paths products name that did not exist
-    dirs: dict[str, tuple]  # relpath -> (mtime_ns or None, entry names)
-    rows: dict[str, bytes]  # product id -> Record row (marshalled on its own: only a few are ever read)
+    dirs: dict[str, tuple]  # relpath -> (mtime_ns or None, entry names joined by newlines)
+    rows: dict[str, str]  # product id -> Record row as JSON text (only a few are ever decoded)
     by_path: dict[str, list[str]]  # manifest path -> ids
     sql_map: dict[str, list[str]]  # govern.changes.sql_index of the mesh
     consumers: dict[str, list[str]]  # producer -> consumers (declared inputs)
@@ -164,13 +164,11 @@ class Index:
     team_domains: dict[str, dict]  # team -> domain -> first product (Cedar entities without org.yaml)
     head_findings: list  # outside-root links found while discovering (after org and waivers)
     file_findings: dict[str, list]  # manifest path -> its load findings
-    catalog: dict[str, list]  # dialect -> [(table key, product, port, location)]
+    catalog: dict[str, str]  # dialect -> JSON text of [(table key, product, port, location)]
     cycles: list[list[str]]  # strongly connected components with a cycle
 
     def record(self, pid: str) -> Record:
-        import marshal
-
-        return Record(*marshal.loads(self.rows[pid]))
+        return Record(*json.loads(self.rows[pid]))
 
 
 def _key_file() -> Path:
@@ -203,16 +201,15 @@ _MAGIC = b"govern-mesh-index\n"
 
 
 def _seal(payload: bytes, key: bytes) -> bytes:
-    import hmac
-
+    """Header, keyed BLAKE2b MAC of header and payload, payload."""
     header = _MAGIC + json.dumps(_environment(), sort_keys=True).encode() + b"\n"
-    return header + hmac.new(key, header + payload, "sha256").digest() + payload
+    return header + hashlib.blake2b(header + payload, key=key, digest_size=32).digest() + payload
 
 
 def load_index(root: Path) -> Index | None:
     """The index of the mesh at ``root``, or None when absent, forged, corrupt or from another version."""
+    import gc
     import hmac
-    import marshal
 
     key = _secret(create=False)
     if key is None:
@@ -225,14 +222,12 @@ def load_index(root: Path) -> Index | None:
     if not blob.startswith(header) or len(blob) < len(header) + 32:
         return None
     mac, payload = blob[len(header):len(header) + 32], blob[len(header) + 32:]
-    if not hmac.compare_digest(mac, hmac.new(key, header + payload, "sha256").digest()):
+    if not hmac.compare_digest(mac, hashlib.blake2b(header + payload, key=key, digest_size=32).digest()):
         return None
-    import gc
-
     enabled_gc = gc.isenabled()
-    gc.disable()  # unmarshalling allocates many containers: no collections meanwhile
+    gc.disable()  # decoding allocates many containers: no collections meanwhile
     try:
-        data = marshal.loads(payload)  # authenticated above: written by this user's govern
+        data = json.loads(payload)  # authenticated above: written by this user's govern
         index = Index(**data)
     except (ValueError, EOFError, TypeError):
         return None
@@ -243,8 +238,6 @@ def load_index(root: Path) -> Index | None:
 
 
 def _store(root: Path, index: Index) -> bool:
-    import marshal
-
     key = _secret(create=True)
     if key is None:
         return False
@@ -252,7 +245,7 @@ def _store(root: Path, index: Index) -> bool:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(_seal(marshal.dumps(dict(index.__dict__)), key))
+        tmp.write_bytes(_seal(json.dumps(dict(index.__dict__), separators=(",", ":")).encode(), key))
         os.replace(tmp, target)
     except (OSError, ValueError):
         return False
@@ -322,14 +315,16 @@ def _listing(path: str) -> tuple[str, ...]:
 
 
 def _strings(node: Any, out: set[str]) -> None:
-    if isinstance(node, str):
-        out.add(node)
-    elif isinstance(node, dict):
-        for value in node.values():
-            _strings(value, out)
-    elif isinstance(node, list):
-        for value in node:
-            _strings(value, out)
+    """Every string value in plain data (iteratively: manifests may nest deeply)."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            out.add(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
 
 
 def _walk(root: Path) -> tuple[dict[str, str], list[str]]:
@@ -451,8 +446,6 @@ def record(mesh: Mesh, result: Result, started_ns: int) -> bool:
     Meshes with inputs of other formats, runtime lineage, dbt templates or duplicate ids are not indexed
     (changed-files mode then always loads the whole mesh).
     """
-    import marshal
-
     from govern.analysis.dbt import is_template
     from govern.changes import consumers_index, sql_index
     from govern.findings import MANIFEST_INVALID
@@ -521,7 +514,7 @@ def record(mesh: Mesh, result: Result, started_ns: int) -> bool:
     for rel, path in dirs.items():
         try:
             mtime = os.stat(path).st_mtime_ns
-            dir_stamps[rel] = (mtime if mtime < started_ns - MARGIN_NS else None, _listing(path))
+            dir_stamps[rel] = (mtime if mtime < started_ns - MARGIN_NS else None, "\n".join(_listing(path)))
         except OSError:
             return False
     team_domains: dict[str, dict] = {}
@@ -545,7 +538,7 @@ def record(mesh: Mesh, result: Result, started_ns: int) -> bool:
         others={p: _stamp(os.path.join(root, p), started_ns) for p in sorted(others)},
         missing_sql=missing,
         dirs=dir_stamps,
-        rows={r.id: marshal.dumps(r.to_row()) for r in records},
+        rows={r.id: json.dumps(r.to_row(), separators=(",", ":")) for r in records},
         by_path=by_path,
         sql_map={k: list(v) for k, v in sql_map.items()},
         consumers={k: sorted(v) for k, v in consumers_index(mesh).items()},
@@ -554,7 +547,7 @@ def record(mesh: Mesh, result: Result, started_ns: int) -> bool:
         team_domains=team_domains,
         head_findings=head,
         file_findings=per_file,
-        catalog=_catalog_rows(mesh, records),
+        catalog={d: json.dumps(rows, separators=(",", ":")) for d, rows in _catalog_rows(mesh, records).items()},
         cycles=cycles_of({r.id: r for r in records}),
     )
     return _store(root, index)
@@ -563,26 +556,21 @@ def record(mesh: Mesh, result: Result, started_ns: int) -> bool:
 def _catalog_rows(mesh: Mesh, records: list[Record]) -> dict[str, list]:
     """Per dialect the mesh's SQL uses: (normalised table key, product, port, location) of every port.
 
-    ``location_key`` parses each location with sqlglot; keys of the previous index are reused.
+    ``location_key`` is memoised: the analysis of the same run already computed every key.
     """
     from govern.analysis.catalog import location_key
 
-    old = load_index(mesh.root.resolve())
     default = mesh.config.dialect
     dialects = sorted({r.dialect or default for r in records if r.has_sql}, key=str)
     out: dict[str, list] = {}
     for dialect in dialects:
-        name = str(dialect)
-        known = {row[3]: row[0] for row in old.catalog.get(name, ())} if old else {}
         rows = []
         for r in records:
             for port, location in r.ports:
-                if not location:
-                    continue
-                key = known[location] if location in known else location_key(location, dialect)
+                key = location_key(location, dialect) if location else None
                 if key is not None:
                     rows.append((tuple(key), r.id, port, location))
-        out[name] = rows
+        out[str(dialect)] = rows
     return out
 
 
@@ -653,25 +641,25 @@ class _State:
 
 def _validate(root: str, index: Index) -> _State | None:
     """Compare the index with the disk; None when a change needs the whole mesh."""
-    join = os.path.join
-    config = join(root, "govern.yaml")
+    prefix = root.rstrip("/") + "/"
+    config = prefix + "govern.yaml"
     if not _unchanged(config, index.config) if index.config else os.path.exists(config):
         return _why("govern.yaml changed")
     stat = os.stat
     for rel, (mtime, names) in index.dirs.items():
-        path = join(root, rel) if rel else root
+        path = prefix + rel if rel else root
         try:
             if mtime is not None and stat(path).st_mtime_ns == mtime:
                 continue
-            if _listing(path) != tuple(names):
+            if "\n".join(_listing(path)) != names:
                 return _why(f"files were added or removed in {rel or '.'}")
         except OSError:
             return _why(f"{rel or '.'} cannot be read")
     for rel, stamp in index.others.items():
-        if not _unchanged(join(root, rel), stamp):
+        if not _unchanged(prefix + rel, stamp):
             return _why(f"{rel} (a possible input of another format) changed")
     for rel in index.missing_sql:
-        if os.path.exists(join(root, rel)):
+        if os.path.exists(prefix + rel):
             return _why(f"{rel} appeared")
     state = _State(index)
     for table, out in ((index.manifests, state.changed_manifests), (index.sqls, state.changed_sqls)):
@@ -680,12 +668,12 @@ def _validate(root: str, index: Index) -> _State | None:
                 out.append(rel)
                 continue
             try:
-                st = stat(join(root, rel))
+                st = stat(prefix + rel)
                 if st.st_mtime_ns == stamp[1] and st.st_size == stamp[0]:
                     continue
             except OSError:
                 return _why(f"{rel} cannot be read")
-            if not _unchanged(join(root, rel), stamp):
+            if not _unchanged(prefix + rel, stamp):
                 out.append(rel)
     return state
 
@@ -749,13 +737,13 @@ def _rescan(root: Path, config: Any, state: _State, pids: set[str]) -> bool | No
     for pid in sorted(pids):
         rec = state.record(pid)
         dialect = rec.dialect or config.dialect
-        rows = state.index.catalog.get(str(dialect))
-        if rows is None:
+        blob = state.index.catalog.get(str(dialect))
+        if blob is None:
             return None
         catalog = catalogs.get(str(dialect))
         if catalog is None:
             catalog = catalogs[str(dialect)] = Catalog(dialect)
-            for key, product, port, location in rows:
+            for key, product, port, location in json.loads(blob):
                 catalog.add(tuple(key), PortInfo(product, port, location, None))
         producers: set[str] = set()
         owners: set[str] = set()

@@ -35,6 +35,7 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",
 }
+_STR_TAG = "tag:yaml.org,2002:str"
 _MAPPING_TAG = "tag:yaml.org,2002:map"
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"
 MAX_FIELD_TEXT = 120  # a field path longer than this is shortened in messages
@@ -202,6 +203,8 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*fpath, i), depth + 1) for i, item in enumerate(node.value)]
+        if node.tag == _STR_TAG:  # what construct_object returns for a string, without its overhead
+            return node.value
         if node.tag not in _SCALAR_TAGS:
             _fail(self.path, node, f"unsupported YAML tag {_short_tag(node.tag)}", fld=_dotted(fpath) or None)
         try:

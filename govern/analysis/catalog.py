@@ -8,6 +8,7 @@ catalog) or with more (an extra catalog) still matches when exactly one location
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +112,7 @@ def owners(infos: list[PortInfo]) -> list[str]:
     return sorted({i.product for i in _dedupe(infos)})
 
 
+@functools.lru_cache(maxsize=65536)  # pure; the catalog and the mesh index ask for the same locations
 def location_key(location: str, dialect: str | None) -> TableKey | None:
     """A port location parsed as a table name of ``dialect`` and normalised; None if it is no table name."""
     import sqlglot
