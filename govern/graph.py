@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from govern.findings import Location
 
@@ -17,7 +17,7 @@ class Edge:
     producer: str
     kind: str = "declared"
     port: str | None = None
-    location: Location = Location()
+    location: Location = field(default_factory=Location)
     field_path: tuple = ()
 
 

@@ -337,7 +337,9 @@ def verify_pack(pack: Pack) -> list[str]:
         recorded = pack.lock.get(version)
         actual = pack.digest(version)
         if recorded is None:
-            problems.append(f"{sv.path}: released version {version} is not in the lock file (run 'govern standards lock')")
+            problems.append(
+                f"{sv.path}: released version {version} is not in the lock file (run 'govern standards lock')"
+            )
         elif recorded != actual:
             problems.append(
                 f"{sv.path}: released version {version} changed since it was locked "

@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from meshkit import MeshDir  # noqa: E402
+from meshkit import MeshDir
 
 pytest_plugins = ["steps", "steps_standards", "steps_git", "steps_scorecard", "steps_sql", "steps_trust", "steps_importers"]
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 import yaml
+from meshkit import BASE_ORG, MeshDir
 from pytest_bdd import given, parsers, then, when
 
 import govern
 from govern.findings import Severity
-from meshkit import BASE_ORG, MeshDir
 
 
 @pytest.fixture

@@ -29,10 +29,14 @@ def parse_today(value: str | None) -> dt.date | None:
 
 def mesh_options(fn: Callable) -> Callable:
     """PATH..., --root, --standards-version, --today, --pack."""
-    fn = click.option("--today", metavar="DATE", help="Evaluate as of this date (default: today, UTC; env GOVERN_TODAY).")(fn)
-    fn = click.option("--pack", "pack_root", type=click.Path(file_okay=False), help="Root of a custom standards pack.")(fn)
-    fn = click.option("--standards-version", "version", metavar="X.Y.Z", help="Standards version (default: govern.yaml, else latest released).")(fn)
-    fn = click.option("--root", type=click.Path(file_okay=False), help="Mesh root (default: nearest govern.yaml or org.yaml upwards, else the git work tree).")(fn)
+    fn = click.option("--today", metavar="DATE",
+                      help="Evaluate as of this date (default: today, UTC; env GOVERN_TODAY).")(fn)
+    fn = click.option("--pack", "pack_root", type=click.Path(file_okay=False),
+                      help="Root of a custom standards pack.")(fn)
+    fn = click.option("--standards-version", "version", metavar="X.Y.Z",
+                      help="Standards version (default: govern.yaml, else latest released).")(fn)
+    fn = click.option("--root", type=click.Path(file_okay=False),
+                      help="Mesh root (default: nearest govern.yaml or org.yaml upwards, else the git work tree).")(fn)
     fn = click.argument("paths", nargs=-1, type=click.Path())(fn)
     return fn
 

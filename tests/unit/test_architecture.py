@@ -46,3 +46,18 @@ def test_every_python_rule_module_registers_exactly_the_rules_it_declares() -> N
     pack = load_pack()
     python_rules = {r.id for r in pack.rules.values() if r.engine == "python"}
     assert python_rules <= set(registry())
+
+
+def test_every_core_module_is_under_the_import_linter_contract() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contract = config["tool"]["importlinter"]["contracts"][0]
+    listed = set(contract["source_modules"])
+    top_level = {
+        f"govern.{p.stem if p.is_file() else p.name}"
+        for p in CORE.iterdir()
+        if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
+        and p.stem not in ("__init__", "__main__", "cli")
+    }
+    assert top_level - listed == set(), "add new core modules to the import-linter contract in pyproject.toml"

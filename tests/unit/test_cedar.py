@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from meshkit import MeshDir
+
 import govern
 from govern.cedar import build_entities, deploy_requests, highest_classification, read_requests
 from govern.graph import declared_edges
-from meshkit import MeshDir
 
 TODAY = dt.date(2026, 6, 1)
 

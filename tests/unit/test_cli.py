@@ -12,10 +12,10 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from meshkit import MeshDir, base_product
 
 from govern.cli.main import cli
 from govern.standards import default_pack_root
-from meshkit import MeshDir, base_product
 
 
 def invoke(*args: str):

@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from meshkit import MeshDir
 
 import govern
 from govern.checks import registry
 from govern.findings import Severity
 from govern.standards import default_pack_root
-from meshkit import MeshDir
 
 TODAY = dt.date(2026, 6, 1)
 
