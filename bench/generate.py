@@ -412,16 +412,43 @@ def plant_cycle(p: Planner, waivers: list) -> Expect:
     q.inputs.append({"product": s.id, "port": s.ports[0]["name"]})
     p.consumers.setdefault(s.id, []).append(q.id)
     _mark(p, s.id, q.id)
-    # The rule reports the strongly connected component once, on its smallest id.
-    return [_expect("lineage.cycle", min(_component(p, s.id)), "cycle")]
+    # The rule reports every product on the shortest cycle through the smallest id of the component.
+    return [_expect("lineage.cycle", pid, "cycle") for pid in _reported_cycle(p, s.id)]
+
+
+def _reads(p: Planner, pid: str) -> set[str]:
+    spec = p.by_id[pid]
+    return ({r["product"] for r in spec.inputs} | {x for x in spec.reads.values() if x}) & set(p.by_id)
+
+
+def _reported_cycle(p: Planner, member: str) -> list[str]:
+    """The products lineage.cycle names: a shortest cycle (breadth first, successors in sorted order)
+    through the smallest id of the strongly connected component of ``member``."""
+    from collections import deque
+
+    component = _component(p, member)
+    start = min(component)
+    parent: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for nxt in sorted(_reads(p, node)):
+            if nxt == start:
+                path = [node]
+                while (up := parent[path[-1]]) is not None:
+                    path.append(up)
+                return sorted(set(path))
+            if nxt in component and nxt not in parent:
+                parent[nxt] = node
+                queue.append(nxt)
+    return [start]
 
 
 def _component(p: Planner, start: str) -> set[str]:
     """Products on a lineage cycle through ``start`` (declared inputs and SQL reads)."""
 
     def reads(pid: str) -> set[str]:
-        spec = p.by_id[pid]
-        return ({r["product"] for r in spec.inputs} | {x for x in spec.reads.values() if x}) & set(p.by_id)
+        return _reads(p, pid)
 
     def reach(succ) -> set[str]:
         seen, todo = {start}, [start]

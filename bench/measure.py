@@ -2,8 +2,8 @@
 
 Peak memory is reported two ways: ``maxrss`` (the largest single process of the tree, from
 ``os.wait4``'s resource usage, as ``/usr/bin/time -v`` reports it) and ``treeRss`` (the largest sum of
-the resident sizes of the process and all its descendants, sampled from /proc every 50 ms; it counts
-the workers of a process pool too, and pages shared after fork once per process, so it over-counts).
+the proportional set sizes (PSS) of the process and all its descendants, sampled from /proc every 50 ms:
+it includes the workers of a process pool, and counts a page shared after fork once, not once per process).
 """
 
 from __future__ import annotations
@@ -47,6 +47,14 @@ def _children(pid: int) -> list[int]:
 
 
 def _rss_kb(pid: int) -> int:
+    """Proportional set size (kB): pages shared after fork count once across the processes sharing them;
+    the resident size when /proc has no smaps_rollup."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -57,7 +65,7 @@ def _rss_kb(pid: int) -> int:
 
 
 def tree_rss_kb(pid: int) -> int:
-    """Resident size of a process and all its descendants (kB)."""
+    """Memory of a process and all its descendants (kB, PSS)."""
     total, todo, seen = 0, [pid], set()
     while todo:
         p = todo.pop()

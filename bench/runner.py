@@ -196,7 +196,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"sqlglot {m['versions'].get('sqlglot')}{' + sqlglotc' if m['versions'].get('sqlglotc') else ''}, "
         f"cedarpy {m['versions'].get('cedarpy')}; load average at start {m['loadAverage']}.",
         "",
-        "| products | floor (s) | check cold (s) | ratio | check warm (s) | ratio | peak MB (max / tree) | gate (s) "
+        "| products | floor (s) | check cold (s) | ratio | check again (s) | ratio | peak MB (largest / all, PSS) "
+        "| gate (s) "
         "| report (s) | pre-commit manifest (s) | pre-commit SQL (s) | Cedar decisions/s "
         "| SQL files/s (1 / all cores) |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

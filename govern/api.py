@@ -69,8 +69,15 @@ def check(
 
     started = time.time_ns()
     paths = list(paths)
-    mesh = load_mesh(paths, root=root, formats=formats)
-    result = check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root)
+    # Large whole-mesh runs scan SQL in worker processes while the manifests load (analysis/prefetch.py).
+    prefetch = _start_prefetch(paths, root) if focus is None and not formats else None
+    try:
+        mesh = load_mesh(paths, root=root, formats=formats)
+        result = check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root,
+                            prefetch=prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
     if focus is None and not formats:  # a whole-mesh run refreshes the mesh index (govern/meshindex.py)
         from govern.meshindex import record_full_run
 
@@ -87,14 +94,16 @@ def check_mesh(
     pack_root: str | Path | None = None,
     base: object | None = None,
     focus_paths: Iterable[str] = (),
+    prefetch: object | None = None,
 ) -> Result:
     """Evaluate an already loaded mesh (changed-files mode loads it first to compute ``focus``).
 
-    ``base`` is the mesh at a git base revision for the history rules (govern/gitbase.py).
+    ``base`` is the mesh at a git base revision for the history rules (govern/gitbase.py); ``prefetch``
+    holds SQL scans started before the mesh was loaded (``_start_prefetch``).
     """
     pack = pack_for(mesh, pack_root)
     _check_config_version(mesh, pack, version)
-    analysis = analyse_sql(mesh)
+    analysis = analyse_sql(mesh, prefetch=prefetch)
     return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base, focus_paths=focus_paths,
                     extra_edges=analysis.edges if analysis else (), analysis=analysis)
 
@@ -118,7 +127,7 @@ def sql_workers(mesh: Mesh) -> int:
     return 0 if with_sql >= POOL_MIN_FILES and (os.cpu_count() or 1) > 1 else 1
 
 
-def analyse_sql(mesh: Mesh, workers: int | None = None) -> Analysis | None:
+def analyse_sql(mesh: Mesh, workers: int | None = None, prefetch: object | None = None) -> Analysis | None:
     """SQL analysis (govern/analysis) when some product has SQL, else None: sqlglot is then never imported.
 
     ``workers`` defaults to ``sql_workers(mesh)``: every core for a large mesh.
@@ -129,4 +138,53 @@ def analyse_sql(mesh: Mesh, workers: int | None = None) -> Analysis | None:
         return None
     from govern.analysis import analyse
 
-    return analyse(mesh, workers=sql_workers(mesh) if workers is None else workers)
+    return analyse(mesh, workers=sql_workers(mesh) if workers is None else workers, prefetch=prefetch)
+
+
+def _configured_workers() -> int:
+    """GOVERN_WORKERS (0 or unset: one per core)."""
+    import os
+
+    configured = os.environ.get("GOVERN_WORKERS", "").strip()
+    wanted = int(configured) if configured.isdigit() else 0
+    return wanted or (os.cpu_count() or 1)
+
+
+def _has_many_sql_files(root: Path, at_least: int) -> bool:
+    """True when the mesh holds at least ``at_least`` .sql files (stops counting there)."""
+    import os
+
+    from govern.loader import SKIP_DIRS
+
+    found = 0
+    for _, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
+        found += sum(1 for name in filenames if name.endswith(".sql"))
+        if found >= at_least:
+            return True
+    return False
+
+
+def _start_prefetch(paths: list[str | Path], root: str | Path | None) -> object | None:
+    """Start scanning the SQL of a large mesh in worker processes, for a run over the whole mesh.
+
+    Never raises: any doubt (a path that is not the root, a broken govern.yaml) means no prefetching,
+    and loading the mesh then reports the problem as usual.
+    """
+    from govern.loader import find_mesh_root, load_config
+
+    workers = _configured_workers()
+    if workers <= 1:
+        return None
+    try:
+        root_path = Path(root).resolve() if root else find_mesh_root(Path(paths[0]) if paths else Path.cwd())
+        if any(Path(p).resolve() != root_path for p in paths) or not _has_many_sql_files(root_path, POOL_MIN_FILES):
+            return None
+        config = load_config(root_path)
+        from govern.analysis.prefetch import start
+        from govern.analysis.sqlscan import Limits
+
+        limits = Limits(max_nodes=config.sql.maxNodes, timeout=config.sql.timeoutSeconds)
+        return start(root_path, config.dialect, limits, workers)
+    except Exception:  # an optimisation only: the normal path reports whatever is wrong
+        return None

@@ -332,10 +332,13 @@ def _edges(facts: ProductSql) -> list[Edge]:
     ]
 
 
-def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int | None = None) -> Analysis:
+def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int | None = None,
+            prefetch: Any = None) -> Analysis:
     """Analyse the SQL of the mesh's products (all, or only ``products``) and return observed lineage.
 
     ``workers``: processes for scanning (default 1; 0 means one per CPU). Results do not depend on it.
+    ``prefetch``: scans started before the manifests were loaded (govern/analysis/prefetch.py); a job
+    takes one only when it is exactly what scanning it now would give.
     Never raises for bad SQL: every problem is a ``SqlIssue`` of the product.
     """
     import time
@@ -371,7 +374,15 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
     catalogs = {d: build_catalog(everyone, d) for d in sorted({j.dialect for j in jobs.values()}, key=str)}
     job_list = list(jobs.values())
     count = (os.cpu_count() or 1) if workers == 0 else (workers or 1)
-    scanned = _run_jobs(job_list, catalogs, count)
+    taken: list[FileScan | None] = [None] * len(job_list)
+    if prefetch is not None:
+        for i, job in enumerate(job_list):
+            taken[i] = prefetch.take(job.sources[0].path, job.dialect, job.limits, job.text, job.floor,
+                                     catalogs.get(job.dialect))
+    todo = [i for i, scan in enumerate(taken) if scan is None]
+    for i, scan in zip(todo, _run_jobs([job_list[i] for i in todo], catalogs, count), strict=True):
+        taken[i] = scan
+    scanned = [scan for scan in taken if scan is not None]
     for job, scan in zip(job_list, scanned, strict=True):
         for source in job.sources:
             source.scan = scan
@@ -390,5 +401,6 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
         "scanSeconds": round(sum(s.seconds for s in scanned), 4),
         "seconds": round(time.perf_counter() - started, 4),
         "workers": count,
+        "prefetched": len(job_list) - len(todo),
     }
     return analysis
