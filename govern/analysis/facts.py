@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -129,3 +130,18 @@ class Analysis:
                 ],
             }
         return out
+
+
+def sql_targets(ctx: Any) -> Iterator[tuple[Any, ProductSql]]:
+    """(product, its SQL facts) for each product a rule reports on that has SQL facts.
+
+    Skips everything when the analysis did not run, and the second manifest of a duplicated id
+    (its facts belong to the first one).
+    """
+    analysis = ctx.analysis
+    if not isinstance(analysis, Analysis):
+        return
+    for product in ctx.targets:
+        facts = analysis.product(product.id)
+        if facts is not None and ctx.mesh.by_id.get(product.id) is product:
+            yield product, facts

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from govern.analysis.facts import Analysis
+from govern.analysis.facts import sql_targets
 from govern.cedar import CLASSIFICATION_RANK
 from govern.checks import Hit, RuleContext, register
 
@@ -19,12 +19,7 @@ NAMES = {rank: name for name, rank in CLASSIFICATION_RANK.items()}
 @register("sql.classification-downgrade")
 def check(ctx: RuleContext) -> Iterator[Hit]:
     analysis = ctx.analysis
-    if not isinstance(analysis, Analysis):
-        return
-    for product in ctx.targets:
-        facts = analysis.product(product.id)
-        if facts is None or ctx.mesh.by_id.get(product.id) is not product:
-            continue
+    for product, facts in sql_targets(ctx):
         for lineage in facts.columns:
             target = analysis.ports.get((product.id, lineage.port))
             if target is None:

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from govern.analysis.facts import UNREADABLE, Analysis
+from govern.analysis.facts import UNREADABLE, sql_targets
 from govern.analysis.sqlscan import PARSE_ERROR, TOO_COMPLEX
 from govern.checks import Hit, RuleContext, register
 
 
 def _issues(ctx: RuleContext, kind: str) -> Iterator[Hit]:
-    analysis = ctx.analysis
-    if not isinstance(analysis, Analysis):
-        return
-    for product in ctx.targets:
-        facts = analysis.product(product.id)
-        if facts is None or ctx.mesh.by_id.get(product.id) is not product:
-            continue
+    for product, facts in sql_targets(ctx):
         for issue in facts.issues:
             if issue.kind == kind:
                 yield Hit(product.id, (), {"file": issue.location.path or product.path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 
-from govern.analysis.facts import Analysis, TableRead
+from govern.analysis.facts import TableRead, sql_targets
 from govern.checks import Hit, RuleContext, register
 
 
@@ -17,14 +17,8 @@ def allowed(read: TableRead, patterns: list[str]) -> bool:
 
 @register("lineage.unknown-table")
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    analysis = ctx.analysis
-    if not isinstance(analysis, Analysis):
-        return
     patterns = ctx.mesh.config.sql.allowTables
-    for product in ctx.targets:
-        facts = analysis.product(product.id)
-        if facts is None or ctx.mesh.by_id.get(product.id) is not product:
-            continue
+    for product, facts in sql_targets(ctx):
         own = {w.key for w in facts.writes}
         seen: set[tuple] = set()
         for read in facts.reads:

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from govern.analysis.facts import Analysis
+from govern.analysis.facts import sql_targets
 from govern.checks import Hit, RuleContext, register
 
 
 @register("lineage.unused-input")
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    analysis = ctx.analysis
-    if not isinstance(analysis, Analysis):
-        return
-    for product in ctx.targets:
-        facts = analysis.product(product.id)
+    for product, facts in sql_targets(ctx):
         # Only a complete analysis can say an input is never read.
-        if facts is None or not facts.files or not facts.complete or ctx.mesh.by_id.get(product.id) is not product:
+        if not facts.files or not facts.complete:
             continue
         read = facts.producers
         for i, ref in enumerate(product.model.inputs):
