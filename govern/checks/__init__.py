@@ -56,6 +56,15 @@ class RuleContext:
             out.setdefault(edge.consumer, []).append(edge)
         return out
 
+    def targets_at_base(self) -> Iterable[tuple[Product, Product]]:
+        """(product now, product at --base) for each target that existed at the base revision."""
+        if self.base is None:
+            return
+        for product in self.targets:
+            old = self.base.by_id.get(product.id)
+            if old is not None:
+                yield product, old
+
     def target_edges(self) -> Iterable[Edge]:
         """Lineage edges whose consumer is a product being reported on."""
         for product in self.targets:

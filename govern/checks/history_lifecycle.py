@@ -25,12 +25,7 @@ def why_illegal(before: str | None, after: str | None) -> str | None:
 
 @register("lifecycle.transition-since-base")
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    if ctx.base is None:
-        return
-    for product in ctx.targets:
-        old = ctx.base.by_id.get(product.id)
-        if old is None:
-            continue
+    for product, old in ctx.targets_at_base():
         why = why_illegal(old.state, product.state)
         if why:
             yield Hit(product.id, ("lifecycle", "state"),

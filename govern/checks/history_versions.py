@@ -14,12 +14,7 @@ from govern.compat import SemVer, at_least, bump, diff_ports, summarise
 
 def _compare(ctx: RuleContext) -> Iterator[tuple]:
     """(product, params, bump kind, port changes) for each target that existed at the base."""
-    if ctx.base is None:
-        return
-    for product in ctx.targets:
-        old = ctx.base.by_id.get(product.id)
-        if old is None:
-            continue
+    for product, old in ctx.targets_at_base():
         old_v, new_v = SemVer.parse(old.model.version), SemVer.parse(product.model.version)
         if old_v is None or new_v is None:  # versioning.semver reports a malformed version
             continue

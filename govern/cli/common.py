@@ -17,14 +17,18 @@ from govern.errors import GovernError
 EXIT_UNDECIDED = 2
 
 
-def parse_today(value: str | None) -> dt.date | None:
-    value = value or os.environ.get("GOVERN_TODAY")
+def parse_date(value: str | None, option: str) -> dt.date | None:
+    """An ISO date given to ``option``, or None; a malformed one is a usage error (exit 2)."""
     if not value:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)", param_hint="--today") from None
+        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+def parse_today(value: str | None) -> dt.date | None:
+    return parse_date(value or os.environ.get("GOVERN_TODAY"), "--today")
 
 
 def mesh_options(fn: Callable) -> Callable:

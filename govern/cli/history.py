@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
-from govern.cli.common import fail_closed
-
-
-def _since(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)", param_hint="--since") from None
+from govern.cli.common import fail_closed, parse_date
 
 
 @click.command()
@@ -39,7 +29,7 @@ def history(path, root, history, domain, since, fmt) -> None:
     from govern.render.json_ import dumps
     from govern.report import fmt_delta, fmt_number
 
-    since_date = _since(since)
+    since_date = parse_date(since, "--since")
     if history:
         db = Path(history).resolve()
     else:
