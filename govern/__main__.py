@@ -1,3 +1,3 @@
-from govern.cli.main import main
+from govern.cli import main
 
 main()

@@ -67,6 +67,8 @@ def check(
     """
     import time
 
+    from govern.meshindex import enabled as indexing
+
     started = time.time_ns()
     paths = list(paths)
     # Large whole-mesh runs scan SQL in worker processes while the manifests load (analysis/prefetch.py).
@@ -74,7 +76,7 @@ def check(
     try:
         mesh = load_mesh(paths, root=root, formats=formats)
         result = check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root,
-                            prefetch=prefetch)
+                            prefetch=prefetch, keep_scans=focus is None and not formats and indexing())
     finally:
         if prefetch is not None:
             prefetch.close()
@@ -95,15 +97,17 @@ def check_mesh(
     base: object | None = None,
     focus_paths: Iterable[str] = (),
     prefetch: object | None = None,
+    keep_scans: bool = False,
 ) -> Result:
     """Evaluate an already loaded mesh (changed-files mode loads it first to compute ``focus``).
 
     ``base`` is the mesh at a git base revision for the history rules (govern/gitbase.py); ``prefetch``
-    holds SQL scans started before the mesh was loaded (``_start_prefetch``).
+    holds SQL scans started before the mesh was loaded (``_start_prefetch``); ``keep_scans`` keeps the
+    SQL scans in the result's analysis for the mesh index.
     """
     pack = pack_for(mesh, pack_root)
     _check_config_version(mesh, pack, version)
-    analysis = analyse_sql(mesh, prefetch=prefetch)
+    analysis = analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans)
     return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base, focus_paths=focus_paths,
                     extra_edges=analysis.edges if analysis else (), analysis=analysis)
 
@@ -127,7 +131,8 @@ def sql_workers(mesh: Mesh) -> int:
     return 0 if with_sql >= POOL_MIN_FILES and (os.cpu_count() or 1) > 1 else 1
 
 
-def analyse_sql(mesh: Mesh, workers: int | None = None, prefetch: object | None = None) -> Analysis | None:
+def analyse_sql(mesh: Mesh, workers: int | None = None, prefetch: object | None = None,
+                keep_scans: bool = False) -> Analysis | None:
     """SQL analysis (govern/analysis) when some product has SQL, else None: sqlglot is then never imported.
 
     ``workers`` defaults to ``sql_workers(mesh)``: every core for a large mesh.
@@ -138,7 +143,8 @@ def analyse_sql(mesh: Mesh, workers: int | None = None, prefetch: object | None 
         return None
     from govern.analysis import analyse
 
-    return analyse(mesh, workers=sql_workers(mesh) if workers is None else workers, prefetch=prefetch)
+    return analyse(mesh, workers=sql_workers(mesh) if workers is None else workers, prefetch=prefetch,
+                   keep_scans=keep_scans)
 
 
 def _configured_workers() -> int:

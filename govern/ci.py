@@ -139,17 +139,15 @@ def plan(mesh: Mesh, args: Arguments, base_snapshot: BaseSnapshot | None = None)
 
 def _changed(args: Arguments, root: str | Path | None, version: str | None, today: dt.date | None,
              pack_root: str | Path | None, base: str | None, cwd: Path | None) -> Result:
+    from govern import meshindex
     from govern.api import check_mesh
     from govern.loader import load_mesh
 
     root_path = Path(root).resolve() if root else choose_root(args, cwd)
-    if base is None:  # the persistent mesh index answers without loading the whole mesh when it can
-        from govern import meshindex
-
-        if meshindex.enabled():
-            fast = meshindex.check_changed(args, root_path, version, today, pack_root)
-            if fast is not None:
-                return fast
+    if base is None and meshindex.enabled():  # the mesh index answers without loading the whole mesh when it can
+        fast = meshindex.check_changed(args, root_path, version, today, pack_root)
+        if fast is not None:
+            return fast
     import time
 
     started = time.time_ns()
@@ -161,9 +159,7 @@ def _changed(args: Arguments, root: str | Path | None, version: str | None, toda
         snapshot = load_snapshot(mesh.root, base, mesh.config.exclude)
     impact, changed = plan(mesh, args, snapshot)
     result = check_mesh(mesh, version=version, today=today, focus=impact.focus, pack_root=pack_root,
-                        base=snapshot, focus_paths=changed)
+                        base=snapshot, focus_paths=changed, keep_scans=snapshot is None and meshindex.enabled())
     if snapshot is None:  # the whole mesh was loaded and analysed: refresh the index
-        from govern.meshindex import record_full_run
-
-        record_full_run([root_path], mesh, result, started)
+        meshindex.record_full_run([root_path], mesh, result, started)
     return result

@@ -159,14 +159,18 @@ def unique_products(products: list) -> list:
     return out
 
 
-def build_catalog(products: list, dialect: str | None) -> Catalog:
-    """Index every output port location of ``products`` under ``dialect``'s identifier rules."""
+def build_catalog(products: list, dialect: str | None, keys: dict[str, TableKey | None] | None = None) -> Catalog:
+    """Index every output port location of ``products`` under ``dialect``'s identifier rules.
+
+    ``keys``: locations already normalised (by an earlier run, kept in the mesh index).
+    """
     catalog = Catalog(dialect)
     for product in unique_products(products):
         for port in product.model.outputPorts:
             if not port.location:
                 continue
-            key = location_key(port.location, dialect)
+            key = keys[port.location] if keys is not None and port.location in keys else \
+                location_key(port.location, dialect)
             if key is not None:
                 catalog.add(key, port_info(product, port))
     return catalog

@@ -7,14 +7,13 @@ starts worker processes first; each walks one top-level directory of the mesh an
 file in it with the mesh's default dialect and no catalog, while the main process loads the manifests.
 
 ``analyse`` then takes a prefetched scan for a job only when it is the same file, dialect, limits and
-text (sha256), no table it names or writes is more sensitive than the job's lineage floor (so the scan
+text (hash), no table it names or writes is more sensitive than the job's lineage floor (so the scan
 with the catalog would have been identical), and it did not hit the time limit; every other job is
 scanned as before. The results are the same with or without prefetching (tests/unit/test_sql_pool.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -26,18 +25,21 @@ if TYPE_CHECKING:
     from govern.analysis.sqlscan import FileScan, Limits
 
 
-def text_sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def text_sha(text: str) -> bytes:
+    """The content hash of a SQL text (BLAKE2b, 32 bytes)."""
+    from govern.sealed import digest
+
+    return digest(text.encode("utf-8", "surrogatepass"))
 
 
 def _scan_folder(root: str, folder: str, recursive: bool, dialect: str | None,
-                 limits: Limits) -> list[tuple[str, str, FileScan]]:
-    """(mesh-relative path, sha256 of the text, scan) of every plain .sql file under ``folder``."""
+                 limits: Limits) -> list[tuple[str, bytes, FileScan]]:
+    """(mesh-relative path, hash of the text, scan) of every plain .sql file under ``folder``."""
     from govern.analysis.dbt import is_template
     from govern.analysis.sqlscan import scan_sql
     from govern.loader import SKIP_DIRS
 
-    out: list[tuple[str, str, FileScan]] = []
+    out: list[tuple[str, bytes, FileScan]] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")) if recursive else []
         for name in sorted(filenames):
@@ -60,6 +62,50 @@ def _scan_folder(root: str, folder: str, recursive: bool, dialect: str | None,
     return out
 
 
+def reusable(scan: FileScan, floor: int | None, catalog: Catalog | None) -> bool:
+    """True when ``scan``, made without a catalog, is exactly what scanning with ``catalog`` and ``floor`` gives.
+
+    That holds when no table it names or writes is more sensitive than the lineage floor (so no
+    statement needs column lineage) and it did not hit the time limit (which a busy machine may trip).
+    """
+    from govern.analysis.sqlscan import TOO_COMPLEX
+
+    if any(p.kind == TOO_COMPLEX for p in scan.problems):
+        return False
+    if catalog is not None and floor is not None:
+        for ref in (*scan.reads, *scan.writes):
+            if any(info.sensitivity > floor for info in catalog.resolve(ref.key)):
+                return False
+    return True
+
+
+@dataclass
+class Recorded:
+    """Scans a previous whole-mesh run kept in the mesh index (govern/meshindex.py), by mesh-relative path.
+
+    Each entry is (dialect, limits as a tuple, hash of the text, ``scan_to_data`` of the scan). A scan
+    is taken under the same conditions as a prefetched one.
+    """
+
+    scans: dict[str, tuple]
+
+    def take(self, path: str, dialect: str | None, limits: Limits, text: str, floor: int | None,
+             catalog: Catalog | None) -> FileScan | None:
+        """The recorded scan of ``path`` if it is exactly what scanning the job now would give."""
+        from govern.analysis.sqlscan import scan_from_data
+
+        hit = self.scans.get(path)
+        if hit is None or hit[0] != dialect or hit[1] != limits_key(limits) or hit[2] != text_sha(text):
+            return None
+        scan = scan_from_data(hit[3])
+        return scan if reusable(scan, floor, catalog) else None
+
+
+def limits_key(limits: Limits) -> tuple:
+    """The limits as a plain tuple (what the mesh index stores)."""
+    return (limits.max_nodes, limits.timeout, limits.max_depth, limits.max_bytes)
+
+
 @dataclass
 class Prefetch:
     """Scans under way in a process pool, by mesh-relative path once collected."""
@@ -69,12 +115,12 @@ class Prefetch:
     limits: Limits
     pool: Any
     futures: list[Future] = field(default_factory=list)
-    scans: dict[str, tuple[str, FileScan]] | None = None
+    scans: dict[str, tuple[bytes, FileScan]] | None = None
 
-    def results(self) -> dict[str, tuple[str, FileScan]]:
+    def results(self) -> dict[str, tuple[bytes, FileScan]]:
         """Wait for every scan (a failed task only means those files are scanned again)."""
         if self.scans is None:
-            scans: dict[str, tuple[str, FileScan]] = {}
+            scans: dict[str, tuple[bytes, FileScan]] = {}
             for future in self.futures:
                 try:
                     for rel, sha, scan in future.result():
@@ -88,21 +134,12 @@ class Prefetch:
     def take(self, path: str, dialect: str | None, limits: Limits, text: str, floor: int | None,
              catalog: Catalog | None) -> FileScan | None:
         """The prefetched scan of ``path`` if it is exactly what scanning the job now would give."""
-        from govern.analysis.sqlscan import TOO_COMPLEX
-
         if dialect != self.dialect or limits != self.limits:
             return None
         hit = self.results().get(path)
         if hit is None or hit[0] != text_sha(text):
             return None
-        scan = hit[1]
-        if any(p.kind == TOO_COMPLEX for p in scan.problems):
-            return None  # a time limit may have tripped only because the machine was busy loading
-        if catalog is not None and floor is not None:
-            for ref in (*scan.reads, *scan.writes):
-                if any(info.sensitivity > floor for info in catalog.resolve(ref.key)):
-                    return None  # column lineage needed: the catalog-aware scan differs
-        return scan
+        return hit[1] if reusable(hit[1], floor, catalog) else None
 
     def close(self) -> None:
         """Stop the workers; scans nobody collected (the run failed or had no SQL) are abandoned."""

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govern.analysis.catalog import Catalog, PortInfo, build_catalog, port_info, rank_of, unique_products
+from govern.analysis.catalog import (
+    Catalog,
+    PortInfo,
+    TableKey,
+    build_catalog,
+    port_info,
+    rank_of,
+    unique_products,
+)
 from govern.analysis.facts import (
     UNREADABLE,
     Analysis,
@@ -332,13 +340,32 @@ def _edges(facts: ProductSql) -> list[Edge]:
     ]
 
 
+def _keep(analysis: Analysis, jobs: list[_Job], scans: list[FileScan], catalogs: dict[str | None, Catalog]) -> None:
+    """Record each file's scan that a later run may take (one job per file, no column lineage in it)."""
+    from govern.analysis.prefetch import limits_key, reusable, text_sha
+    from govern.analysis.sqlscan import scan_to_data
+
+    per_path: dict[str, int] = {}
+    for job in jobs:
+        per_path[job.sources[0].path] = per_path.get(job.sources[0].path, 0) + 1
+    for job, scan in zip(jobs, scans, strict=True):
+        path = job.sources[0].path
+        if per_path[path] == 1 and reusable(scan, job.floor, catalogs.get(job.dialect)):
+            analysis.scans[path] = (job.dialect, limits_key(job.limits), text_sha(job.text), scan_to_data(scan))
+
+
 def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int | None = None,
-            prefetch: Any = None) -> Analysis:
+            prefetch: Any = None, known_dialects: Iterable[str | None] = (),
+            location_keys: dict[str | None, dict[str, TableKey | None]] | None = None,
+            keep_scans: bool = False) -> Analysis:
     """Analyse the SQL of the mesh's products (all, or only ``products``) and return observed lineage.
 
     ``workers``: processes for scanning (default 1; 0 means one per CPU). Results do not depend on it.
-    ``prefetch``: scans started before the manifests were loaded (govern/analysis/prefetch.py); a job
-    takes one only when it is exactly what scanning it now would give.
+    ``prefetch``: scans made earlier, started before the manifests were loaded or kept by the mesh index
+    (govern/analysis/prefetch.py); a job takes one only when it is exactly what scanning it now would give.
+    ``known_dialects`` and ``location_keys`` (per dialect: port location -> normalised table key) are
+    answers an earlier run already had; with them and recorded scans, sqlglot is not even imported.
+    ``keep_scans``: put the reusable scans into ``Analysis.scans`` (the mesh index stores them).
     Never raises for bad SQL: every problem is a ``SqlIssue`` of the product.
     """
     import time
@@ -354,7 +381,7 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
         for port in product.model.outputPorts:
             analysis.ports.setdefault((product.id, port.name), port_info(product, port))
     refs = _RefIndex(everyone)
-    dialects: dict[str | None, bool] = {}
+    dialects: dict[str | None, bool] = dict.fromkeys(known_dialects, True)
     jobs: dict[tuple[str, str | None, str], _Job] = {}
     per_product: list[tuple[Product, ProductSql, list[_Source]]] = []
     for product in chosen:
@@ -371,7 +398,8 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
                 job.floor = floor
             job.sources.append(source)
         per_product.append((product, facts, rendered))
-    catalogs = {d: build_catalog(everyone, d) for d in sorted({j.dialect for j in jobs.values()}, key=str)}
+    keys = location_keys or {}
+    catalogs = {d: build_catalog(everyone, d, keys.get(d)) for d in sorted({j.dialect for j in jobs.values()}, key=str)}
     job_list = list(jobs.values())
     count = (os.cpu_count() or 1) if workers == 0 else (workers or 1)
     taken: list[FileScan | None] = [None] * len(job_list)
@@ -386,6 +414,8 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
     for job, scan in zip(job_list, scanned, strict=True):
         for source in job.sources:
             source.scan = scan
+    if keep_scans:
+        _keep(analysis, job_list, scanned, catalogs)
     for product, facts, rendered in per_product:
         for source in rendered:
             _resolve(product, source, catalogs[source.dialect], facts)

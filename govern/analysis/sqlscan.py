@@ -109,6 +109,38 @@ class FileScan:
         return not self.problems
 
 
+def scan_to_data(scan: FileScan) -> tuple:
+    """A scan as plain builtins (tuples, lists, str, int), for the mesh index; ``scan_from_data`` inverts it."""
+    return (
+        [(r.key, r.text, r.line, r.column) for r in scan.reads],
+        [(r.key, r.text, r.line, r.column) for r in scan.writes],
+        [(p.line, p.column) for p in scan.stars],
+        [(p.kind, p.message, p.line, p.column) for p in scan.problems],
+        [(f.target, f.column, f.sources, f.line, f.col) for f in scan.flows],
+        list(scan.lineage_gaps),
+        scan.statements,
+        scan.tokens,
+        scan.seconds,
+    )
+
+
+def scan_from_data(data: tuple) -> FileScan:
+    """The FileScan that ``scan_to_data`` turned into ``data`` (equal field by field)."""
+    reads, writes, stars, problems, flows, gaps, statements, tokens, seconds = data
+    return FileScan(
+        reads=[TableRef(tuple(k), t, line, col) for k, t, line, col in reads],
+        writes=[TableRef(tuple(k), t, line, col) for k, t, line, col in writes],
+        stars=[Position(line, col) for line, col in stars],
+        problems=[Problem(kind, message, line, col) for kind, message, line, col in problems],
+        flows=[ColumnFlow(tuple(t) if t is not None else None, c, tuple((tuple(k), n) for k, n in src), line, col)
+               for t, c, src, line, col in flows],
+        lineage_gaps=list(gaps),
+        statements=statements,
+        tokens=tokens,
+        seconds=seconds,
+    )
+
+
 class Timeout(BaseException):
     """The per-file time limit was reached (a BaseException, so no ``except Exception`` swallows it)."""
 

@@ -253,11 +253,33 @@ def test_changes_the_index_cannot_vouch_for_load_the_whole_mesh(mesh: Path, muta
 
 def test_a_corrupt_index_is_ignored(mesh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = meshindex.index_path(mesh)
-    path.write_bytes(path.read_bytes()[:-100])
+    blob = bytearray(path.read_bytes())
+    blob[200] ^= 0x01  # inside the authenticated head
+    path.write_bytes(bytes(blob))
     files = edit_description(mesh)
     fast, slow = _both(mesh, files, monkeypatch)
     assert fast is None and meshindex.LAST["reason"] == "no usable index"
     assert _answer(run(files, cwd=mesh, today=TODAY)) == slow
+
+
+def test_a_damaged_entry_of_the_index_is_never_used(mesh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows and SQL scans are read one by one, each checked against a digest in the authenticated head."""
+    index = meshindex.load_index(mesh.resolve())
+    assert index is not None
+    sample = _sample(mesh)
+    ref = index.rows[sample["product"]]
+    index.body.close()
+    offset = index.body.start + int.from_bytes(ref[:8], "little")
+    path = meshindex.index_path(mesh)
+    blob = bytearray(path.read_bytes())
+    blob[offset + 3] ^= 0x01  # the changed product's own row
+    path.write_bytes(bytes(blob))
+    files = edit_description(mesh)
+    fast, slow = _both(mesh, files, monkeypatch)
+    assert fast is None and meshindex.LAST["reason"] == "no usable index"
+    path.write_bytes(path.read_bytes()[:-100])  # a truncated body: whatever is read must still match
+    fast, slow = _both(mesh, files, monkeypatch)
+    assert fast is None or fast == slow
 
 
 def test_an_index_written_by_someone_else_is_never_trusted(mesh: Path, tmp_path: Path,
@@ -279,3 +301,27 @@ def test_gate_and_check_agree_with_the_index_off(mesh: Path, monkeypatch: pytest
     without = run(files, cwd=mesh, today=TODAY)
     assert decide(with_index).exit_code == decide(without).exit_code
     assert [f.to_dict() for f in with_index.findings] == [f.to_dict() for f in without.findings]
+
+
+def test_the_pre_commit_process_answers_from_the_index_without_parsing_sql(mesh: Path) -> None:
+    """``govern check FILE`` in a fresh process, as pre-commit runs it, after a real edit of one manifest:
+    the same output as the slow path, answered from the index (compared with the disk by the early child
+    when there are two cores), and sqlglot, networkx and jinja2 are never imported."""
+    import subprocess
+    import sys
+
+    files = edit_description(mesh)
+    command = [sys.executable, "-X", "importtime", "-m", "govern", "check", *files, "--today", TODAY.isoformat(),
+               "-f", "json"]
+    env = {**os.environ, "GOVERN_CACHE_DEBUG": "1"}
+    fast = subprocess.run(command, cwd=mesh, env=env, capture_output=True, text=True, timeout=120)
+    slow = subprocess.run(command, cwd=mesh, env={**env, "GOVERN_CACHE": "0"}, capture_output=True, text=True,
+                          timeout=120)
+    assert fast.returncode == slow.returncode and fast.stdout == slow.stdout
+    assert "govern: mesh index: answered" in fast.stderr, fast.stderr[-2000:]
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert "by the early child" in fast.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in fast.stderr.splitlines() if line.startswith("import time:")}
+    assert not {m for m in imported if m.split(".")[0] in ("sqlglot", "networkx", "jinja2")}
+    assert any(m.split(".")[0] == "sqlglot" for line in slow.stderr.splitlines()
+               for m in [line.rsplit("|", 1)[-1].strip()])  # the slow path does parse SQL: the check can fail

@@ -1,0 +1,205 @@
+"""Authenticated cache files: plain data written by this user's govern, refused when anything else wrote it.
+
+A cache that changes what a check reports must never be trusted just because it is on disk: an index
+committed into a repository or planted by a pull request could claim a mesh is clean. Every cache file
+is therefore sealed with a keyed BLAKE2b MAC under this user's key (``~/.cache/govern/index.key``,
+created with mode 0600 on first write), and its header names the govern, Python and format versions, so
+a cache written by another version is simply not used.
+
+The payload is ``marshal`` data: builtins only (dict, list, tuple, str, bytes, int, float, bool, None),
+which loads several times faster than JSON. It is decoded only after the MAC matched, so only data this
+user's govern wrote is ever decoded; callers store plain values, never code.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+try:  # the BLAKE2 module alone: hashlib (and hmac) would also load OpenSSL, a few ms of every cold start
+    from _blake2 import blake2b
+    from _operator import _compare_digest as compare_digest
+except ImportError:  # pragma: no cover - other Python builds
+    from hashlib import blake2b
+    from hmac import compare_digest
+
+_MAGIC = b"govern-sealed\n"
+_MAC_SIZE = 32
+
+
+def digest(data: bytes) -> bytes:
+    """A 32-byte content hash (BLAKE2b) for telling whether a file changed."""
+    return blake2b(data, digest_size=32).digest()
+
+
+def key_file() -> Path:
+    """Where this user's cache key lives (``$XDG_CACHE_HOME/govern/index.key``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "govern" / "index.key"
+
+
+def secret(create: bool) -> bytes | None:
+    """This user's key; created (0600) when ``create`` and missing; None when it cannot be had."""
+    path = key_file()
+    try:
+        return path.read_bytes()
+    except OSError:
+        if not create:
+            return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+        return path.read_bytes()
+    except FileExistsError:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _header(kind: str, version: str) -> bytes:
+    python = ".".join(map(str, sys.version_info[:3]))
+    return _MAGIC + f"{kind} {version} python {python} marshal {marshal.version}\n".encode()
+
+
+def seal(data: Any, kind: str, version: str, key: bytes, body: bytes = b"") -> bytes:
+    """Sealed bytes: header, MAC, the length of the marshalled ``data``, that data, then ``body``.
+
+    The MAC covers header, length and data; ``body`` holds entries a reader fetches one by one, each
+    checked against a digest that ``data`` carries (see ``Body``).
+    """
+    header = _header(kind, version)
+    payload = marshal.dumps(data)
+    sized = len(payload).to_bytes(8, "little") + payload
+    return header + blake2b(header + sized, key=key, digest_size=_MAC_SIZE).digest() + sized + body
+
+
+def encode(data: Any) -> bytes:
+    """An entry for ``BodyWriter.add``: plain builtins, marshalled."""
+    return marshal.dumps(data)
+
+
+class BodyWriter:
+    """Collects the entries of a sealed file's body; ``add`` returns the reference ``data`` keeps."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, entry: bytes) -> bytes:
+        """A 28-byte reference to ``entry``: offset, length and digest."""
+        ref = self.size.to_bytes(8, "little") + len(entry).to_bytes(4, "little") + _entry_digest(entry)
+        self.parts.append(entry)
+        self.size += len(entry)
+        return ref
+
+    def bytes(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _entry_digest(entry: bytes) -> bytes:
+    return blake2b(entry, digest_size=16).digest()
+
+
+class Body:
+    """The body of a sealed file, read entry by entry; an entry whose digest differs raises ``Corrupt``."""
+
+    def __init__(self, fh: Any, start: int, mac: bytes = b"") -> None:
+        self.fh = fh
+        self.start = start
+        self.mac = mac  # the MAC of the head: tells one written file from another
+
+    def get(self, ref: bytes) -> bytes:
+        offset = int.from_bytes(ref[:8], "little")
+        length = int.from_bytes(ref[8:12], "little")
+        self.fh.seek(self.start + offset)
+        entry = self.fh.read(length)
+        if len(entry) != length or _entry_digest(entry) != ref[12:28]:
+            raise Corrupt("an entry of the cache does not match its digest")
+        return entry
+
+    def load(self, ref: bytes) -> Any:
+        """The data of one entry (checked against its digest first, so only what govern wrote is decoded)."""
+        try:
+            return marshal.loads(self.get(ref))
+        except (ValueError, EOFError, TypeError):
+            raise Corrupt("an entry of the cache cannot be decoded") from None
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+class Corrupt(Exception):
+    """A sealed file changed after it was written (its body no longer matches the sealed digests)."""
+
+
+def _unseal_head(head: bytes, fh: Any, kind: str, version: str, key: bytes) -> Any:
+    header = _header(kind, version)
+    if not head.startswith(header) or len(head) < len(header) + _MAC_SIZE + 8:
+        return None
+    mac = head[len(header):len(header) + _MAC_SIZE]
+    size = int.from_bytes(head[len(header) + _MAC_SIZE:len(header) + _MAC_SIZE + 8], "little")
+    payload = head[len(header) + _MAC_SIZE + 8:]
+    if len(payload) < size:
+        payload += fh.read(size - len(payload))
+        if len(payload) != size:
+            return None
+    payload = payload[:size]
+    digest = blake2b(header, key=key, digest_size=_MAC_SIZE)
+    digest.update(size.to_bytes(8, "little"))
+    digest.update(payload)
+    if not compare_digest(mac, digest.digest()):
+        return None
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()  # decoding allocates many containers and frees none: no collections meanwhile
+    try:
+        return marshal.loads(payload), len(header) + _MAC_SIZE + 8 + size, mac
+    except (ValueError, EOFError, TypeError):
+        return None
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def write(path: Path, data: Any, kind: str, version: str, body: bytes = b"") -> bool:
+    """Seal ``data`` (and ``body``) into ``path`` atomically; False when it cannot (never raises for I/O)."""
+    key = secret(create=True)
+    if key is None:
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(seal(data, kind, version, key, body))
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def read(path: Path, kind: str, version: str) -> tuple[Any, Body] | None:
+    """(the data sealed in ``path``, its body), or None when absent, unreadable, forged or another version.
+
+    The caller closes the body when done with it.
+    """
+    key = secret(create=False)
+    if key is None:
+        return None
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - the body stays open for reading entries
+    except OSError:
+        return None
+    try:
+        found = _unseal_head(fh.read(1 << 16), fh, kind, version, key)
+    except OSError:
+        found = None
+    if found is None:
+        fh.close()
+        return None
+    data, start, mac = found
+    return data, Body(fh, start, mac)
