@@ -253,6 +253,17 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def compile_govern() -> None:
+    """Byte-compile the govern package, as ``pip install`` does: a process started with
+    PYTHONDONTWRITEBYTECODE=1 (or from an editable install) would otherwise compile govern's modules on
+    every run, which no installed govern does."""
+    import compileall
+
+    import govern
+
+    compileall.compile_dir(str(Path(govern.__file__).parent), quiet=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -275,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    compile_govern()
     result: dict[str, Any] = {"date": dt.date.today().isoformat(), "machine": machine(), "targets": TARGETS,
                               "sizes": []}
     for n in sizes:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govern.findings import Finding, Location, Severity
+from govern.sealed import encode
 
 if TYPE_CHECKING:
     from govern.ci import Arguments
@@ -183,48 +184,102 @@ class Stamps:
         return [(p, self.stamp(i)) for i, p in enumerate(self.paths)]
 
 
+_BUCKETS = 64
+
+
+def _bucket(key: str) -> int:
+    from binascii import crc32
+
+    return crc32(key.encode("utf-8", "surrogatepass")) % _BUCKETS
+
+
 class Lookup:
-    """A map from a string to a few strings, stored as newline-joined text and split on demand."""
+    """A map from a string to a few strings (newline-joined, split on demand).
 
-    __slots__ = ("data",)
+    Stored in ``_BUCKETS`` entries of the index body by a hash of the key, so a run reads only the
+    buckets of the keys it asks about.
+    """
 
-    def __init__(self, data: dict[str, str]) -> None:
-        self.data = data
+    __slots__ = ("body", "count", "parts", "refs")
+
+    def __init__(self, data: dict[str, str] | None = None, refs: list[bytes] | None = None, body: Any = None,
+                 count: int = 0) -> None:
+        self.parts: dict[int, dict[str, str]] = {}
+        self.refs = refs
+        self.body = body
+        self.count = count
+        if data is not None:
+            for key, joined in data.items():
+                self.parts.setdefault(_bucket(key), {})[key] = joined
+            self.count = len(data)
 
     @classmethod
     def of(cls, mapping: dict[str, Iterable[str]]) -> Lookup:
         return cls({k: "\n".join(v) for k, v in sorted(mapping.items())})
 
+    def to_data(self, writer: Any) -> tuple:
+        return (self.count, [writer.add(encode(self.parts.get(b, {}))) for b in range(_BUCKETS)])
+
+    @classmethod
+    def from_data(cls, data: tuple, body: Any) -> Lookup:
+        count, refs = data
+        return cls(refs=refs, body=body, count=count)
+
+    def _part(self, bucket: int) -> dict[str, str]:
+        part = self.parts.get(bucket)
+        if part is None:
+            part = self.parts[bucket] = self.body.load(self.refs[bucket]) if self.refs is not None else {}
+        return part
+
     def get(self, key: str, default: Iterable[str] = ()) -> list[str]:
-        joined = self.data.get(key)
+        joined = self._part(_bucket(key)).get(key)
         return joined.split("\n") if joined else list(default)
 
     def __contains__(self, key: str) -> bool:
-        return key in self.data
+        return key in self._part(_bucket(key))
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return self.count > 0
 
     def items(self) -> Iterator[tuple[str, list[str]]]:
-        for key, joined in self.data.items():
-            yield key, joined.split("\n") if joined else []
+        for bucket in range(_BUCKETS):
+            for key, joined in sorted(self._part(bucket).items()):
+                yield key, joined.split("\n") if joined else []
 
 
 _LOOKUPS = ("by_path", "sql_map", "consumers", "by_file", "by_key")
 
 
 @dataclass
-class Index:
-    """The index as stored: plain data; records, scans and catalogs are decoded on demand."""
+class Disk:
+    """What the indexing run saw on disk: govern.yaml, every file and directory (read only to validate)."""
 
-    root: str
-    started_ns: int
     config: tuple | None  # stamp of govern.yaml
     manifests: Stamps
     sqls: Stamps
     others: Stamps  # candidate input files of other formats (none imported)
     missing_sql: list[str]  # SQL paths products name that did not exist
     dirs: tuple  # (relpaths, mtime_ns or -1, entry names joined by newlines) as parallel lists
+
+    def to_data(self) -> tuple:
+        return (self.config, self.manifests.to_data(), self.sqls.to_data(), self.others.to_data(),
+                self.missing_sql, self.dirs)
+
+    @classmethod
+    def from_data(cls, data: tuple) -> Disk:
+        config, manifests, sqls, others, missing, dirs = data
+        return cls(config, Stamps.from_data(manifests), Stamps.from_data(sqls), Stamps.from_data(others),
+                   missing, dirs)
+
+
+@dataclass
+class Index:
+    """The index as stored. Its sealed head holds what every run needs; the disk state, lookups, rows,
+    scans and catalogs are entries of the body, read when needed."""
+
+    root: str
+    started_ns: int
+    disk: Disk | bytes  # bytes: the reference of a loaded index's entry (see ``on_disk``)
     rows: dict[str, bytes]  # product id -> Record row (an entry of the body; only a few are ever read)
     by_path: Lookup  # manifest path -> ids
     sql_map: Lookup  # govern.changes.sql_index of the mesh
@@ -241,30 +296,33 @@ class Index:
     body: Any = None  # a loaded index: rows, scans and catalogs are references into this sealed body
 
     def entry(self, ref: bytes) -> Any:
-        """The data of one row, scan or catalog of a loaded index (read from its body and checked)."""
+        """The data of one entry of a loaded index (read from its body and checked against its digest)."""
         return self.body.load(ref)
 
     def record(self, pid: str) -> Record:
         return Record(*self.entry(self.rows[pid]))
 
+    def on_disk(self) -> Disk:
+        """The disk state the index was built from (read from the body on first use)."""
+        if isinstance(self.disk, bytes):
+            self.disk = Disk.from_data(self.entry(self.disk))
+        return self.disk
+
     def to_data(self, body: Any) -> dict[str, Any]:
-        """Plain data for ``sealed.write``; rows, scans and catalogs go into ``body`` (a BodyWriter)."""
+        """Plain data for ``sealed.write``; everything but the head goes into ``body`` (a BodyWriter)."""
         data = dict(self.__dict__)
         del data["body"]
-        for name in ("manifests", "sqls", "others"):
-            data[name] = data[name].to_data()
+        data["disk"] = body.add(encode(self.on_disk().to_data()))
         for name in _LOOKUPS:
-            data[name] = data[name].data
+            data[name] = data[name].to_data(body)
         for name in _ENTRIES:
             data[name] = {k: body.add(v) for k, v in data[name].items()}
         return data
 
     @classmethod
     def from_data(cls, data: dict[str, Any], body: Any) -> Index:
-        for name in ("manifests", "sqls", "others"):
-            data[name] = Stamps.from_data(data[name])
         for name in _LOOKUPS:
-            data[name] = Lookup(data[name])
+            data[name] = Lookup.from_data(data[name], body)
         return cls(**data, body=body)
 
 
@@ -546,7 +604,6 @@ def record(mesh: Mesh, result: Result, started_ns: int) -> bool:
     from govern.importers import _NOT_INPUTS
     from govern.loader import MANIFEST_NAMES
     from govern.paths import INPUT_SYMLINK_SKIPPED
-    from govern.sealed import encode
 
     root = mesh.root.resolve()
     if mesh.observed_edges or any(p.origin != "native" or p.sql for p in mesh.products):
@@ -633,12 +690,14 @@ def record(mesh: Mesh, result: Result, started_ns: int) -> bool:
     index = Index(
         root=str(root),
         started_ns=started_ns,
-        config=config_stamp,
-        manifests=Stamps.of({p: _stamp(os.path.join(root, p), started_ns) for p in manifests}),
-        sqls=Stamps.of(sqls),
-        others=Stamps.of({p: _stamp(os.path.join(root, p), started_ns) for p in others}),
-        missing_sql=missing,
-        dirs=(dir_paths, dir_mtimes, dir_listings),
+        disk=Disk(
+            config=config_stamp,
+            manifests=Stamps.of({p: _stamp(os.path.join(root, p), started_ns) for p in manifests}),
+            sqls=Stamps.of(sqls),
+            others=Stamps.of({p: _stamp(os.path.join(root, p), started_ns) for p in others}),
+            missing_sql=missing,
+            dirs=(dir_paths, dir_mtimes, dir_listings),
+        ),
         rows={r.id: encode(r.to_row()) for r in records},
         by_path=Lookup.of(by_path),
         sql_map=Lookup.of(sql_map),
@@ -743,10 +802,11 @@ def _validate(root: str, index: Index) -> _State | None:
     """
     prefix = root.rstrip("/") + "/"
     config = prefix + "govern.yaml"
-    if not _unchanged(config, index.config) if index.config else os.path.exists(config):
+    disk = index.on_disk()
+    if not _unchanged(config, disk.config) if disk.config else os.path.exists(config):
         return _why("govern.yaml changed")
     stat = os.stat
-    dir_paths, dir_mtimes, dir_listings = index.dirs
+    dir_paths, dir_mtimes, dir_listings = disk.dirs
     for i, (rel, mtime) in enumerate(zip(dir_paths, dir_mtimes, strict=True)):
         try:
             if mtime >= 0 and stat(prefix + rel if rel else root).st_mtime_ns == mtime:
@@ -755,14 +815,14 @@ def _validate(root: str, index: Index) -> _State | None:
                 return _why(f"files were added or removed in {rel or '.'}")
         except OSError:
             return _why(f"{rel or '.'} cannot be read")
-    for rel, stamp in index.others.items():
+    for rel, stamp in disk.others.items():
         if not _unchanged(prefix + rel, stamp):
             return _why(f"{rel} (a possible input of another format) changed")
-    for rel in index.missing_sql:
+    for rel in disk.missing_sql:
         if os.path.exists(prefix + rel):
             return _why(f"{rel} appeared")
     state = _State(index)
-    for table, out in ((index.manifests, state.changed_manifests), (index.sqls, state.changed_sqls)):
+    for table, out in ((disk.manifests, state.changed_manifests), (disk.sqls, state.changed_sqls)):
         for i, (rel, size, mtime) in enumerate(zip(table.paths, table.sizes, table.mtimes, strict=True)):
             if mtime < 0:
                 out.append(rel)
@@ -1008,7 +1068,7 @@ def _answer(index: Index, args: Arguments, root: Path, version: str | None, toda
     except InputError:
         return _decline("a changed manifest could not be read")
     mesh.findings.extend(_finding_in(row) for row in index.head_findings)
-    for path in index.manifests.paths:
+    for path in sorted({*index.file_findings, *state.fresh}):  # manifest paths with load findings
         if path in state.fresh:
             mesh.findings.extend(state.fresh[path][1])
         else:
