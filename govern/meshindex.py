@@ -1,14 +1,21 @@
 """The mesh index: a persistent cache that lets changed-files mode (pre-commit) skip the unchanged mesh.
 
-A full run over the whole mesh writes ``.govern-cache/mesh-index.json`` under the mesh root (JSON, never
-pickle: the cache directory is not trusted to hold code). It records
+A full run over the whole mesh writes ``.govern-cache/mesh-index.bin`` under the mesh root, sealed with
+this user's key (``govern.sealed``: plain marshalled data, decoded only after its MAC matched; never
+pickle, and an index planted by someone else is never trusted). It records
 
-- for every manifest, SQL file and other candidate input file: size, ``mtime_ns`` and sha256;
+- for every manifest, SQL file and other candidate input file: size, ``mtime_ns`` and a BLAKE2b hash;
 - for every directory walked: its ``mtime_ns`` and the names it holds;
 - per product a summary: id, id key, state, domain, owner team, declared inputs, the product ids its
-  manifest names anywhere, output-port locations, SQL files, the products its SQL reads and every product
-  owning a table its SQL names;
-- the load findings of every file, the normalised table names of port locations, and the lineage cycles.
+  manifest names anywhere, output-port locations and their normalised table names, SQL files, the
+  products its SQL reads and every product owning a table its SQL names;
+- the scan of every SQL file that needed no column lineage (what ``govern.analysis.prefetch.Recorded``
+  hands back when the file's text, dialect and limits are the same);
+- the load findings of every file, the port locations per dialect, and the lineage cycles.
+
+Its head (what every run reads) is small; the disk state, the lookup tables, the product summaries and
+the scans are entries of the body, each read only when needed and checked against a digest the sealed
+head holds.
 
 ``govern check FILE...`` then calls ``check_changed``. It validates the index against the disk (a stat of
 every file; a file whose size or mtime changed is re-hashed, and only a different hash counts as a
@@ -21,17 +28,19 @@ every product their findings can depend on:
 - the members of a lineage cycle through them (``lineage.cycle``), and the owners of what their SQL reads;
 - the products waivers name; without org.yaml, one product per domain of each owning team (Cedar).
 
-The SQL of the affected products and of the cycle members is analysed; nothing else is parsed. The index
-is only used when it can vouch for the answer: any change to govern.yaml, to a directory listing, to
-the id, inputs, port locations or SQL files of a manifest, a SQL change outside the affected products, a
-dbt template, another input format or ``--base`` falls back to the normal path, which loads the whole
-mesh. ``GOVERN_CACHE=0`` disables the index. Whatever path runs, the findings are the same (tested in
-tests/unit/test_meshindex.py).
+The SQL of the affected products and of the cycle members is analysed, from the recorded scans where
+the text is unchanged (then sqlglot is not even imported). The index is only used when it can vouch for
+the answer: any change to govern.yaml, to a directory listing, to the id, inputs, port locations or SQL
+files of a manifest, a SQL change outside the affected products, a dbt template, another input format or
+``--base`` falls back to the normal path, which loads the whole mesh. ``GOVERN_CACHE=0`` disables the
+index. Whatever path runs, the findings are the same (tested in tests/unit/test_meshindex.py).
+
+The ``stat`` of every file is the largest fixed cost; the console script starts it in a forked child
+before it imports click, pydantic and cedarpy (``start_early``), so on two cores it costs no wall time.
 
 A file is trusted by its stat only when it was last modified at least ``MARGIN_NS`` before the run that
 indexed it started, so a file changed while a run reads it is never recorded with stale content.
 """
-
 from __future__ import annotations
 
 import os
@@ -1195,7 +1204,14 @@ def record_full_run(paths: Iterable[str | Path], mesh: Mesh, result: Result, sta
     root = mesh.root.resolve()
     if any(Path(p).resolve() != root for p in paths):
         return
+    import gc
+
+    enabled_gc = gc.isenabled()
+    gc.disable()  # summarising allocates much and frees little: collecting the whole mesh's heap costs ~1 s
     try:
         record(mesh, result, started_ns)
     except Exception:  # the cache is an optimisation: a failure to write it must not fail a check
         return
+    finally:
+        if enabled_gc:
+            gc.enable()

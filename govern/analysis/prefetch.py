@@ -10,6 +10,9 @@ file in it with the mesh's default dialect and no catalog, while the main proces
 text (hash), no table it names or writes is more sensitive than the job's lineage floor (so the scan
 with the catalog would have been identical), and it did not hit the time limit; every other job is
 scanned as before. The results are the same with or without prefetching (tests/unit/test_sql_pool.py).
+
+``Recorded`` serves scans a whole-mesh run kept in the mesh index (govern/meshindex.py) under the same
+conditions, so that pre-commit re-reads unchanged SQL without parsing it.
 """
 
 from __future__ import annotations
