@@ -1,3 +1,3 @@
-from govern.cli import main
+from govern.cli.entry import main
 
 main()

@@ -285,20 +285,42 @@ class CedarEvaluator:
 
     With ``requests``, only the DataProduct entities those requests can reach are built
     (``reachable_products``): in changed-files mode a handful instead of the whole mesh.
+
+    With ``memo``, the verdicts of a batch are kept in the pack cache (govern/packcache.py) under the
+    digest of everything Cedar reads (cedarpy build, policies, entities, requests), and an identical batch
+    is answered from there: cedarpy is then not even imported. For small batches (changed-files mode).
     """
 
-    def __init__(self, specs: list[RuleSpec], mesh: Mesh, requests: list[Request] | None = None) -> None:
-        import cedarpy
-
+    def __init__(self, specs: list[RuleSpec], mesh: Mesh, requests: list[Request] | None = None,
+                 memo: bool = False) -> None:
         policies = {s.id: s.cedar_json for s in sorted(specs, key=lambda s: s.id)}
-        self.policy_set = cedarpy.PolicySet.from_json_str(
-            json.dumps({"staticPolicies": policies, "templates": {}, "templateLinks": []})
-        )
+        self.policies_json = json.dumps({"staticPolicies": policies, "templates": {}, "templateLinks": []})
         self.context_keys = context_attributes(policies.values())
         only = None
         if requests is not None:
             only = reachable_products((self._body(r) for r in requests), policies.values())
-        self.entities = cedarpy.Entities.from_json_str(json.dumps(build_entities(mesh, only)))
+        self.entities_json = json.dumps(build_entities(mesh, only))
+        self.memo = memo
+        self._engine: tuple[Any, Any] | None = None
+        if not memo:
+            self._parsed()
+
+    def _parsed(self) -> tuple[Any, Any]:
+        """(PolicySet, Entities), parsed by cedarpy on first use."""
+        if self._engine is None:
+            import cedarpy
+
+            self._engine = (cedarpy.PolicySet.from_json_str(self.policies_json),
+                            cedarpy.Entities.from_json_str(self.entities_json))
+        return self._engine
+
+    @property
+    def policy_set(self) -> Any:
+        return self._parsed()[0]
+
+    @property
+    def entities(self) -> Any:
+        return self._parsed()[1]
 
     def _body(self, request: Request) -> dict[str, Any]:
         """The request as sent to Cedar: context attributes no policy reads are left out."""
@@ -314,8 +336,6 @@ class CedarEvaluator:
 
         Identical requests (after leaving out unread context) are sent once; the context goes as JSON text.
         """
-        import cedarpy
-
         if not requests:
             return []
         slots: dict[tuple, int] = {}
@@ -343,15 +363,7 @@ class CedarEvaluator:
                 slot = slots[key] = len(unique)
                 unique.append({"principal": p, "action": a, "resource": r, "context": text})
             index.append(slot)
-        results = cedarpy.is_authorized_batch(unique, self.policy_set, self.entities)
-        verdicts: list[tuple[list[str], list[str]] | None] = []
-        for result in results:
-            errors = [str(e) for e in (result.diagnostics.errors or [])]
-            if result.allowed and not errors:
-                verdicts.append(None)
-                continue
-            reasons = [] if result.allowed else sorted(result.diagnostics.reasons or [])
-            verdicts.append((reasons, errors))
+        verdicts = self._verdicts(unique)
         self.evaluated = len(unique)
         out = []
         for request, slot in zip(requests, index, strict=True):
@@ -359,3 +371,34 @@ class CedarEvaluator:
             if verdict is not None:
                 out.append(Decision(request, list(verdict[0]), list(verdict[1])))
         return out
+
+    def _verdicts(self, unique: list[dict[str, Any]]) -> list[tuple[list[str], list[str]] | None]:
+        """Per request: None when allowed without errors, else (determining policy ids, errors)."""
+        cache = key = None
+        if self.memo:
+            from govern import packcache
+
+            build = packcache.cedar_build() if packcache.enabled() else ""
+            if build:
+                batch = json.dumps(unique, sort_keys=True, separators=(",", ":"))
+                key = packcache.decisions_key(build, self.policies_json, self.entities_json, batch)
+                cache = packcache.PackCache()
+                found = cache.take(key)
+                if isinstance(found, list) and len(found) == len(unique) and all(
+                        v is None or (isinstance(v, tuple) and len(v) == 2) for v in found):
+                    return [None if v is None else (list(v[0]), list(v[1])) for v in found]
+        import cedarpy
+
+        policy_set, entities = self._parsed()
+        verdicts: list[tuple[list[str], list[str]] | None] = []
+        for result in cedarpy.is_authorized_batch(unique, policy_set, entities):
+            errors = [str(e) for e in (result.diagnostics.errors or [])]
+            if result.allowed and not errors:
+                verdicts.append(None)
+                continue
+            reasons = [] if result.allowed else sorted(result.diagnostics.reasons or [])
+            verdicts.append((reasons, errors))
+        if cache is not None and key is not None:
+            cache.put(key, [None if v is None else (list(v[0]), list(v[1])) for v in verdicts])
+            cache.save()
+        return verdicts

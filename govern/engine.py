@@ -177,7 +177,7 @@ def _run_cedar(cedar_rules: list[SelectedRule], mesh: Mesh, ctx: RuleContext, to
     requests = read_requests(mesh, ctx.target_edges()) + deploy_requests(ctx.targets)
     # Entities only for what these requests can reach (a few products in changed-files mode).
     partial = len(ctx.targets) < len(mesh.products)
-    evaluator = CedarEvaluator([s.spec for s in cedar_rules], mesh, requests if partial else None)
+    evaluator = CedarEvaluator([s.spec for s in cedar_rules], mesh, requests if partial else None, memo=partial)
     by_id = {s.spec.id: s for s in cedar_rules}
     out = []
     for decision in evaluator.decide(requests):
@@ -207,10 +207,18 @@ def _require_valid_cedar(pack: Pack) -> None:
     from govern.errors import StandardsError
     from govern.standards import validate_pack
 
+    key = pack.cedar_validation_key()  # the same policies and schema validated before: govern/packcache.py
+    if key is not None and key == pack.cedar_validated:
+        return
     problems = validate_pack(pack)
     if problems:
         raise StandardsError("Cedar policies do not validate against the schema: " + "; ".join(problems),
                              expected="policies that pass 'govern standards validate'")
+    if key is not None:
+        from govern.packcache import remember
+
+        remember(key)
+        pack.cedar_validated = key
 
 
 def evaluate(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -32,6 +31,8 @@ class GitError(ConfigError):
 
 def run_git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
     """Run one git command and return its stdout; raise GitError with git's own message."""
+    import subprocess  # only for --base: a pre-commit run needs find_work_tree alone
+
     env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
     try:
         proc = subprocess.run(

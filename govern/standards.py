@@ -19,12 +19,15 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govern.errors import InputError, StandardsError
 from govern.findings import Severity
 from govern.ruledsl import CompiledRule, compile_rule
 from govern.yamlio import load_yaml_mapping
+
+if TYPE_CHECKING:
+    from govern.packcache import PackCache
 
 ENGINES = ("yaml", "python", "cedar", "builtin")
 MODES = ("enforce", "warn", "audit")
@@ -113,6 +116,8 @@ class Pack:
     lock: dict[str, str]
     cedar_schema: str
     cedar_files: dict[str, str]
+    # ``cedar_validation_key`` of policies and schema that passed validate_pack before (govern/packcache.py)
+    cedar_validated: bytes | None = field(default=None, repr=False, compare=False)
 
     def latest_released(self) -> StandardVersion:
         released = [v for v in self.versions.values() if v.status == "released"]
@@ -149,6 +154,13 @@ class Pack:
     def cedar_policy_ids(self) -> list[str]:
         return sorted(r.id for r in self.rules.values() if r.engine == "cedar")
 
+    def cedar_validation_key(self) -> bytes | None:
+        """The pack cache's key for "these policies validate against this schema", None when caches are off."""
+        from govern import packcache
+
+        build = packcache.cedar_build() if packcache.enabled() else ""
+        return packcache.cedar_key(self.cedar_schema, self.cedar_files, build) if build else None
+
 
 def _parse_rule(entry: Any, where: str, line: int | None) -> RuleSpec:
     if not isinstance(entry, dict):
@@ -181,12 +193,13 @@ def _parse_rule(entry: Any, where: str, line: int | None) -> RuleSpec:
     return spec
 
 
-def _load_yaml_rules(rules_dir: Path, root: Path) -> dict[str, RuleSpec]:
+def _load_yaml_rules(rules_dir: Path, root: Path, cache: PackCache | None = None) -> dict[str, RuleSpec]:
     specs: dict[str, RuleSpec] = {}
+    load = cache.load_yaml_mapping if cache is not None else load_yaml_mapping
     for path in sorted(rules_dir.glob("*.yaml")):
         display = path.relative_to(root).as_posix()
         try:
-            data, smap = load_yaml_mapping(path, display, "a rules file")
+            data, smap = load(path, display, "a rules file")
         except InputError as exc:
             raise StandardsError(exc.message, path=exc.path, line=exc.line) from None
         entries = data.get("rules")
@@ -200,8 +213,24 @@ def _load_yaml_rules(rules_dir: Path, root: Path) -> dict[str, RuleSpec]:
     return specs
 
 
-def _load_cedar(cedar_dir: Path, root: Path, specs: dict[str, RuleSpec]) -> tuple[str, dict[str, str]]:
+def _policies_json(text: str) -> str:
+    """cedarpy's JSON form of the policies in ``text`` (ValueError on a syntax error)."""
     import cedarpy
+
+    return cedarpy.policies_to_json_str(text)
+
+
+def _load_cedar(cedar_dir: Path, root: Path, specs: dict[str, RuleSpec],
+                cache: PackCache | None = None) -> tuple[str, dict[str, str]]:
+    build = ""
+    if cache is not None:
+        from govern.packcache import cedar_build
+
+        build = cedar_build()
+
+    def to_json(text: str) -> str:
+        """_policies_json, from the pack cache when this cedarpy parsed this text before."""
+        return cache.cedar_json(text, _policies_json, build) if cache is not None and build else _policies_json(text)
 
     schema_path = cedar_dir / "schema.cedarschema"
     schema = schema_path.read_text(encoding="utf-8") if schema_path.is_file() else ""
@@ -211,7 +240,7 @@ def _load_cedar(cedar_dir: Path, root: Path, specs: dict[str, RuleSpec]) -> tupl
         text = path.read_text(encoding="utf-8")
         files[display] = text
         try:
-            parsed = json.loads(cedarpy.policies_to_json_str(text))
+            parsed = json.loads(to_json(text))
         except ValueError as exc:
             from govern.cedar_syntax import syntax_error_line
 
@@ -252,10 +281,12 @@ def _load_cedar(cedar_dir: Path, root: Path, specs: dict[str, RuleSpec]) -> tupl
     return schema, files
 
 
-def _load_version(path: Path, root: Path, pack: str, specs: dict[str, RuleSpec]) -> StandardVersion:
+def _load_version(path: Path, root: Path, pack: str, specs: dict[str, RuleSpec],
+                  cache: PackCache | None = None) -> StandardVersion:
     display = path.relative_to(root).as_posix()
+    load = cache.load_yaml_mapping if cache is not None else load_yaml_mapping
     try:
-        data, smap = load_yaml_mapping(path, display, "a standard version")
+        data, smap = load(path, display, "a standard version")
     except InputError as exc:
         raise StandardsError(exc.message, path=exc.path, line=exc.line) from None
     version = str(data.get("version", ""))
@@ -299,12 +330,15 @@ def load_pack(root: Path | None = None, name: str = "mesh-core") -> Pack:
     pack_dir = root / "standards" / name
     if not pack_dir.is_dir():
         raise StandardsError(f"standards pack '{name}' not found", path=str(pack_dir))
-    specs = _load_yaml_rules(root / "rules", root)
-    schema, cedar_files = _load_cedar(root / "rules" / "cedar", root, specs)
+    from govern import packcache
+
+    cache = packcache.PackCache() if packcache.enabled() else None
+    specs = _load_yaml_rules(root / "rules", root, cache)
+    schema, cedar_files = _load_cedar(root / "rules" / "cedar", root, specs, cache)
     _check_python_rules(specs)
     versions = {}
     for path in sorted(pack_dir.glob("*.yaml")):
-        sv = _load_version(path, root, name, specs)
+        sv = _load_version(path, root, name, specs, cache)
         versions[sv.version] = sv
     lock: dict[str, str] = {}
     lock_path = pack_dir / "standards.lock"
@@ -313,7 +347,13 @@ def load_pack(root: Path | None = None, name: str = "mesh-core") -> Pack:
             lock = json.loads(lock_path.read_text(encoding="utf-8")).get("released", {})
         except (ValueError, AttributeError):
             raise StandardsError("lock file is not valid JSON", path=str(lock_path)) from None
-    return Pack(name, root, specs, versions, lock, schema, cedar_files)
+    pack = Pack(name, root, specs, versions, lock, schema, cedar_files)
+    if cache is not None:
+        if cedar_files:
+            key = pack.cedar_validation_key()
+            pack.cedar_validated = key if key is not None and cache.known(key) else None
+        cache.save()
+    return pack
 
 
 def _check_python_rules(specs: dict[str, RuleSpec]) -> None:

@@ -269,6 +269,11 @@ def parse_yaml(text: str | bytes, path: str) -> tuple[Any, SourceMap]:
 def read_yaml_file(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
     """Read and parse a YAML file (bounded size)."""
     shown = display or str(path)
+    return parse_yaml(read_bounded(path, shown), shown)
+
+
+def read_bounded(path: Path, shown: str) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES (more is an error parse_yaml reports)."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
@@ -277,10 +282,9 @@ def read_yaml_file(path: Path, display: str | None = None) -> tuple[Any, SourceM
         if size > MAX_FILE_BYTES:
             raise InputError(f"file is larger than {MAX_FILE_BYTES} bytes ({size})", path=shown)
         with path.open("rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows after stat()
+            return fh.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows after stat()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", path=shown) from None
-    return parse_yaml(raw, shown)
 
 
 _SCALAR_NAMES = {"str": "a single string", "int": "a single number", "float": "a single number",

@@ -15,3 +15,14 @@ pytest_plugins = ["steps", "steps_standards", "steps_git", "steps_scorecard", "s
 @pytest.fixture
 def mesh(tmp_path: Path) -> MeshDir:
     return MeshDir(tmp_path / "mesh")
+
+
+@pytest.fixture(scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_home(_cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """govern's per-user caches (index key, pack cache) go to a directory of the test run, never ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_cache_home))

@@ -18,12 +18,13 @@ conditions, so that pre-commit re-reads unchanged SQL without parsing it.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from govern.analysis.catalog import Catalog
     from govern.analysis.sqlscan import FileScan, Limits
 

@@ -157,7 +157,10 @@ def deadline(seconds: float) -> Iterator[None]:
         yield
         return
 
+    fired: list[bool] = []
+
     def on_alarm(signum: int, frame: Any) -> None:
+        fired.append(True)
         raise Timeout()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
@@ -167,6 +170,8 @@ def deadline(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if fired:  # the handler ran inside a finaliser (a garbage collection), which swallowed its Timeout
+        raise Timeout()
 
 
 @contextlib.contextmanager

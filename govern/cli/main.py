@@ -47,6 +47,9 @@ def cli() -> None:
 
 def main() -> None:
     """Console script. Any unexpected crash exits 2, never 0."""
+    from govern.cli.common import quick_start
+
+    quick_start(sys.argv[1] if len(sys.argv) > 1 else None)
     try:
         cli.main(standalone_mode=True)
     except SystemExit:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -265,6 +266,9 @@ def test_fifos_named_like_inputs_never_block_a_check(tmp_path: Path) -> None:
     os.mkfifo(mesh.root / "logistics" / "parts" / "pipe.sql")
     os.mkfifo(mesh.root / "logistics" / "dataproduct.yaml")
     os.mkfifo(mesh.root / "logistics" / "contract.odcs.yaml")
+    past = time.time() - 60  # old enough for the mesh index to stamp (and so open) every file it records
+    for fifo in ("logistics/parts/pipe.sql", "logistics/dataproduct.yaml", "logistics/contract.odcs.yaml"):
+        os.utime(mesh.root / fifo, (past, past))
     proc = subprocess.run([sys.executable, "-m", "govern", "check", str(mesh.root), "--today", "2026-06-01"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1, proc.stderr

@@ -160,3 +160,36 @@ def test_console_script_runs_as_a_module(failing: MeshDir) -> None:
     proc = subprocess.run([sys.executable, "-m", "govern", "gate", str(failing.root), "--today", "2026-06-01"],
                           capture_output=True, text=True)
     assert proc.returncode == 1 and "gate: BLOCKED" in proc.stdout
+
+
+def test_quick_start_pauses_collection_until_the_library_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from govern.cli import common
+
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "")  # so that the test's end removes what quick_start sets
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS")
+    assert gc.isenabled()
+    try:
+        common.quick_start("report")  # only check and gate pause collection
+        assert gc.isenabled()
+        assert common.os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+        common.quick_start("check")
+        assert not gc.isenabled()
+        common.library_loaded()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        common.library_loaded()  # once only
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        common._GC_HELD = False
+
+
+def test_the_console_script_gives_the_same_output_as_the_library(failing: MeshDir) -> None:
+    """python -m govern (quick_start: no plugin scan, collection paused during imports) == CliRunner."""
+    args = ["check", str(failing.root), "--today", "2026-06-01", "-f", "json"]
+    proc = subprocess.run([sys.executable, "-m", "govern", *args], capture_output=True, text=True)
+    res = CliRunner().invoke(cli, args)
+    assert proc.returncode == res.exit_code == 1
+    assert proc.stdout == res.output
