@@ -418,7 +418,7 @@ def plant_cycle(p: Planner, waivers: list) -> Expect:
 
 def _reads(p: Planner, pid: str) -> set[str]:
     spec = p.by_id[pid]
-    return ({r["product"] for r in spec.inputs} | {x for x in spec.reads.values() if x}) & set(p.by_id)
+    return {x for x in ({r["product"] for r in spec.inputs} | {x for x in spec.reads.values() if x}) if x in p.by_id}
 
 
 def _reported_cycle(p: Planner, member: str) -> list[str]:
