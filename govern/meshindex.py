@@ -91,8 +91,10 @@ def _decline(reason: str) -> None:
 
 
 def enabled() -> bool:
-    """The index is on unless GOVERN_CACHE is 0, false, no or off."""
-    return os.environ.get("GOVERN_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+    """The index is on unless GOVERN_CACHE is 0, false, no or off (``sealed.caches_enabled``)."""
+    from govern.sealed import caches_enabled
+
+    return caches_enabled()
 
 
 def index_path(root: Path) -> Path:

@@ -40,8 +40,8 @@ _KIND = "pack-cache"
 
 
 def enabled() -> bool:
-    """On unless GOVERN_CACHE is 0, false, no or off (as ``govern.meshindex.enabled``)."""
-    return os.environ.get("GOVERN_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+    """On unless GOVERN_CACHE is 0, false, no or off (the switch of the mesh index too)."""
+    return sealed.caches_enabled()
 
 
 def cache_path() -> Path:

@@ -30,6 +30,11 @@ _MAGIC = b"govern-sealed\n"
 _MAC_SIZE = 32
 
 
+def caches_enabled() -> bool:
+    """govern's caches (mesh index, pack cache) are on unless GOVERN_CACHE is 0, false, no or off."""
+    return os.environ.get("GOVERN_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def digest(data: bytes) -> bytes:
     """A 32-byte content hash (BLAKE2b) for telling whether a file changed."""
     return blake2b(data, digest_size=32).digest()

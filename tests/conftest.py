@@ -26,3 +26,17 @@ def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _own_cache_home(_cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """govern's per-user caches (index key, pack cache) go to a directory of the test run, never ~/.cache."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(_cache_home))
+
+
+@pytest.fixture
+def pack_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped standards pack (rules/ and standards/) to edit."""
+    import shutil
+
+    from govern.standards import default_pack_root
+
+    root = default_pack_root()
+    dest = tmp_path / "pack"
+    shutil.copytree(root / "rules", dest / "rules")
+    shutil.copytree(root / "standards", dest / "standards")
+    return dest

@@ -25,15 +25,6 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "cache"
 
 
-@pytest.fixture
-def pack_copy(tmp_path: Path) -> Path:
-    root = default_pack_root()
-    dest = tmp_path / "pack"
-    shutil.copytree(root / "rules", dest / "rules")
-    shutil.copytree(root / "standards", dest / "standards")
-    return dest
-
-
 def snapshot(pack: Pack) -> str:
     """Everything load_pack produces, as text (compiled rules by their definition)."""
     return json.dumps({

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
 
 from govern.errors import StandardsError
-from govern.standards import default_pack_root, load_pack, validate_pack, verify_pack, write_lock
-
-
-@pytest.fixture
-def pack_copy(tmp_path: Path) -> Path:
-    root = default_pack_root()
-    dest = tmp_path / "pack"
-    shutil.copytree(root / "rules", dest / "rules")
-    shutil.copytree(root / "standards", dest / "standards")
-    return dest
+from govern.standards import load_pack, validate_pack, verify_pack, write_lock
 
 
 def test_shipped_pack_loads_validates_and_verifies() -> None:
