@@ -71,20 +71,17 @@ def check(
 
     started = time.time_ns()
     paths = list(paths)
+    whole = focus is None and not formats  # a whole-mesh run refreshes the mesh index (govern/meshindex.py)
     # Large whole-mesh runs scan SQL in worker processes while the manifests load (analysis/prefetch.py).
-    prefetch = _start_prefetch(paths, root) if focus is None and not formats else None
+    prefetch = _start_prefetch(paths, root) if whole else None
     try:
         mesh = load_mesh(paths, root=root, formats=formats)
-        result = check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root,
-                            prefetch=prefetch, keep_scans=focus is None and not formats and indexing())
+        return check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root,
+                          prefetch=prefetch, keep_scans=whole and indexing(),
+                          index=(paths or [mesh.root], started) if whole else None)
     finally:
         if prefetch is not None:
             prefetch.close()
-    if focus is None and not formats:  # a whole-mesh run refreshes the mesh index (govern/meshindex.py)
-        from govern.meshindex import record_full_run
-
-        record_full_run(paths or [mesh.root], mesh, result, started)
-    return result
 
 
 def check_mesh(
@@ -98,18 +95,29 @@ def check_mesh(
     focus_paths: Iterable[str] = (),
     prefetch: object | None = None,
     keep_scans: bool = False,
+    index: tuple[list[str | Path], int] | None = None,
 ) -> Result:
     """Evaluate an already loaded mesh (changed-files mode loads it first to compute ``focus``).
 
     ``base`` is the mesh at a git base revision for the history rules (govern/gitbase.py); ``prefetch``
     holds SQL scans started before the mesh was loaded (``_start_prefetch``); ``keep_scans`` keeps the
-    SQL scans in the result's analysis for the mesh index.
+    SQL scans in the result's analysis for the mesh index; ``index`` = (paths, start time in ns) of a run
+    that loaded the whole mesh: the mesh index is written meanwhile (``meshindex.record_meanwhile``).
     """
     pack = pack_for(mesh, pack_root)
     _check_config_version(mesh, pack, version)
     analysis = analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans)
-    return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base, focus_paths=focus_paths,
-                    extra_edges=analysis.edges if analysis else (), analysis=analysis)
+    written = None
+    if index is not None:
+        from govern.meshindex import record_meanwhile
+
+        written = record_meanwhile(index[0], mesh, analysis, index[1])
+    try:
+        return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base,
+                        focus_paths=focus_paths, extra_edges=analysis.edges if analysis else (), analysis=analysis)
+    finally:
+        if written is not None:
+            written()
 
 
 POOL_MIN_FILES = 64  # below this many products with SQL, starting worker processes costs more than it saves

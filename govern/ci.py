@@ -158,8 +158,7 @@ def _changed(args: Arguments, root: str | Path | None, version: str | None, toda
 
         snapshot = load_snapshot(mesh.root, base, mesh.config.exclude)
     impact, changed = plan(mesh, args, snapshot)
-    result = check_mesh(mesh, version=version, today=today, focus=impact.focus, pack_root=pack_root,
-                        base=snapshot, focus_paths=changed, keep_scans=snapshot is None and meshindex.enabled())
-    if snapshot is None:  # the whole mesh was loaded and analysed: refresh the index
-        meshindex.record_full_run([root_path], mesh, result, started)
-    return result
+    # without --base the whole mesh was loaded and analysed: refresh the index
+    return check_mesh(mesh, version=version, today=today, focus=impact.focus, pack_root=pack_root,
+                      base=snapshot, focus_paths=changed, keep_scans=snapshot is None and meshindex.enabled(),
+                      index=([root_path], started) if snapshot is None else None)

@@ -30,6 +30,7 @@ from govern.paths import (
     INPUT_SYMLINK_SKIPPED,
     forget_roots,
     is_inside,
+    real_path,
     real_root,
     resolve_inside,
 )
@@ -80,7 +81,7 @@ class Mesh:
 def relative_to_root(path: Path, root: Path) -> str:
     """A POSIX path relative to the mesh root (absolute only if outside it)."""
     try:
-        return path.resolve().relative_to(real_root(root)).as_posix()
+        return real_path(path).relative_to(real_root(root)).as_posix()
     except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
         return path.as_posix()
 
@@ -239,7 +240,7 @@ def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Pa
     for start in paths:
         if start.is_file():
             if not excluded(start) and inside_root(start):
-                found.add(start.resolve())
+                found.add(real_path(start))
             continue
         for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
@@ -251,7 +252,7 @@ def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Pa
                 if name in MANIFEST_NAMES:
                     candidate = Path(dirpath) / name
                     if not excluded(candidate) and inside_root(candidate):
-                        found.add(candidate.resolve())
+                        found.add(real_path(candidate))
     if skipped is not None:
         skipped.extend(sorted(outside, key=lambda p: p.as_posix()))
     return sorted(found, key=lambda p: p.as_posix())

@@ -1,6 +1,6 @@
 """Safe YAML loading with line numbers.
 
-Composes the node tree with libyaml (when present) and builds plain Python data from it, so that:
+Reads libyaml's event stream (when present) and builds plain Python data from it in one pass, so that:
 - every key and list item gets a 1-based line number (``SourceMap``),
 - duplicate keys are an error (PyYAML silently keeps the last one),
 - aliases, merge keys and non-standard tags are refused (no alias bombs, no Python objects),
@@ -97,31 +97,6 @@ def _dotted(fpath: FieldPath) -> str:
     return out
 
 
-def _prescan(loader: Any, path: str) -> None:
-    """Bound depth and node count on the event stream, before anything recursive runs.
-
-    libyaml's composer recurses in C: about 100,000 nested ``[`` crash the interpreter with a
-    segmentation fault, which no ``except`` can catch. The event parser is iterative, so the limits
-    are checked here first.
-    """
-    depth = 0
-    count = 0
-    while True:
-        event = loader.get_event()
-        if event is None or isinstance(event, yaml.StreamEndEvent):
-            return
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                _fail(path, event, f"nesting deeper than {MAX_DEPTH} levels")
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-        if isinstance(event, yaml.NodeEvent):
-            count += 1
-            if count > MAX_NODES:
-                _fail(path, event, f"document has more than {MAX_NODES} nodes")
-
-
 def _encoding_hint(raw: bytes) -> str:
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return ": the file is UTF-16; save it as UTF-8"
@@ -160,57 +135,134 @@ def _tab_hint(text: str, mark: Any) -> str:
     return ""
 
 
-class _Builder:
-    def __init__(self, loader: Any, path: str) -> None:
-        self.loader = loader
-        self.path = path
-        self.smap = SourceMap(path)
-        self.seen: set[int] = set()
-        self.count = 0
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS: dict[str, str] = {}  # plain scalar text -> the tag YAML's resolver gives it (a few hundred in practice)
+_CONSTRUCTED: dict[tuple[str, str], Any] = {}  # (tag, text) -> value, for the immutable non-string scalars
+_MAX_REMEMBERED = 50_000
+_KEY = object()  # a mapping frame waiting for its next key
 
-    def build(self, node: yaml.Node, fpath: FieldPath, depth: int) -> Any:
-        if id(node) in self.seen:
-            _fail(self.path, node, "YAML aliases are not allowed", fld=_dotted(fpath) or None)
-        self.seen.add(id(node))
-        self.count += 1
-        if self.count > MAX_NODES:
-            _fail(self.path, node, f"document has more than {MAX_NODES} nodes")
-        if depth > MAX_DEPTH:
-            _fail(self.path, node, f"nesting deeper than {MAX_DEPTH} levels", fld=_dotted(fpath) or None)
-        self.smap.lines.setdefault(fpath, _mark_line(node))
-        if isinstance(node, yaml.CollectionNode):
-            wanted = _MAPPING_TAG if isinstance(node, yaml.MappingNode) else _SEQUENCE_TAG
-            if node.tag != wanted:  # e.g. !!python/object/apply: refused, never constructed
-                _fail(self.path, node, f"unsupported YAML tag {_short_tag(node.tag)}", fld=_dotted(fpath) or None)
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    _fail(self.path, key_node, "YAML merge keys (<<) are not allowed", fld=_dotted(fpath) or None)
-                if not isinstance(key_node, yaml.ScalarNode):
-                    _fail(self.path, key_node, "mapping keys must be plain scalars", fld=_dotted(fpath) or None)
-                key = key_node.value
-                if key in out:
-                    first = self.smap.lines.get((*fpath, key))
-                    _fail(
-                        self.path,
-                        key_node,
-                        f"duplicate key '{key}' (first defined on line {first})",
-                        fld=_dotted((*fpath, key)),
-                    )
-                self.smap.lines[(*fpath, key)] = _mark_line(key_node)
-                out[key] = self.build(value_node, (*fpath, key), depth + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*fpath, i), depth + 1) for i, item in enumerate(node.value)]
-        if node.tag == _STR_TAG:  # what construct_object returns for a string, without its overhead
-            return node.value
-        if node.tag not in _SCALAR_TAGS:
-            _fail(self.path, node, f"unsupported YAML tag {_short_tag(node.tag)}", fld=_dotted(fpath) or None)
-        try:
-            return self.loader.construct_object(node)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            _fail(self.path, node, f"invalid value: {exc}", fld=_dotted(fpath) or None)
+
+def _plain_tag(loader: Any, value: str) -> str:
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        if len(_PLAIN_TAGS) > _MAX_REMEMBERED:
+            _PLAIN_TAGS.clear()
+        tag = _PLAIN_TAGS[value] = loader.resolve(yaml.ScalarNode, value, (True, False))
+    return tag
+
+
+def _scalar(loader: Any, event: Any, path: str, fpath: FieldPath) -> Any:
+    """The value of a scalar event, as PyYAML's safe constructor makes it; other tags are refused."""
+    tag = event.tag
+    value = event.value
+    if tag is None or tag == "!":
+        tag = _plain_tag(loader, value) if event.implicit[0] else _STR_TAG
+    if tag == _STR_TAG:
+        return value
+    if tag not in _SCALAR_TAGS:
+        _fail(path, event, f"unsupported YAML tag {_short_tag(tag)}", fld=_dotted(fpath) or None)
+    key = (tag, value)
+    if key in _CONSTRUCTED:
+        return _CONSTRUCTED[key]
+    try:
+        made = loader.construct_object(yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style))
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        _fail(path, event, f"invalid value: {exc}", fld=_dotted(fpath) or None)
+    if len(_CONSTRUCTED) > _MAX_REMEMBERED:
+        _CONSTRUCTED.clear()
+    _CONSTRUCTED[key] = made  # None, bool, int, float, date, datetime: immutable
+    return made
+
+
+def _build(loader: Any, path: str) -> tuple[Any, SourceMap]:
+    """Build plain data and its line map straight from libyaml's event stream, in one pass.
+
+    No node tree is composed: libyaml's composer recurses in C, and about 100,000 nested ``[`` crash
+    the interpreter with a segmentation fault that no ``except`` can catch. The event parser is
+    iterative, so depth and node count are bounded here as the events arrive, and an alias (the
+    only way to an alias bomb) is refused where it appears.
+    """
+    smap = SourceMap(path)
+    lines = smap.lines
+    get_event = loader.get_event
+    get_event()  # StreamStartEvent
+    event = get_event()
+    if isinstance(event, yaml.StreamEndEvent):
+        raise InputError("file is empty", path=path, line=1, expected="a YAML mapping")
+    result: Any = None
+    count = 0
+    # one frame per open collection: [container, its field path, and for a mapping _KEY or the key whose
+    # value comes next (None for a sequence)]
+    stack: list[list] = []
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            stack.pop()
+            continue
+        if kind is yaml.DocumentEndEvent:
+            break
+        count += 1
+        if count > MAX_NODES:
+            _fail(path, event, f"document has more than {MAX_NODES} nodes")
+        line = event.start_mark.line + 1
+        if stack:
+            frame = stack[-1]
+            container, parent, key = frame
+            if key is _KEY:  # a mapping key
+                if kind is not yaml.ScalarEvent:
+                    if kind is yaml.AliasEvent:
+                        _fail(path, event, "YAML aliases are not allowed", fld=_dotted(parent) or None)
+                    _fail(path, event, "mapping keys must be plain scalars", fld=_dotted(parent) or None)
+                name = event.value
+                tag = event.tag
+                if (tag is None or tag == "!") and event.implicit[0]:
+                    tag = _plain_tag(loader, name)
+                if tag == _MERGE_TAG:
+                    _fail(path, event, "YAML merge keys (<<) are not allowed", fld=_dotted(parent) or None)
+                if name in container:
+                    first = lines.get((*parent, name))
+                    _fail(path, event, f"duplicate key '{name}' (first defined on line {first})",
+                          fld=_dotted((*parent, name)))
+                lines[(*parent, name)] = line
+                frame[2] = name
+                continue
+            if isinstance(container, dict):
+                fpath: FieldPath = (*parent, key)
+                frame[2] = _KEY
+            else:
+                fpath = (*parent, len(container))
+        else:
+            container, key, fpath = None, None, ()
+        lines.setdefault(fpath, line)
+        if kind is yaml.ScalarEvent:
+            value = _scalar(loader, event, path, fpath)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if len(stack) >= MAX_DEPTH:
+                _fail(path, event, f"nesting deeper than {MAX_DEPTH} levels")
+            wanted = _MAPPING_TAG if kind is yaml.MappingStartEvent else _SEQUENCE_TAG
+            if event.tag not in (None, "!", wanted):  # e.g. !!python/object/apply: refused, never constructed
+                _fail(path, event, f"unsupported YAML tag {_short_tag(event.tag)}", fld=_dotted(fpath) or None)
+            if kind is yaml.MappingStartEvent:
+                value = {}
+                stack.append([value, fpath, _KEY])
+            else:
+                value = []
+                stack.append([value, fpath, None])
+        else:  # an AliasEvent
+            _fail(path, event, "YAML aliases are not allowed", fld=_dotted(fpath) or None)
+        if container is None:
+            result = value
+        elif key is None:
+            container.append(value)
+        else:
+            container[key] = value
+    event = get_event()
+    if not isinstance(event, yaml.StreamEndEvent):
+        raise InputError("YAML syntax error: found a second YAML document ('---'); the file must hold exactly one",
+                         path=path,
+                         line=event.start_mark.line + 1, column=event.start_mark.column + 1)
+    return result, smap
 
 
 def parse_yaml(text: str | bytes, path: str) -> tuple[Any, SourceMap]:
@@ -229,15 +281,7 @@ def parse_yaml(text: str | bytes, path: str) -> tuple[Any, SourceMap]:
     _refuse_unicode_line_breaks(text, path)
     loader = _Loader(text)
     try:
-        _prescan(loader, path)
-        loader.dispose()
-        loader = _Loader(text)
-        node = loader.get_single_node()
-        if node is None:
-            raise InputError("file is empty", path=path, line=1, expected="a YAML mapping")
-        builder = _Builder(loader, path)
-        data = builder.build(node, (), 0)
-        return data, builder.smap
+        return _build(loader, path)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or str(exc)) + _tab_hint(text, mark)

@@ -229,6 +229,13 @@ def _init_worker(catalogs: dict[str | None, Catalog]) -> None:
     _WORKER_CATALOGS.update(catalogs)
 
 
+def _start_pool_worker(catalogs: dict[str | None, Catalog]) -> None:
+    import gc
+
+    gc.enable()  # the govern command pauses collection in its own process; parsed SQL trees are cyclic
+    _init_worker(catalogs)
+
+
 def _scan_job(args: tuple[str, str | None, Limits, int | None]) -> FileScan:
     text, dialect, limits, floor = args
     try:
@@ -244,9 +251,12 @@ def _scan_job(args: tuple[str, str | None, Limits, int | None]) -> FileScan:
 def _run_jobs(jobs: list[_Job], catalogs: dict[str | None, Catalog], workers: int) -> list[FileScan]:
     args = [(j.text, j.dialect, j.limits, j.floor) for j in jobs]
     if workers <= 1 or len(jobs) < 2:
+        from govern.analysis.sqlscan import collecting
+
         _init_worker(catalogs)
         try:
-            return [_scan_job(a) for a in args]
+            with collecting():
+                return [_scan_job(a) for a in args]
         finally:
             _init_worker({})
     import multiprocessing
@@ -255,7 +265,7 @@ def _run_jobs(jobs: list[_Job], catalogs: dict[str | None, Catalog], workers: in
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     chunk = max(1, len(args) // (workers * 8))
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(catalogs,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_pool_worker, initargs=(catalogs,)) as pool:
         return list(pool.map(_scan_job, args, chunksize=chunk))
 
 

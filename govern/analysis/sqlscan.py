@@ -175,6 +175,26 @@ def deadline(seconds: float) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def collecting() -> Iterator[None]:
+    """Cyclic garbage collection on while SQL is scanned in this process: parsed trees are cyclic garbage.
+
+    The govern command pauses collection for its whole run (govern/cli/common.py); in that case what
+    exists now is frozen first (``gc.freeze``), so the collections walk only the scans' own objects.
+    """
+    import gc
+
+    if gc.isenabled():
+        yield
+        return
+    gc.freeze()
+    gc.enable()
+    try:
+        yield
+    finally:
+        gc.disable()
+
+
+@contextlib.contextmanager
 def deeper_recursion(limit: int = RECURSION_LIMIT) -> Iterator[None]:
     """sqlglot's parser recurses per nesting level; allow the depth that ``Limits.max_depth`` admits."""
     old = sys.getrecursionlimit()

@@ -16,7 +16,8 @@ import click
 from govern.errors import GovernError
 
 EXIT_UNDECIDED = 2
-_GC_HELD = False  # quick_start paused cyclic garbage collection until library_loaded()
+_GC_HELD = False  # quick_start paused cyclic garbage collection for this process
+COMMANDS_THAT_CHECK = ("check", "gate", "report", "scorecard", "baseline")
 
 
 def quick_start(command: str | None) -> None:
@@ -24,24 +25,25 @@ def quick_start(command: str | None) -> None:
 
     - pydantic scans the entry points of every installed distribution for plugins when it builds its
       first validator (a few ms); the command uses none.
-    - ``check`` and ``gate`` import pydantic, the model and the engine first thing (``run_check``): those
-      objects live as long as the process, and collecting cyclic garbage while they pile up costs about
-      10 ms of every start. Collection is paused until ``library_loaded`` resumes it.
+    - A command that runs a check keeps cyclic garbage collection paused for its whole (short) life.
+      Everything it builds (models, findings, the SQL analysis) lives until it exits, so a collection
+      only walks a growing heap to free little: at 10,000 products collecting cost 6 of 20 CPU seconds
+      of the main process and freed about 150,000 objects (measured peak memory unchanged, ~710 MB).
+      SQL worker processes turn collection back on when they start (govern/analysis): parsed SQL trees
+      are cyclic garbage.
     """
     global _GC_HELD
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    if command in ("check", "gate") and gc.isenabled():
+    if command in COMMANDS_THAT_CHECK and gc.isenabled():
         gc.disable()
         _GC_HELD = True
 
 
 def library_loaded() -> None:
-    """Resume the collection quick_start paused, leaving out every object that exists now (``gc.freeze``)."""
-    global _GC_HELD
+    """Move everything imported so far out of any later collection (``gc.freeze``): forked SQL workers,
+    which do collect, then never walk the parent's modules."""
     if _GC_HELD:
-        _GC_HELD = False
         gc.freeze()
-        gc.enable()
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:

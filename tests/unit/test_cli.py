@@ -162,7 +162,7 @@ def test_console_script_runs_as_a_module(failing: MeshDir) -> None:
     assert proc.returncode == 1 and "gate: BLOCKED" in proc.stdout
 
 
-def test_quick_start_pauses_collection_until_the_library_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_commands_that_check_run_without_cyclic_collection(monkeypatch: pytest.MonkeyPatch) -> None:
     import gc
 
     from govern.cli import common
@@ -171,19 +171,37 @@ def test_quick_start_pauses_collection_until_the_library_is_imported(monkeypatch
     monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS")
     assert gc.isenabled()
     try:
-        common.quick_start("report")  # only check and gate pause collection
+        common.quick_start("init")  # runs no check: collection stays on
         assert gc.isenabled()
         assert common.os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
-        common.quick_start("check")
-        assert not gc.isenabled()
-        common.library_loaded()
-        assert gc.isenabled() and gc.get_freeze_count() > 0
-        common.library_loaded()  # once only
-        assert gc.isenabled()
+        for command in common.COMMANDS_THAT_CHECK:
+            gc.enable()
+            common.quick_start(command)
+            assert not gc.isenabled(), command
+        common.library_loaded()  # the imports are frozen for the SQL workers; collection stays paused
+        assert not gc.isenabled() and gc.get_freeze_count() > 0
     finally:
         gc.enable()
         gc.unfreeze()
         common._GC_HELD = False
+
+
+def test_sql_scanned_in_this_process_is_collected_even_when_the_command_paused_collection() -> None:
+    import gc
+
+    from govern.analysis.sqlscan import collecting
+
+    gc.disable()
+    try:
+        with collecting():  # parsed SQL trees are cyclic garbage: scanning turns collection on
+            assert gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    with collecting():  # a caller that collects is left as it is
+        assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_the_console_script_gives_the_same_output_as_the_library(failing: MeshDir) -> None:
