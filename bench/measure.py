@@ -2,7 +2,7 @@
 
 Peak memory is reported two ways: ``maxrss`` (the largest single process of the tree, from
 ``os.wait4``'s resource usage, as ``/usr/bin/time -v`` reports it) and ``treeRss`` (the largest sum of
-the proportional set sizes (PSS) of the process and all its descendants, sampled from /proc every 50 ms:
+the proportional set sizes (PSS) of the process and all its descendants, sampled from /proc every 0.2 s:
 it includes the workers of a process pool, and counts a page shared after fork once, not once per process).
 """
 

@@ -1046,8 +1046,10 @@ def _rescan(root: Path, config: Any, state: _State, pids: set[str]) -> bool | No
 def check_changed(args: Arguments, root: Path, version: str | None = None, today: Any = None,
                   pack_root: str | Path | None = None) -> Result | None:
     """Changed-files mode from the index; None when the whole mesh must be loaded instead."""
+    from govern.paths import forget_roots
     from govern.sealed import Corrupt
 
+    forget_roots()  # folders are resolved afresh by every run (govern/paths.py)
     root = root.resolve()
     LAST["reason"] = None
     index = load_index(root)

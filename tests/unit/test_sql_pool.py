@@ -72,6 +72,26 @@ def test_scans_started_before_the_manifests_loaded_change_nothing(which: str, sy
     plain = analyse(load_mesh([root], root=root), workers=1)
     assert _facts(with_prefetch) == _facts(plain)
     assert with_prefetch.stats["prefetched"] > 0
+
     # a job whose SQL reads data more sensitive than its outputs is scanned again, with the catalog
     if which == "synthetic":
         assert with_prefetch.stats["prefetched"] < with_prefetch.stats["files"]
+
+
+def test_this_process_scans_the_folders_no_worker_has_started(synthetic: Path) -> None:
+    """Two processes in all: one worker takes folders from the front of the queue, this one from the end."""
+    from govern.analysis.prefetch import _scan_folder, start
+    from govern.analysis.sqlscan import Limits
+
+    limits = Limits()
+    prefetch = start(synthetic.resolve(), "snowflake", limits, 2)
+    assert prefetch is not None
+    try:
+        scans = prefetch.results()  # at once: most folders are still queued
+    finally:
+        prefetch.close()
+    assert prefetch.pool is None and len(prefetch.tasks) > 8  # 4 domains: split one level deeper
+    assert prefetch.tasks[-1][0].cancelled()  # the last folder queued was scanned here
+    assert any(not future.cancelled() for future, _ in prefetch.tasks)  # and the worker did its share
+    every = {rel: sha for _, args in prefetch.tasks for rel, sha, _ in _scan_folder(*args)}
+    assert {rel: sha for rel, (sha, _) in scans.items()} == every
