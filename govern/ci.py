@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from govern.errors import ConfigError
-from govern.loader import ROOT_MARKERS, find_mesh_root
+from govern.loader import find_mesh_root
+from govern.paths import marker_root as _marker_dir
 
 if TYPE_CHECKING:
     from govern.changes import Impact
@@ -43,13 +44,8 @@ class Arguments:
 
 def marker_root(start: Path) -> Path | None:
     """The nearest directory upwards from ``start`` that holds govern.yaml or org.yaml, or None."""
-    here = start.resolve()
-    if not here.is_dir():
-        here = here.parent
-    for candidate in (here, *here.parents):
-        if any((candidate / m).is_file() for m in ROOT_MARKERS):
-            return candidate
-    return None
+    found = _marker_dir(start)
+    return Path(found) if found is not None else None
 
 
 def resolve_arguments(paths: Iterable[str | Path], cwd: Path | None = None) -> Arguments:

@@ -30,6 +30,7 @@ from govern.paths import (
     INPUT_SYMLINK_SKIPPED,
     forget_roots,
     is_inside,
+    marker_root,
     real_path,
     real_root,
     resolve_inside,
@@ -37,7 +38,6 @@ from govern.paths import (
 from govern.yamlio import FieldPath, SourceMap, load_yaml_mapping
 
 MANIFEST_NAMES = ("dataproduct.yaml", "dataproduct.yml")
-ROOT_MARKERS = ("govern.yaml", "org.yaml")
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".govern-cache", "target"}
 MAX_FINDINGS_PER_FILE = 50  # beyond this, one summary finding (a file with 90,000 unknown keys)
 
@@ -88,15 +88,12 @@ def relative_to_root(path: Path, root: Path) -> str:
 
 def find_mesh_root(start: Path) -> Path:
     """Walk up from ``start`` to the nearest govern.yaml or org.yaml, else the git work tree, else start."""
+    marked = marker_root(start)
+    if marked is not None:
+        return Path(marked)
     start = start.resolve()
     here = start if start.is_dir() else start.parent
-    git_root = None
-    for candidate in (here, *here.parents):
-        if any((candidate / marker).is_file() for marker in ROOT_MARKERS):
-            return candidate
-        if git_root is None and (candidate / ".git").exists():
-            git_root = candidate
-    return git_root or here
+    return next((c for c in (here, *here.parents) if (c / ".git").exists()), here)
 
 
 def _field_path_text(loc: tuple) -> str:

@@ -52,6 +52,7 @@ from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
 from govern.findings import Finding, Location, Severity
+from govern.paths import marker_root
 from govern.sealed import encode
 
 if TYPE_CHECKING:
@@ -877,7 +878,7 @@ def start_early(argv: list[str]) -> None:
     except (AttributeError, OSError):
         return
     files = [a for a in argv[1:] if not a.startswith("-") and os.path.isfile(a)]
-    root = _marker_root(files[0]) if files else None
+    root = marker_root(files[0]) if files else None
     if root is None or root in _EARLY or not os.path.isfile(os.path.join(root, CACHE_DIR, INDEX_NAME)):
         return
     read_end, write_end = os.pipe()
@@ -899,18 +900,6 @@ def start_early(argv: list[str]) -> None:
             os._exit(0)
     os.close(write_end)
     _EARLY[root] = (pid, read_end)
-
-
-def _marker_root(path: str) -> str | None:
-    """The nearest directory above ``path`` holding govern.yaml or org.yaml (as ``govern.ci.marker_root``)."""
-    here = os.path.dirname(os.path.realpath(path))
-    while True:
-        if os.path.isfile(os.path.join(here, "govern.yaml")) or os.path.isfile(os.path.join(here, "org.yaml")):
-            return here
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
 
 
 def _early_answer(root: str) -> tuple:

@@ -16,6 +16,22 @@ from govern.errors import InputError
 
 INPUT_OUTSIDE_ROOT = "input.outside-root"
 INPUT_SYMLINK_SKIPPED = "input.symlink-skipped"
+ROOT_MARKERS = ("govern.yaml", "org.yaml")  # the files that mark the root of a mesh
+
+
+def marker_root(start: str | Path) -> str | None:
+    """The nearest directory upwards from ``start`` (a directory, or a file's folder) that holds a root
+    marker, or None. Plain ``os`` calls: the console script asks before it imports anything heavy."""
+    here = os.path.realpath(start)
+    if not os.path.isdir(here):
+        here = os.path.dirname(here)
+    while True:
+        if any(os.path.isfile(os.path.join(here, marker)) for marker in ROOT_MARKERS):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
 _REAL_DIRS: dict[str, Path] = {}
