@@ -180,25 +180,37 @@ def _has_many_sql_files(root: Path, at_least: int) -> bool:
 
 
 def _start_prefetch(paths: list[str | Path], root: str | Path | None) -> object | None:
-    """Start scanning the SQL of a large mesh in worker processes, for a run over the whole mesh.
+    """For a run over the whole mesh: take the SQL scans the mesh index recorded for unchanged files,
+    and start scanning the other SQL files of a large mesh in worker processes.
 
     Never raises: any doubt (a path that is not the root, a broken govern.yaml) means no prefetching,
     and loading the mesh then reports the problem as usual.
     """
     from govern.loader import find_mesh_root, load_config
 
-    workers = _configured_workers()
-    if workers <= 1:
-        return None
+    recorded = None
     try:
         root_path = Path(root).resolve() if root else find_mesh_root(Path(paths[0]) if paths else Path.cwd())
-        if any(Path(p).resolve() != root_path for p in paths) or not _has_many_sql_files(root_path, POOL_MIN_FILES):
+        if any(Path(p).resolve() != root_path for p in paths):
             return None
         config = load_config(root_path)
+        from govern.meshindex import enabled, recorded_scans
+
+        recorded = recorded_scans(root_path) if enabled() else None
+        known = recorded[1] if recorded else frozenset()
+        workers = _configured_workers()
+        if workers <= 1 or not _has_many_sql_files(root_path, POOL_MIN_FILES + len(known)):
+            workers = 1  # few files left to scan: the analysis scans them in this process
+        if workers == 1 and recorded is None:
+            return None
         from govern.analysis.prefetch import start
         from govern.analysis.sqlscan import Limits
 
         limits = Limits(max_nodes=config.sql.maxNodes, timeout=config.sql.timeoutSeconds)
-        return start(root_path, config.dialect, limits, workers)
+        if recorded is None:
+            return start(root_path, config.dialect, limits, workers)
+        return start(root_path, config.dialect, limits, workers, *recorded)
     except Exception:  # an optimisation only: the normal path reports whatever is wrong
+        if recorded is not None:
+            recorded[2]()
         return None

@@ -356,6 +356,30 @@ class _Scans:
         return self.index.entry(ref) if ref is not None else None
 
 
+def recorded_scans(root: Path) -> tuple[Any, frozenset[str], Callable[[], None]] | None:
+    """For a whole-mesh run: the SQL scans the index holds (a ``prefetch.Recorded``), the paths whose
+    file is unchanged since (no process needs to scan them), and the function that closes the index.
+
+    The unchanged set only spares work: ``Recorded.take`` still hands a scan back only for the same text
+    hash, dialect and limits, and no table more sensitive than the product's outputs.
+    """
+    from govern.analysis.prefetch import Recorded
+    from govern.sealed import Corrupt
+
+    index = load_index(root)
+    if index is None:
+        return None
+    if not index.scans:
+        index.body.close()
+        return None
+    try:
+        stamps = dict(index.on_disk().sqls.items())
+    except Corrupt:  # a damaged entry: nothing is known, every file is scanned
+        stamps = {}
+    known = frozenset(p for p in index.scans if _unchanged(os.path.join(root, p), stamps.get(p)))
+    return Recorded(_Scans(index)), known, index.body.close
+
+
 def load_index(root: Path) -> Index | None:
     """The index of the mesh at ``root``, or None when absent, forged, corrupt or from another version.
 

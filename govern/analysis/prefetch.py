@@ -39,9 +39,10 @@ def text_sha(text: str) -> bytes:
     return digest(text.encode("utf-8", "surrogatepass"))
 
 
-def _scan_folder(root: str, folder: str, recursive: bool, dialect: str | None,
-                 limits: Limits) -> list[tuple[str, bytes, FileScan]]:
-    """(mesh-relative path, hash of the text, scan) of every plain .sql file under ``folder``."""
+def _scan_folder(root: str, folder: str, recursive: bool, dialect: str | None, limits: Limits,
+                 known: frozenset[str] = frozenset()) -> list[tuple[str, bytes, FileScan]]:
+    """(mesh-relative path, hash of the text, scan) of every plain .sql file under ``folder`` but those
+    in ``known`` (mesh-relative paths whose scan the mesh index holds)."""
     from govern.analysis.dbt import is_template
     from govern.analysis.sqlscan import scan_sql
     from govern.loader import SKIP_DIRS
@@ -52,6 +53,9 @@ def _scan_folder(root: str, folder: str, recursive: bool, dialect: str | None,
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             if not name.endswith(".sql") or os.path.islink(path):
+                continue
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            if rel in known:
                 continue
             try:
                 with open(path, "rb") as fh:
@@ -64,7 +68,6 @@ def _scan_folder(root: str, folder: str, recursive: bool, dialect: str | None,
                 scan = scan_sql(text, dialect, limits)
             except Exception:  # scanned again (and reported) by the analysis
                 continue
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
             out.append((rel, text_sha(text), scan))
     return out
 
@@ -113,9 +116,26 @@ def limits_key(limits: Limits) -> tuple:
     return (limits.max_nodes, limits.timeout, limits.max_depth, limits.max_bytes)
 
 
+_WORKER_KNOWN: frozenset[str] = frozenset()  # in a worker process: what its tasks leave out
+
+
+def _start_worker(known: frozenset[str]) -> None:
+    import gc
+
+    global _WORKER_KNOWN
+    gc.enable()  # the govern command pauses collection in its own process; parsed SQL trees are cyclic
+    _WORKER_KNOWN = known
+
+
+def _scan_queued(*args: Any) -> list[tuple[str, bytes, FileScan]]:
+    """``_scan_folder`` in a worker process."""
+    return _scan_folder(*args, known=_WORKER_KNOWN)
+
+
 @dataclass
 class Prefetch:
-    """Scans under way in a process pool, by mesh-relative path once collected."""
+    """Scans under way in a process pool, by mesh-relative path once collected; and the scans a
+    previous run recorded in the mesh index (``recorded``) for the files it left out (``known``)."""
 
     root: Path
     dialect: str | None
@@ -123,6 +143,9 @@ class Prefetch:
     pool: Any
     tasks: list[tuple[Future, tuple]] = field(default_factory=list)  # (future, arguments of _scan_folder)
     scans: dict[str, tuple[bytes, FileScan]] | None = None
+    recorded: Any = None  # a Recorded, or None
+    known: frozenset[str] = frozenset()
+    release: Any = None  # closes what ``recorded`` reads from
 
     def results(self) -> dict[str, tuple[bytes, FileScan]]:
         """Scan the folders no worker has started here, then wait for the workers.
@@ -136,7 +159,7 @@ class Prefetch:
             with collecting():
                 for future, args in reversed(self.tasks):
                     if future.cancel():  # still queued: no worker will take it now
-                        scans.update((rel, (sha, scan)) for rel, sha, scan in _scan_folder(*args))
+                        scans.update((rel, (sha, scan)) for rel, sha, scan in _scan_folder(*args, known=self.known))
             for future, _ in self.tasks:
                 if future.cancelled():
                     continue
@@ -145,21 +168,27 @@ class Prefetch:
                 except Exception:  # a broken worker: the analysis scans those files itself
                     continue
             self.scans = scans
-            self.close()
+            self._stop()
         return self.scans
 
     def take(self, path: str, dialect: str | None, limits: Limits, text: str, floor: int | None,
              catalog: Catalog | None) -> FileScan | None:
-        """The prefetched scan of ``path`` if it is exactly what scanning the job now would give."""
-        if dialect != self.dialect or limits != self.limits:
-            return None
-        hit = self.results().get(path)
-        if hit is None or hit[0] != text_sha(text):
-            return None
-        return hit[1] if reusable(hit[1], floor, catalog) else None
+        """The prefetched (or recorded) scan of ``path`` if it is exactly what scanning the job now would give."""
+        hit = self.results().get(path) if dialect == self.dialect and limits == self.limits else None
+        if hit is not None and hit[0] == text_sha(text):
+            return hit[1] if reusable(hit[1], floor, catalog) else None
+        if self.recorded is not None:
+            return self.recorded.take(path, dialect, limits, text, floor, catalog)
+        return None
 
     def close(self) -> None:
-        """Stop the workers; scans nobody collected (the run failed or had no SQL) are abandoned."""
+        """Stop the workers and let go of the mesh index; scans nobody collected are abandoned."""
+        self._stop()
+        release, self.release = self.release, None
+        if release is not None:
+            release()
+
+    def _stop(self) -> None:
         pool, self.pool = self.pool, None
         if pool is None:
             return
@@ -172,10 +201,14 @@ class Prefetch:
 TASKS_WANTED = 32  # folders split one level deeper below this many tasks, so that the work shares out evenly
 
 
-def start(root: Path, dialect: str | None, limits: Limits, workers: int) -> Prefetch | None:
+def start(root: Path, dialect: str | None, limits: Limits, workers: int, recorded: Any = None,
+          known: frozenset[str] = frozenset(), release: Any = None) -> Prefetch | None:
     """Start scanning the SQL files under ``root`` with ``workers`` processes in all, this one included
-    (``workers - 1`` in a pool now, this one once it asks for the results). None when not worth it."""
-    import gc
+    (``workers - 1`` in a pool now, this one once it asks for the results). None when not worth it.
+
+    ``recorded`` serves the files in ``known`` (the mesh index holds their scans and they are unchanged
+    on disk), which no process scans then; ``workers`` 1 starts no pool and serves only those.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -196,14 +229,15 @@ def start(root: Path, dialect: str | None, limits: Limits, workers: int) -> Pref
     if len(deep) < TASKS_WANTED:
         flat += deep
         deep = [sub for folder in deep for sub in subdirs(folder)]
-    if not deep and len(flat) == 1:
-        return None
+    if workers <= 1 or (not deep and len(flat) == 1):
+        if recorded is None:
+            return None
+        return Prefetch(root, dialect, limits, None, recorded=recorded, known=known, release=release)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    # gc.enable: the govern command pauses collection in its own process; parsed SQL trees are cyclic
     pool = ProcessPoolExecutor(max(1, workers - 1), mp_context=multiprocessing.get_context(method),
-                               initializer=gc.enable)
-    prefetch = Prefetch(root, dialect, limits, pool)
+                               initializer=_start_worker, initargs=(known,))
+    prefetch = Prefetch(root, dialect, limits, pool, recorded=recorded, known=known, release=release)
     for folder, recursive in [*((d, True) for d in deep), *((f, False) for f in flat)]:
         args = (str(root), folder, recursive, dialect, limits)
-        prefetch.tasks.append((pool.submit(_scan_folder, *args), args))
+        prefetch.tasks.append((pool.submit(_scan_queued, *args), args))
     return prefetch

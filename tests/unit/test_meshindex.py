@@ -303,6 +303,30 @@ def test_gate_and_check_agree_with_the_index_off(mesh: Path, monkeypatch: pytest
     assert [f.to_dict() for f in with_index.findings] == [f.to_dict() for f in without.findings]
 
 
+WHOLE = [sql_reads_more, sql_closes_a_cycle, sql_breaks, restrict_and_hide, edit_description]
+
+
+@pytest.mark.parametrize("mutate", WHOLE, ids=lambda f: f.__name__)
+def test_a_whole_mesh_run_takes_recorded_scans_only_for_unchanged_sql(mesh: Path, mutate: Mutation,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second full check takes the SQL scans the index recorded instead of parsing again, and finds
+    exactly what a run without the index finds (a changed file, or one whose outputs became more
+    sensitive than its reads allow, is scanned afresh)."""
+    from govern.api import check
+
+    mutate(mesh)
+    warm = check([mesh], today=TODAY)
+    monkeypatch.setenv("GOVERN_CACHE", "0")
+    cold = check([mesh], today=TODAY)
+    assert [f.to_dict() for f in warm.findings] == [f.to_dict() for f in cold.findings]
+    assert warm.analysis.to_dict() == cold.analysis.to_dict()
+    assert warm.edges == cold.edges
+    files, taken = warm.analysis.stats["files"], warm.analysis.stats["prefetched"]
+    assert cold.analysis.stats["prefetched"] == 0 and taken >= files - 3 and taken > 0
+    if mutate is not edit_description:  # the changed SQL file (or the re-classified product's) is parsed again
+        assert taken < files
+
+
 def test_the_pre_commit_process_answers_from_the_index_without_parsing_sql(mesh: Path) -> None:
     """``govern check FILE`` in a fresh process, as pre-commit runs it, after a real edit of one manifest:
     the same output as the slow path, answered from the index (compared with the disk by the early child
