@@ -15,7 +15,9 @@ with the catalog would have been identical), and it did not hit the time limit; 
 scanned as before. The results are the same with or without prefetching (tests/unit/test_sql_pool.py).
 
 ``Recorded`` serves scans a whole-mesh run kept in the mesh index (govern/meshindex.py) under the same
-conditions, so that pre-commit re-reads unchanged SQL without parsing it.
+conditions, so that pre-commit re-reads unchanged SQL without parsing it, and so that the next whole-mesh
+run parses only the SQL files that changed since (no process scans the files the index vouches for;
+``take`` falls back to the recorded scan, which it checks like a prefetched one).
 """
 
 from __future__ import annotations
