@@ -162,6 +162,10 @@ def test_nesting_within_the_limit_parses() -> None:
     assert scan_sql(sql, None).complete
 
 
+# The time limit is a SIGALRM; when it lands inside a garbage-collector callback (hypothesis installs
+# one in this test process) Python reports the Timeout as unraisable and goes on, and ``deadline``
+# raises it again: the limit still holds (asserted below), only the report is noise.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_time_limit_per_file() -> None:
     text = (FIXTURES / "tpch_q02.sql").read_text().rstrip().rstrip(";")
     many = ";\n".join([text] * 60)
