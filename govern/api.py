@@ -197,20 +197,19 @@ def _start_prefetch(paths: list[str | Path], root: str | Path | None) -> object 
         from govern.meshindex import enabled, recorded_scans
 
         recorded = recorded_scans(root_path) if enabled() else None
-        known = recorded[1] if recorded else frozenset()
-        workers = _configured_workers()
-        if workers <= 1 or not _has_many_sql_files(root_path, POOL_MIN_FILES + len(known)):
-            workers = 1  # few files left to scan: the analysis scans them in this process
-        if workers == 1 and recorded is None:
+        # With an index, what is left to scan is what changed since (SQL files added since are found and
+        # scanned by the analysis itself); without one, the mesh is walked until enough files are seen.
+        many = (recorded.changed >= POOL_MIN_FILES if recorded is not None
+                else _has_many_sql_files(root_path, POOL_MIN_FILES))
+        workers = _configured_workers() if many else 1
+        if workers <= 1 and recorded is None:
             return None
         from govern.analysis.prefetch import start
         from govern.analysis.sqlscan import Limits
 
         limits = Limits(max_nodes=config.sql.maxNodes, timeout=config.sql.timeoutSeconds)
-        if recorded is None:
-            return start(root_path, config.dialect, limits, workers)
-        return start(root_path, config.dialect, limits, workers, *recorded)
+        return start(root_path, config.dialect, limits, workers, recorded)
     except Exception:  # an optimisation only: the normal path reports whatever is wrong
         if recorded is not None:
-            recorded[2]()
+            recorded.release()
         return None

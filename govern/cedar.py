@@ -378,7 +378,7 @@ class CedarEvaluator:
         if self.memo:
             from govern import packcache
 
-            build = packcache.cedar_build() if packcache.enabled() else ""
+            build = packcache.cedar_build_cached()
             if build:
                 batch = json.dumps(unique, sort_keys=True, separators=(",", ":"))
                 key = packcache.decisions_key(build, self.policies_json, self.entities_json, batch)

@@ -356,12 +356,13 @@ class _Scans:
         return self.index.entry(ref) if ref is not None else None
 
 
-def recorded_scans(root: Path) -> tuple[Any, frozenset[str], Callable[[], None]] | None:
-    """For a whole-mesh run: the SQL scans the index holds (a ``prefetch.Recorded``), the paths whose
-    file is unchanged since (no process needs to scan them), and the function that closes the index.
+def recorded_scans(root: Path) -> Any:
+    """For a whole-mesh run: the SQL scans the index holds, as a ``prefetch.Recorded`` whose ``known`` are
+    the paths whose file is unchanged since (no process needs to scan them); None without a usable index.
+    The caller releases it (``Recorded.release`` closes the index).
 
-    The unchanged set only spares work: ``Recorded.take`` still hands a scan back only for the same text
-    hash, dialect and limits, and no table more sensitive than the product's outputs.
+    ``known`` only spares work: ``Recorded.take`` still hands a scan back only for the same text hash,
+    dialect and limits, and no table more sensitive than the product's outputs.
     """
     from govern.analysis.prefetch import Recorded
     from govern.sealed import Corrupt
@@ -377,7 +378,7 @@ def recorded_scans(root: Path) -> tuple[Any, frozenset[str], Callable[[], None]]
     except Corrupt:  # a damaged entry: nothing is known, every file is scanned
         stamps = {}
     known = frozenset(p for p in index.scans if _unchanged(os.path.join(root, p), stamps.get(p)))
-    return Recorded(_Scans(index)), known, index.body.close
+    return Recorded(_Scans(index), known, len(stamps) - len(known), index.body.close)
 
 
 def load_index(root: Path) -> Index | None:
@@ -1227,17 +1228,11 @@ def record_full_run(paths: Iterable[str | Path], mesh: Mesh, analysis: Any, star
     """Write the index after a run that loaded the whole mesh (never fails the run)."""
     if not enabled() or not _covers_mesh(paths, mesh):
         return
-    import gc
+    from govern.sealed import no_collection
 
-    enabled_gc = gc.isenabled()
-    gc.disable()  # summarising allocates much and frees little: collecting the whole mesh's heap costs ~1 s
-    try:
+    # summarising allocates much and frees little: collecting the whole mesh's heap costs ~1 s
+    with no_collection(), contextlib.suppress(Exception):  # the cache is an optimisation: never fail a check
         record(mesh, analysis, started_ns)
-    except Exception:  # the cache is an optimisation: a failure to write it must not fail a check
-        return
-    finally:
-        if enabled_gc:
-            gc.enable()
 
 
 def record_meanwhile(paths: Iterable[str | Path], mesh: Mesh, analysis: Any, started_ns: int) -> Callable[[], None]:

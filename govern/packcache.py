@@ -96,6 +96,11 @@ def cedar_build() -> str:
     return " ".join([folder, *dists, *stamps]) if stamps else ""
 
 
+def cedar_build_cached() -> str:
+    """``cedar_build()`` when the cache is on, else empty: what keys Cedar entries, or nothing to key them by."""
+    return cedar_build() if enabled() else ""
+
+
 def cedar_key(schema: str, files: dict[str, str], build: str) -> bytes:
     """The key of "these Cedar policies validate against this schema with this cedarpy build"."""
     parts = [build, schema, *(f"{path}\0{text}" for path, text in sorted(files.items()))]

@@ -13,9 +13,11 @@ user's govern wrote is ever decoded; callers store plain values, never code.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,21 @@ _MAC_SIZE = 32
 def caches_enabled() -> bool:
     """govern's caches (mesh index, pack cache) are on unless GOVERN_CACHE is 0, false, no or off."""
     return os.environ.get("GOVERN_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """Cyclic garbage collection paused meanwhile (as it was before, after): for work that allocates many
+    containers and frees few, where a collection would only walk the heap."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def digest(data: bytes) -> bytes:
@@ -159,17 +176,11 @@ def _unseal_head(head: bytes, fh: Any, kind: str, version: str, key: bytes) -> A
     digest.update(payload)
     if not compare_digest(mac, digest.digest()):
         return None
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()  # decoding allocates many containers and frees none: no collections meanwhile
-    try:
-        return marshal.loads(payload), len(header) + _MAC_SIZE + 8 + size, mac
-    except (ValueError, EOFError, TypeError):
-        return None
-    finally:
-        if enabled:
-            gc.enable()
+    with no_collection():  # decoding allocates many containers and frees none
+        try:
+            return marshal.loads(payload), len(header) + _MAC_SIZE + 8 + size, mac
+        except (ValueError, EOFError, TypeError):
+            return None
 
 
 def write(path: Path, data: Any, kind: str, version: str, body: bytes = b"") -> bool:

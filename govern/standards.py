@@ -158,7 +158,7 @@ class Pack:
         """The pack cache's key for "these policies validate against this schema", None when caches are off."""
         from govern import packcache
 
-        build = packcache.cedar_build() if packcache.enabled() else ""
+        build = packcache.cedar_build_cached()
         return packcache.cedar_key(self.cedar_schema, self.cedar_files, build) if build else None
 
 

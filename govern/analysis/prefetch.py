@@ -23,6 +23,7 @@ run parses only the SQL files that changed since (no process scans the files the
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,10 +97,21 @@ class Recorded:
     """Scans a previous whole-mesh run kept in the mesh index (govern/meshindex.py), by mesh-relative path.
 
     Each entry is (dialect, limits as a tuple, hash of the text, ``scan_to_data`` of the scan). A scan
-    is taken under the same conditions as a prefetched one.
+    is taken under the same conditions as a prefetched one. For a whole-mesh run (``meshindex.recorded_scans``)
+    ``known`` are the paths whose file is unchanged since (no process needs to scan them), ``changed`` counts
+    the indexed SQL files that changed since, and ``close`` lets go of the index.
     """
 
-    scans: dict[str, tuple]
+    scans: Any  # path -> entry: a dict, or the index's lazy reader
+    known: frozenset[str] = frozenset()
+    changed: int = 0
+    close: Callable[[], None] | None = None
+
+    def release(self) -> None:
+        """Let go of what the scans are read from (once)."""
+        close, self.close = self.close, None
+        if close is not None:
+            close()
 
     def take(self, path: str, dialect: str | None, limits: Limits, text: str, floor: int | None,
              catalog: Catalog | None) -> FileScan | None:
@@ -122,10 +134,10 @@ _WORKER_KNOWN: frozenset[str] = frozenset()  # in a worker process: what its tas
 
 
 def _start_worker(known: frozenset[str]) -> None:
-    import gc
+    from govern.analysis.sqlscan import collect_in_worker
 
     global _WORKER_KNOWN
-    gc.enable()  # the govern command pauses collection in its own process; parsed SQL trees are cyclic
+    collect_in_worker()
     _WORKER_KNOWN = known
 
 
@@ -137,7 +149,7 @@ def _scan_queued(*args: Any) -> list[tuple[str, bytes, FileScan]]:
 @dataclass
 class Prefetch:
     """Scans under way in a process pool, by mesh-relative path once collected; and the scans a
-    previous run recorded in the mesh index (``recorded``) for the files it left out (``known``)."""
+    previous run recorded in the mesh index (``recorded``) for the files it left out (``recorded.known``)."""
 
     root: Path
     dialect: str | None
@@ -145,9 +157,11 @@ class Prefetch:
     pool: Any
     tasks: list[tuple[Future, tuple]] = field(default_factory=list)  # (future, arguments of _scan_folder)
     scans: dict[str, tuple[bytes, FileScan]] | None = None
-    recorded: Any = None  # a Recorded, or None
-    known: frozenset[str] = frozenset()
-    release: Any = None  # closes what ``recorded`` reads from
+    recorded: Recorded | None = None
+
+    @property
+    def known(self) -> frozenset[str]:
+        return self.recorded.known if self.recorded is not None else frozenset()
 
     def results(self) -> dict[str, tuple[bytes, FileScan]]:
         """Scan the folders no worker has started here, then wait for the workers.
@@ -186,9 +200,8 @@ class Prefetch:
     def close(self) -> None:
         """Stop the workers and let go of the mesh index; scans nobody collected are abandoned."""
         self._stop()
-        release, self.release = self.release, None
-        if release is not None:
-            release()
+        if self.recorded is not None:
+            self.recorded.release()
 
     def _stop(self) -> None:
         pool, self.pool = self.pool, None
@@ -203,13 +216,13 @@ class Prefetch:
 TASKS_WANTED = 32  # folders split one level deeper below this many tasks, so that the work shares out evenly
 
 
-def start(root: Path, dialect: str | None, limits: Limits, workers: int, recorded: Any = None,
-          known: frozenset[str] = frozenset(), release: Any = None) -> Prefetch | None:
+def start(root: Path, dialect: str | None, limits: Limits, workers: int,
+          recorded: Recorded | None = None) -> Prefetch | None:
     """Start scanning the SQL files under ``root`` with ``workers`` processes in all, this one included
     (``workers - 1`` in a pool now, this one once it asks for the results). None when not worth it.
 
-    ``recorded`` serves the files in ``known`` (the mesh index holds their scans and they are unchanged
-    on disk), which no process scans then; ``workers`` 1 starts no pool and serves only those.
+    ``recorded`` serves the files in ``recorded.known`` (the mesh index holds their scans and they are
+    unchanged on disk), which no process scans then; ``workers`` 1 starts no pool and serves only those.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -234,12 +247,12 @@ def start(root: Path, dialect: str | None, limits: Limits, workers: int, recorde
     if workers <= 1 or (not deep and len(flat) == 1):
         if recorded is None:
             return None
-        return Prefetch(root, dialect, limits, None, recorded=recorded, known=known, release=release)
+        return Prefetch(root, dialect, limits, None, recorded=recorded)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    pool = ProcessPoolExecutor(max(1, workers - 1), mp_context=multiprocessing.get_context(method),
-                               initializer=_start_worker, initargs=(known,))
-    prefetch = Prefetch(root, dialect, limits, pool, recorded=recorded, known=known, release=release)
+    prefetch = Prefetch(root, dialect, limits, None, recorded=recorded)
+    prefetch.pool = ProcessPoolExecutor(max(1, workers - 1), mp_context=multiprocessing.get_context(method),
+                                        initializer=_start_worker, initargs=(prefetch.known,))
     for folder, recursive in [*((d, True) for d in deep), *((f, False) for f in flat)]:
         args = (str(root), folder, recursive, dialect, limits)
-        prefetch.tasks.append((pool.submit(_scan_queued, *args), args))
+        prefetch.tasks.append((prefetch.pool.submit(_scan_queued, *args), args))
     return prefetch

@@ -230,9 +230,9 @@ def _init_worker(catalogs: dict[str | None, Catalog]) -> None:
 
 
 def _start_pool_worker(catalogs: dict[str | None, Catalog]) -> None:
-    import gc
+    from govern.analysis.sqlscan import collect_in_worker
 
-    gc.enable()  # the govern command pauses collection in its own process; parsed SQL trees are cyclic
+    collect_in_worker()
     _init_worker(catalogs)
 
 

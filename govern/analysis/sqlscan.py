@@ -174,6 +174,14 @@ def deadline(seconds: float) -> Iterator[None]:
         raise Timeout()
 
 
+def collect_in_worker() -> None:
+    """Initialiser of a forked SQL worker process: collection on (the govern command pauses it in its
+    own process, govern/cli/common.py), since parsed SQL trees are cyclic garbage."""
+    import gc
+
+    gc.enable()
+
+
 @contextlib.contextmanager
 def collecting() -> Iterator[None]:
     """Cyclic garbage collection on while SQL is scanned in this process: parsed trees are cyclic garbage.
