@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from govern.engine import Result, evaluate
 from govern.errors import StandardsError
 from govern.loader import Mesh, load_mesh
-from govern.standards import Pack, default_pack_root, load_pack
+from govern.standards import Pack, default_pack_root, load_pack, verify_in_use
 
 if TYPE_CHECKING:
     from govern.analysis.facts import Analysis
@@ -42,12 +42,14 @@ def pack_for(mesh: Mesh, pack_root: str | Path | None = None) -> Pack:
 
 
 def _check_config_version(mesh: Mesh, pack: Pack, version: str | None) -> None:
-    """A version named by govern.yaml (not overridden) that the pack lacks: error at its line."""
+    """A version named by govern.yaml (not overridden) that the pack lacks: error at its line. Then the
+    version in use is verified against the pack's lock (a released version whose rules changed: exit 2)."""
     wanted = mesh.config.standards.version
     if version is None and wanted and wanted not in pack.versions:
         raise StandardsError(f"standards version '{wanted}' not found in pack '{pack.name}'", path="govern.yaml",
                              line=_config_line(mesh, ("standards", "version")), field="standards.version",
                              expected=", ".join(sorted(pack.versions)))
+    verify_in_use(pack, version or wanted)
 
 
 def check(

@@ -6,7 +6,10 @@ Layout of a pack (the default one ships as package data)::
     rules/cedar/*.cedar            Cedar policies annotated @id @standard @severity @message @help
     rules/cedar/schema.cedarschema Cedar schema of the entities
     standards/<pack>/<version>.yaml a standard version: the rules in force, with mode and effective date
-    standards/<pack>/standards.lock sha256 of each released version's rules
+    standards/<pack>/standards.lock sha256 of each released version's rules (and of each of its rules)
+
+``check`` and ``gate`` verify the version they run against the lock on every run (``verify_in_use``):
+a released version whose rules changed since it was locked exits 2 naming the rules that changed.
 """
 
 from __future__ import annotations
@@ -116,6 +119,8 @@ class Pack:
     lock: dict[str, str]
     cedar_schema: str
     cedar_files: dict[str, str]
+    # per released version: {"version": digest of the version file without its rules, "rules": {id: digest}}
+    lock_detail: dict[str, dict[str, Any]] = field(default_factory=dict)
     # ``cedar_validation_key`` of policies and schema that passed validate_pack before (govern/packcache.py)
     cedar_validated: bytes | None = field(default=None, repr=False, compare=False)
 
@@ -146,6 +151,18 @@ class Pack:
         text = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def rule_digests(self, version: str) -> dict[str, Any]:
+        """Digests of the parts of a version, so that a changed lock can name what changed: the version
+        file without its rule list, and each rule it selects (its entry in the list and its definition)."""
+        sv = self.versions[version]
+        entries: dict[str, Any] = {}
+        for entry in sv.raw.get("rules") or []:
+            rid = entry if isinstance(entry, str) else entry.get("id")
+            entries[rid] = entry
+        rules = {r.spec.id: _sha256({"entry": entries.get(r.spec.id), "rule": r.spec.digest_material()})
+                 for r in sorted(sv.rules, key=lambda r: r.spec.id)}
+        return {"version": _sha256({k: v for k, v in sv.raw.items() if k != "rules"}), "rules": rules}
+
     @property
     def lock_path(self) -> Path:
         return self.root / "standards" / self.name / "standards.lock"
@@ -160,6 +177,11 @@ class Pack:
 
         build = packcache.cedar_build_cached()
         return packcache.cedar_key(self.cedar_schema, self.cedar_files, build) if build else None
+
+
+def _sha256(material: Any) -> str:
+    text = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _parse_rule(entry: Any, where: str, line: int | None) -> RuleSpec:
@@ -340,20 +362,36 @@ def load_pack(root: Path | None = None, name: str = "mesh-core") -> Pack:
     for path in sorted(pack_dir.glob("*.yaml")):
         sv = _load_version(path, root, name, specs, cache)
         versions[sv.version] = sv
-    lock: dict[str, str] = {}
-    lock_path = pack_dir / "standards.lock"
-    if lock_path.is_file():
-        try:
-            lock = json.loads(lock_path.read_text(encoding="utf-8")).get("released", {})
-        except (ValueError, AttributeError):
-            raise StandardsError("lock file is not valid JSON", path=str(lock_path)) from None
-    pack = Pack(name, root, specs, versions, lock, schema, cedar_files)
+    lock, detail = _read_lock(pack_dir / "standards.lock")
+    pack = Pack(name, root, specs, versions, lock, schema, cedar_files, lock_detail=detail)
     if cache is not None:
         if cedar_files:
             key = pack.cedar_validation_key()
             pack.cedar_validated = key if key is not None and cache.known(key) else None
         cache.save()
     return pack
+
+
+def _read_lock(lock_path: Path) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """(version digests, per-rule detail) of a lock file; both empty without one. A lock written before
+    per-rule digests existed has no ``detail``: its versions are still verified, as a whole."""
+    if not lock_path.is_file():
+        return {}, {}
+    try:
+        data = json.loads(lock_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise StandardsError("lock file is not valid JSON", path=str(lock_path)) from None
+    released = data.get("released", {}) if isinstance(data, dict) else None
+    detail = data.get("detail", {}) if isinstance(data, dict) else None
+    if not isinstance(released, dict) or not all(isinstance(v, str) for v in released.values()):
+        raise StandardsError("lock file needs a 'released' mapping of version to digest", path=str(lock_path),
+                             field="released")
+    if not isinstance(detail, dict) or not all(
+        isinstance(d, dict) and isinstance(d.get("rules", {}), dict) for d in detail.values()
+    ):
+        raise StandardsError("lock file 'detail' must map each version to its rule digests", path=str(lock_path),
+                             field="detail")
+    return released, detail
 
 
 def _check_python_rules(specs: dict[str, RuleSpec]) -> None:
@@ -381,24 +419,75 @@ def verify_pack(pack: Pack) -> list[str]:
                 f"{sv.path}: released version {version} is not in the lock file (run 'govern standards lock')"
             )
         elif recorded != actual:
-            problems.append(
-                f"{sv.path}: released version {version} changed since it was locked "
-                f"(lock {recorded[:12]}, now {actual[:12]}); release a new version instead"
-            )
+            problems.append(f"{sv.path}: {changed_since_locked(pack, version, recorded, actual)}")
     for version in sorted(set(pack.lock) - set(pack.versions)):
         problems.append(f"{pack.lock_path.name}: released version {version} was deleted")
     return problems
 
 
+def changed_since_locked(pack: Pack, version: str, recorded: str, actual: str) -> str:
+    """What changed in a released version since it was locked, naming the rules when the lock can tell."""
+    head = (f"released version {version} changed since it was locked "
+            f"(lock {recorded[:12]}, now {actual[:12]}); release a new version instead")
+    locked = pack.lock_detail.get(version)
+    now = pack.rule_digests(version)
+    if not locked:
+        ids = ", ".join(sorted(now["rules"]))
+        return (f"{head}; the lock has no per-rule digests, so the change cannot be attributed to one of its "
+                f"{len(now['rules'])} rules: {ids}")
+    was: dict[str, str] = locked.get("rules", {})
+    changed = sorted(r for r in now["rules"] if r in was and was[r] != now["rules"][r])
+    added = sorted(set(now["rules"]) - set(was))
+    removed = sorted(set(was) - set(now["rules"]))
+    parts = [f"{what} {', '.join(repr(r) for r in ids)}" for what, ids in
+             (("rule changed:" if len(changed) == 1 else "rules changed:", changed),
+              ("rule added:" if len(added) == 1 else "rules added:", added),
+              ("rule removed:" if len(removed) == 1 else "rules removed:", removed)) if ids]
+    if locked.get("version") != now["version"]:
+        parts.append("the version file's own fields changed (besides its rule list)")
+    return f"{head}: {'; '.join(parts) or 'no rule differs from its lock digest (the lock file was edited)'}"
+
+
+def verify_in_use(pack: Pack, version: str | None) -> None:
+    """Raise StandardsError unless the version a run uses (``None``: the latest released) matches the lock.
+
+    A released version must be in the lock and match its digest; a draft version is not locked. This is
+    what makes "checked against mesh-core 1.0.0" mean the rules that were released as 1.0.0.
+    """
+    sv = pack.version(version)
+    if sv.status != "released":
+        return
+    recorded = pack.lock.get(sv.version)
+    if recorded is None:
+        raise StandardsError(f"released version {sv.version} is not in the lock file; it cannot be verified",
+                             path=sv.path, expected=f"an entry in {pack.lock_path.name} "
+                             "(run 'govern standards lock' on the pack)")
+    actual = pack.digest(sv.version)
+    if recorded != actual:
+        raise StandardsError(changed_since_locked(pack, sv.version, recorded, actual), path=sv.path)
+
+
 def write_lock(pack: Pack) -> dict[str, str]:
-    """Record digests for released versions not yet locked; never rewrites an existing entry."""
+    """Record digests for released versions not yet locked; never rewrites an existing entry.
+
+    Per-rule digests are added for every released version that matches its recorded digest (a lock
+    written before they existed gains them; a changed version does not).
+    """
     lock = dict(pack.lock)
+    detail = dict(pack.lock_detail)
     for version, sv in pack.versions.items():
-        if sv.status == "released" and version not in lock:
-            lock[version] = pack.digest(version)
+        if sv.status != "released":
+            continue
+        digest = pack.digest(version)
+        lock.setdefault(version, digest)
+        if lock[version] == digest and version not in detail:
+            detail[version] = pack.rule_digests(version)
     ordered = dict(sorted(lock.items(), key=lambda kv: version_key(kv[0])))
-    pack.lock_path.write_text(json.dumps({"released": ordered}, indent=2) + "\n", encoding="utf-8")
+    details = dict(sorted(detail.items(), key=lambda kv: version_key(kv[0])))
+    text = json.dumps({"released": ordered, "detail": details}, indent=2, sort_keys=False) + "\n"
+    pack.lock_path.write_text(text, encoding="utf-8")
     pack.lock = ordered
+    pack.lock_detail = details
     return ordered
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from meshkit import MeshDir
-from trustkit import BAD, base_mesh, copy_pack
+from trustkit import BAD, base_mesh, copy_pack, relocked_pack
 from trustkit import govern as run_govern
 
 import govern
@@ -33,18 +33,20 @@ def clean(tmp_path: Path) -> MeshDir:
     return mesh
 
 
-def test_a_crashing_python_rule_makes_the_gate_exit_2_and_is_named(clean: MeshDir, monkeypatch) -> None:
+def test_a_crashing_python_rule_makes_the_gate_exit_2_and_is_named(clean: MeshDir, monkeypatch,
+                                                                    tmp_path: Path) -> None:
     monkeypatch.setitem(registry(), "namespace.unique-id", _boom)
-    gate = run_govern("gate", str(clean.root), "-f", "json")
+    pack = str(relocked_pack(tmp_path / "pack"))  # locked with the rule that crashes
+    gate = run_govern("gate", str(clean.root), "-f", "json", "--pack", pack)
     assert gate.exit_code == 2, gate.stdout[-1500:]
     assert '"decision": "undecided"' in gate.stdout
-    text = run_govern("gate", str(clean.root))
+    text = run_govern("gate", str(clean.root), "--pack", pack)
     assert text.exit_code == 2
     crash = "[rule.crashed] rule 'namespace.unique-id' failed: ZeroDivisionError: division by zero in a rule"
     assert crash in text.stdout
     assert "gate: UNDECIDED (fails closed)" in text.stdout
     # check reports the crash as an error and also exits 2, even with --fail-on never.
-    assert run_govern("check", str(clean.root), "--fail-on", "never").exit_code == 2
+    assert run_govern("check", str(clean.root), "--fail-on", "never", "--pack", pack).exit_code == 2
 
 
 def test_a_crashing_rule_of_a_custom_pack_is_reported_and_the_other_rules_still_run(
@@ -162,7 +164,8 @@ def test_waivers_cannot_hide_unreadable_inputs_or_crashes(tmp_path: Path, monkey
         "  - {rule: rule.crashed, product: sales.orders, reason: r, approved_by: a, expires: 2026-07-01}\n"
     ))
     monkeypatch.setitem(registry(), "namespace.unique-id", _boom)
-    check = run_govern("check", str(mesh.root), text_out=tmp_path / "out.txt")
+    pack = relocked_pack(tmp_path / "pack")
+    check = run_govern("check", str(mesh.root), "--pack", str(pack), text_out=tmp_path / "out.txt")
     assert check.exit_code == 2
     invalid = [f for f in check.findings if f["rule"] == "waiver.invalid"]
     assert len(invalid) == 2 and all("cannot be waived" in f["message"] for f in invalid)

@@ -55,6 +55,17 @@ def copy_pack(dest: Path) -> Path:
     return dest
 
 
+def relocked_pack(dest: Path) -> Path:
+    """A copy of the shipped pack locked afresh, for a test that swaps a registered Python rule: the lock
+    covers each rule's code, so every run verifies it (govern/standards.py ``verify_in_use``)."""
+    from govern.standards import load_pack, write_lock
+
+    pack = copy_pack(dest)
+    (pack / "standards" / "mesh-core" / "standards.lock").unlink()
+    write_lock(load_pack(pack))
+    return pack
+
+
 @dataclass
 class Run:
     """The outcome of one CLI invocation."""

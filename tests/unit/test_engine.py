@@ -107,7 +107,16 @@ def _custom_pack(tmp_path: Path, edit) -> Path:
     shutil.copytree(root / "standards", dest / "standards")
     version = dest / "standards" / "mesh-core" / "1.0.0.yaml"
     version.write_text(edit(version.read_text()))
+    relock(dest)  # an edited released version no longer matches the lock: every run verifies it
     return dest
+
+
+def relock(pack: Path) -> None:
+    """Lock the pack copy afresh (what a pack maintainer does when releasing)."""
+    from govern.standards import load_pack, write_lock
+
+    (pack / "standards" / "mesh-core" / "standards.lock").unlink()
+    write_lock(load_pack(pack))
 
 
 @pytest.mark.parametrize(
@@ -136,7 +145,7 @@ def test_effective_date_in_the_future_only_warns(mesh: MeshDir, tmp_path: Path) 
     assert next(f for f in late.findings if f.rule == "namespace.enum").mode == "enforce"
 
 
-def test_a_crashing_rule_is_a_finding_and_the_gate_cannot_decide(mesh: MeshDir, monkeypatch) -> None:
+def test_a_crashing_rule_is_a_finding_and_the_gate_cannot_decide(mesh: MeshDir, monkeypatch, tmp_path: Path) -> None:
     mesh.org()
     mesh.product("sales.orders")
 
@@ -144,7 +153,11 @@ def test_a_crashing_rule_is_a_finding_and_the_gate_cannot_decide(mesh: MeshDir, 
         raise KeyError("surprise")
 
     monkeypatch.setitem(registry(), "lineage.cycle", boom)
-    result = govern.check([mesh.root], root=mesh.root, today=TODAY)
+    pack = tmp_path / "pack"  # locked with the swapped rule: every run verifies the lock
+    shutil.copytree(default_pack_root() / "rules", pack / "rules")
+    shutil.copytree(default_pack_root() / "standards", pack / "standards")
+    relock(pack)
+    result = govern.check([mesh.root], root=mesh.root, today=TODAY, pack_root=pack)
     crash = next(f for f in result.findings if f.rule == "rule.crashed")
     assert "lineage.cycle" in crash.message and crash.severity is Severity.ERROR
     assert govern.decide(result).exit_code == 2
