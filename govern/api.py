@@ -38,7 +38,9 @@ def pack_for(mesh: Mesh, pack_root: str | Path | None = None) -> Pack:
         raise StandardsError(f"standards pack '{ref.pack}' not found", path="govern.yaml",
                              line=_config_line(mesh, fld), field=".".join(fld),
                              expected=", ".join(found) or "a directory standards/<pack> in the pack root")
-    return load_pack(root, ref.pack)
+    # A pack named by govern.yaml is part of the reviewed repository: none of its files may be a link out
+    # of the mesh root (an explicit --pack is operator input and may lie anywhere).
+    return load_pack(root, ref.pack, confine=mesh.root if root is not None and not pack_root else None)
 
 
 def _check_config_version(mesh: Mesh, pack: Pack, version: str | None) -> None:

@@ -14,6 +14,7 @@ products are evaluated and reported (``evaluate(..., focus=ids)``). The mapping:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -161,8 +162,18 @@ def under(path: str, folders: Iterable[str]) -> bool:
 
 
 def relative_to(path: Path, root: Path) -> str | None:
-    """``path`` relative to ``root`` as POSIX text, or None when it lies outside."""
+    """``path`` relative to ``root`` as POSIX text, or None when it lies outside.
+
+    A link under the root whose target leaves it (or loops) keeps its own path: the loader reports it
+    there (``input.symlink-skipped``), so a changed-files run reports it too instead of ignoring it.
+    """
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
+        pass
+    if not os.path.islink(path):
+        return None
+    try:
+        return Path(os.path.abspath(path)).relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
         return None

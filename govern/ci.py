@@ -18,6 +18,7 @@ directory when there are none) that holds ``govern.yaml`` or ``org.yaml``, else 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +68,10 @@ def resolve_arguments(paths: Iterable[str | Path], cwd: Path | None = None) -> A
         found = next((c for c in candidates if c.exists()), None)
         if found is None:
             raise ConfigError("path does not exist", path=str(raw))
-        (args.dirs if found.is_dir() else args.files).append(found.resolve())
+        if found.is_dir():
+            args.dirs.append(found.resolve())
+        else:  # a link keeps its own path: one out of the mesh root is reported where it is
+            args.files.append(Path(os.path.abspath(found)) if found.is_symlink() else found.resolve())
     return args
 
 
@@ -76,13 +80,15 @@ def choose_root(args: Arguments, cwd: Path | None = None) -> Path:
     starts = args.files + args.dirs
     if not starts:
         return find_mesh_root(cwd or Path.cwd())
+    # A linked file is looked up from where the link is, not from its target (which may leave the mesh).
+    starts = [s.parent if s.is_symlink() else s for s in starts]
     roots = sorted({r for r in (marker_root(s) for s in starts) if r is not None})
     if len(roots) > 1:
         raise ConfigError("the paths belong to different meshes: " + ", ".join(str(r) for r in roots),
                           expected="paths of one mesh, or --root")
     if roots:
         return roots[0]
-    return find_mesh_root(args.dirs[0] if args.dirs else args.files[0])
+    return find_mesh_root(args.dirs[0] if args.dirs else starts[0])
 
 
 def run(

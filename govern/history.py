@@ -61,8 +61,20 @@ def format_utc(moment: dt.datetime) -> str:
 
 
 def default_history_path(root: Path, configured: str | None) -> Path:
-    """``history:`` of govern.yaml (relative to the mesh root), else ``.govern/history.sqlite``."""
-    return (root / (configured or DEFAULT_HISTORY)).resolve()
+    """``history:`` of govern.yaml (relative to the mesh root), else ``.govern/history.sqlite``.
+
+    HistoryError when it leaves the mesh root (absolute, ``..``, or through a symbolic link): the history
+    feeds trends and levels, so it is read only from the repository (an explicit ``--history`` may lie
+    anywhere).
+    """
+    from govern.errors import InputError
+    from govern.paths import config_path_inside
+
+    relpath = configured or DEFAULT_HISTORY
+    try:
+        return config_path_inside(root, relpath)
+    except InputError as exc:
+        raise HistoryError(f"history database {exc.message}", path=relpath, expected=exc.expected) from None
 
 
 _SCHEMA_V2 = """

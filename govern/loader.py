@@ -28,12 +28,14 @@ from govern.model import DataProduct, GovernConfig, Org, Product, Waiver
 from govern.paths import (
     INPUT_OUTSIDE_ROOT,
     INPUT_SYMLINK_SKIPPED,
+    config_path_inside,
     forget_roots,
     is_inside,
     marker_root,
     real_path,
     real_root,
     resolve_inside,
+    root_file,
 )
 from govern.yamlio import FieldPath, SourceMap, load_yaml_mapping
 
@@ -215,14 +217,20 @@ def parse_manifest(data: dict, smap: SourceMap, origin: str = "native") -> tuple
     return product, unknown_field_findings(model, smap, model.id)
 
 
-def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Path] | None = None) -> list[Path]:
+def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Path] | None = None,
+             unreadable: list[tuple[Path, str]] | None = None) -> list[Path]:
     """Manifest files under ``paths``, sorted; never follows links out of the mesh root.
 
     Manifests and directory links that lead outside the root (or into a link loop) are not read;
-    they are appended to ``skipped`` so the caller can report them.
+    they are appended to ``skipped`` so the caller can report them. Folders that cannot be listed are
+    appended to ``unreadable`` with the reason.
     """
     found: set[Path] = set()
     outside: set[Path] = set()
+
+    def cannot_list(exc: OSError) -> None:
+        if unreadable is not None and exc.filename is not None:
+            unreadable.append((Path(exc.filename), exc.strerror or str(exc)))
 
     def inside_root(p: Path) -> bool:
         if is_inside(p, root):
@@ -239,7 +247,7 @@ def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Pa
             if not excluded(start) and inside_root(start):
                 found.add(real_path(start))
             continue
-        for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
+        for dirpath, dirnames, filenames in os.walk(start, onerror=cannot_list, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
             for d in dirnames:  # links are not followed; say so when one leaves the root
                 link = Path(dirpath) / d
@@ -256,7 +264,8 @@ def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Pa
 
 
 def outside_root_finding(path: Path, root: Path) -> Finding:
-    """A warning for a link or path under the mesh that leads outside the root (not read)."""
+    """An error for a link or path under the mesh that leads outside the root (not read, so not checked:
+    the gate blocks, and no waiver applies)."""
     try:
         shown = path.absolute().relative_to(root.absolute()).as_posix()
     except ValueError:
@@ -269,9 +278,21 @@ def outside_root_finding(path: Path, root: Path) -> Finding:
     return Finding(
         rule=INPUT_SYMLINK_SKIPPED,
         standard=META_STANDARD,
-        severity=Severity.WARNING,
-        message=f"{detail} leaves the mesh root (or loops); it was not followed",
+        severity=Severity.ERROR,
+        message=f"{detail} leaves the mesh root (or loops); it was not followed, so what it holds is not checked",
         location=Location(shown, None),
+        engine="loader",
+    )
+
+
+def unreadable_folder_finding(path: Path, reason: str, root: Path) -> Finding:
+    """An error for a folder of the mesh that cannot be listed: the manifests in it are not checked."""
+    return Finding(
+        rule=INPUT_INVALID,
+        standard=META_STANDARD,
+        severity=Severity.ERROR,
+        message=f"folder cannot be read ({reason}); the manifests in it are not checked",
+        location=Location(relative_to_root(path, root), None),
         engine="loader",
     )
 
@@ -308,12 +329,13 @@ def load_config(root: Path, findings: list[Finding] | None = None) -> GovernConf
 
     Unknown fields (a typo such as ``standard:``) are appended to ``findings`` as warnings.
     """
-    path = root / "govern.yaml"
-    if not path.is_file():
-        return GovernConfig()
     try:
+        path = root_file(root, "govern.yaml")
+        if path is None or not path.is_file():
+            return GovernConfig()
         data, smap = load_yaml_mapping(path, "govern.yaml", "govern.yaml")
         config = GovernConfig.model_validate(data)
+        _check_config_paths(config, smap, root)
         if findings is not None:
             findings.extend(unknown_field_findings(config, smap, None))
         return config
@@ -324,9 +346,31 @@ def load_config(root: Path, findings: list[Finding] | None = None) -> GovernConf
         raise ConfigError(first.message, path="govern.yaml", line=first.location.line) from None
 
 
+def _check_config_paths(config: GovernConfig, smap: SourceMap, root: Path) -> None:
+    """``standards.path`` and ``history`` must stay inside the mesh root (InputError at their line)."""
+    for fpath, value in ((("standards", "path"), config.standards.path), (("history",), config.history)):
+        if value is None:
+            continue
+        try:
+            config_path_inside(root, value)
+        except InputError as exc:
+            raise InputError(exc.message, path="govern.yaml", line=smap.line_of(fpath), field=".".join(fpath),
+                             expected=exc.expected) from None
+
+
+def _root_input(mesh: Mesh, name: str) -> Path | None:
+    """``org.yaml`` or ``waivers.yaml`` of the root; a link out of the root is an error finding instead."""
+    try:
+        path = root_file(mesh.root, name)
+    except InputError as exc:
+        mesh.findings.append(input_error_finding(exc, INPUT_OUTSIDE_ROOT))
+        return None
+    return path if path is not None and path.is_file() else None
+
+
 def _load_org(mesh: Mesh) -> None:
-    path = mesh.root / "org.yaml"
-    if not path.is_file():
+    path = _root_input(mesh, "org.yaml")
+    if path is None:
         return
     try:
         data, smap = load_yaml_mapping(path, "org.yaml", "org.yaml")
@@ -340,8 +384,8 @@ def _load_org(mesh: Mesh) -> None:
 
 
 def _load_waivers(mesh: Mesh) -> None:
-    path = mesh.root / "waivers.yaml"
-    if not path.is_file():
+    path = _root_input(mesh, "waivers.yaml")
+    if path is None:
         return
     mesh.waivers_path = "waivers.yaml"
     try:
@@ -399,8 +443,10 @@ def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = N
     _load_org(mesh)
     _load_waivers(mesh)
     skipped: list[Path] = []
-    manifests = discover(path_list or [root_path], root_path, config.exclude, skipped)
+    unreadable: list[tuple[Path, str]] = []
+    manifests = discover(path_list or [root_path], root_path, config.exclude, skipped, unreadable)
     mesh.findings.extend(outside_root_finding(p, root_path) for p in skipped)
+    mesh.findings.extend(unreadable_folder_finding(p, why, root_path) for p, why in unreadable)
     from govern import importers  # lazy: only meshes with such inputs pay for them
 
     foreign = importers.find_inputs(path_list or [root_path], root_path, config.exclude, formats)

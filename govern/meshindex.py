@@ -388,7 +388,10 @@ def load_index(root: Path) -> Index | None:
     checked against the digest the head holds (``govern.sealed.Body``). Close ``index.body`` when done.
     """
     from govern import sealed
+    from govern.paths import no_link_below
 
+    if not no_link_below(root, index_path(root)):  # never read through a link (.govern-cache -> elsewhere)
+        return None
     found = sealed.read(index_path(root), _SEALED_KIND, _version())
     if found is None:
         return None
@@ -405,7 +408,10 @@ def load_index(root: Path) -> Index | None:
 
 def _store(root: Path, index: Index) -> bool:
     from govern import sealed
+    from govern.paths import no_link_below
 
+    if not no_link_below(root, index_path(root)):  # caches are written in their own folder, never through a link
+        return False
     body = sealed.BodyWriter()
     data = index.to_data(body)
     return sealed.write(index_path(root), data, _SEALED_KIND, _version(), body.bytes())

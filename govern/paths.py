@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from govern.errors import InputError
 
 INPUT_OUTSIDE_ROOT = "input.outside-root"
-INPUT_SYMLINK_SKIPPED = "input.symlink-skipped"
+INPUT_SYMLINK_SKIPPED = "input.symlink-skipped"  # an error: a manifest or folder that was not read blocks
 ROOT_MARKERS = ("govern.yaml", "org.yaml")  # the files that mark the root of a mesh
 
 
@@ -85,26 +85,75 @@ def is_inside(path: Path, root: Path) -> bool:
         return False
 
 
-def resolve_inside(root: Path, base: Path, relpath: str) -> Path:
-    """Resolve ``relpath`` (relative to the directory ``base``) and refuse it if it leaves ``root``.
-
-    Raises InputError naming the path; absolute paths (POSIX or Windows style) are always refused.
-    """
+def _contained(root: Path, base: Path, relpath: str, relative_to: str) -> Path:
+    """``base / relpath`` resolved, or InputError when it is empty, absolute or leaves ``root``."""
+    expected = f"a path relative to the {relative_to}"
     if not isinstance(relpath, str) or not relpath.strip():
-        raise InputError("empty path", expected="a path relative to the manifest")
+        raise InputError("empty path", expected=expected)
     if "\x00" in relpath:
-        raise InputError(f"path {relpath!r} contains a NUL byte", expected="a path relative to the manifest")
+        raise InputError(f"path {relpath!r} contains a NUL byte", expected=expected)
     if PurePosixPath(relpath).is_absolute() or PureWindowsPath(relpath).is_absolute() or PureWindowsPath(
         relpath
     ).drive:
-        raise InputError(f"absolute path '{relpath}' is not allowed",
-                         expected="a path relative to the manifest, inside the mesh root")
+        raise InputError(f"absolute path '{relpath}' is not allowed", expected=f"{expected}, inside the mesh root")
     try:
         resolved = real_path(base / relpath)
         resolved.relative_to(real_root(root))
     except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
         raise InputError(f"path '{relpath}' leaves the mesh root",
-                         expected="a path relative to the manifest, inside the mesh root") from None
+                         expected=f"{expected}, inside the mesh root") from None
+    return resolved
+
+
+def config_path_inside(root: Path, relpath: str) -> Path:
+    """A path named by ``govern.yaml`` (``standards.path``, ``history``), resolved against the mesh root.
+
+    Raises InputError when it is absolute, climbs out with ``..`` or reaches outside through a symbolic
+    link: what decides a verdict is read from the reviewed repository only.
+    """
+    return _contained(root, root, relpath, "mesh root")
+
+
+def root_file(root: Path, name: str) -> Path | None:
+    """``root / name`` (``org.yaml``, ``waivers.yaml``, ``govern.yaml``) when it exists, else None.
+
+    Raises InputError (naming the file) when it is a symbolic link whose target leaves the root or
+    loops: such a file is not read. A link to a file inside the root is fine.
+    """
+    path = root / name
+    if not os.path.islink(path):
+        return path if os.path.lexists(path) else None
+    if is_inside(path, root):
+        return path
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    raise InputError(f"symbolic link to '{target}' leaves the mesh root (or loops); it is not read",
+                     path=name, expected=f"{name} inside the mesh repository")
+
+
+def no_link_below(root: Path, path: Path) -> bool:
+    """True when no component of ``path`` below ``root`` is a symbolic link (a cache is only written to, and
+    read from, its own directory, never through a link)."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return False
+    here = root
+    for part in parts:
+        here = here / part
+        if os.path.islink(here):
+            return False
+    return True
+
+
+def resolve_inside(root: Path, base: Path, relpath: str) -> Path:
+    """Resolve ``relpath`` (relative to the directory ``base``) and refuse it if it leaves ``root``.
+
+    Raises InputError naming the path; absolute paths (POSIX or Windows style) are always refused.
+    """
+    resolved = _contained(root, base, relpath, "manifest")
     try:
         mode = resolved.stat().st_mode
     except OSError:

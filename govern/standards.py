@@ -346,8 +346,14 @@ def _load_version(path: Path, root: Path, pack: str, specs: dict[str, RuleSpec],
     return StandardVersion(pack, version, status, data.get("description", ""), display, selected, data)
 
 
-def load_pack(root: Path | None = None, name: str = "mesh-core") -> Pack:
-    """Load and check a standards pack. Any defect is a StandardsError naming file and line."""
+def load_pack(root: Path | None = None, name: str = "mesh-core", confine: Path | None = None) -> Pack:
+    """Load and check a standards pack. Any defect is a StandardsError naming file and line.
+
+    ``confine``: the mesh root of a pack that govern.yaml names; every file of the pack must then lie
+    inside it (a symbolic link out of the root is refused, naming the file).
+    """
+    if confine is not None:
+        _check_confined(root or default_pack_root(), name, confine)
     root = (root or default_pack_root()).resolve()
     pack_dir = root / "standards" / name
     if not pack_dir.is_dir():
@@ -370,6 +376,25 @@ def load_pack(root: Path | None = None, name: str = "mesh-core") -> Pack:
             pack.cedar_validated = key if key is not None and cache.known(key) else None
         cache.save()
     return pack
+
+
+def _check_confined(root: Path, name: str, confine: Path) -> None:
+    """Raise StandardsError for the first file (or folder) of the pack that resolves outside ``confine``."""
+    from govern.paths import is_inside
+
+    where = [root, root / "rules", root / "rules" / "cedar", root / "standards", root / "standards" / name]
+    files = [*(root / "rules").glob("*.yaml"), *(root / "rules" / "cedar").glob("*.cedar"),
+             root / "rules" / "cedar" / "schema.cedarschema", *(root / "standards" / name).glob("*.yaml"),
+             root / "standards" / name / "standards.lock"]
+    for path in (*where, *sorted(files)):
+        if (path.exists() or path.is_symlink()) and not is_inside(path, confine):
+            try:
+                shown = path.relative_to(confine).as_posix()
+            except ValueError:
+                shown = str(path)
+            raise StandardsError("this file of the standards pack named by govern.yaml leaves the mesh root "
+                                 "(a symbolic link out of the repository, or a loop); it is not read", path=shown,
+                                 expected="the pack's files inside the mesh repository, or an explicit --pack")
 
 
 def _read_lock(lock_path: Path) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:

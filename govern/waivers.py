@@ -19,7 +19,8 @@ from govern.loader import LoadedWaiver
 
 # Findings that mean an input could not be read or a rule could not run: waiving one would let a
 # product through unchecked, so a waiver for them never applies (fail closed).
-UNWAIVABLE = frozenset({RULE_CRASHED, MANIFEST_INVALID, INPUT_INVALID, "input.outside-root", "auth.evaluation-error"})
+UNWAIVABLE = frozenset({RULE_CRASHED, MANIFEST_INVALID, INPUT_INVALID, "input.outside-root", "auth.evaluation-error",
+                        "input.symlink-skipped"})
 
 
 def check_waivers(

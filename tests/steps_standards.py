@@ -75,6 +75,9 @@ def given_custom_pack(mesh: MeshDir, docstring: str) -> None:
         "description": "A pack written by a feature scenario",
         "rules": rules,
     })
+    from govern.standards import load_pack, write_lock
+
+    write_lock(load_pack(pack_root, CUSTOM_PACK_NAME))  # a released version is verified against its lock
     mesh.write_yaml("govern.yaml", {
         "standards": {"pack": CUSTOM_PACK_NAME, "version": "1.0.0", "path": CUSTOM_PACK_DIR},
     })

@@ -41,13 +41,13 @@ Feature: Hostile or broken input
     When the mesh is checked
     Then "input.outside-root" is not reported for "sales.orders"
 
-  Scenario: A symbolic link out of the mesh is not followed
+  Scenario: A symbolic link out of the mesh is not followed, and blocks
     Given a valid product "sales.orders"
     And a symbolic link "sales/shared" to a directory outside the mesh with a failing product "secret.leak"
     When the gate decides
-    Then a config warning "input.symlink-skipped" is reported at "sales/shared"
+    Then a config error "input.symlink-skipped" is reported at "sales/shared"
     And no finding is reported for "secret.leak"
-    And the gate exits 0
+    And the gate exits 1
 
   Scenario Outline: Ids that look the same are the same id
     Given a valid product "sales.orders"

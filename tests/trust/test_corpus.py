@@ -28,6 +28,7 @@ def _matches(f: dict[str, Any], exp: dict[str, Any]) -> bool:
         and ("product" not in exp or f.get("product") == exp["product"])
         and exp["message"] in f["message"]
         and ("field" not in exp or exp["field"] in f["message"])
+        and ("severity" not in exp or f["severity"] == exp["severity"])
     )
 
 
