@@ -3,7 +3,8 @@
 A manifest may name files (``execution.code``) and a mesh may contain symbolic links. Nothing govern
 reads may lie outside the mesh root: ``../../etc/passwd``, an absolute path, or a link whose target
 leaves the root is refused with a finding, never opened. Use :func:`resolve_inside` before reading
-any file a manifest names (SQL analysis, importers).
+any file a manifest names (SQL analysis, importers), :func:`root_file` for ``org.yaml``,
+``waivers.yaml`` and ``govern.yaml``, and :func:`config_path_inside` for paths ``govern.yaml`` names.
 """
 
 from __future__ import annotations
