@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from govern.loader import Mesh
     from govern.model import Product
 
-FORMAT = 2
+FORMAT = 3  # 3: input.symlink-skipped is an error (an index of format 2 would replay it as a warning)
 CACHE_DIR = ".govern-cache"
 INDEX_NAME = "mesh-index.bin"
 MARGIN_NS = 1_000_000_000  # files modified this close to the start of a run are not trusted by stat
