@@ -41,6 +41,7 @@ from govern.yamlio import FieldPath, SourceMap, load_yaml_mapping
 
 MANIFEST_NAMES = ("dataproduct.yaml", "dataproduct.yml")
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".govern-cache", "target"}
+_INPUT_SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl")  # inputs of other formats (govern/importers)
 MAX_FINDINGS_PER_FILE = 50  # beyond this, one summary finding (a file with 90,000 unknown keys)
 
 
@@ -258,6 +259,16 @@ def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Pa
                     candidate = Path(dirpath) / name
                     if not excluded(candidate) and inside_root(candidate):
                         found.add(real_path(candidate))
+                elif name.lower().endswith(_INPUT_SUFFIXES) and not name.startswith("."):
+                    # a contract or event file of another format (govern/importers) linked out of the root
+                    # is not read either: say so instead of dropping it silently
+                    candidate = Path(dirpath) / name
+                    if os.path.islink(candidate) and not excluded(candidate):
+                        inside_root(candidate)
+            if "dbt_project.yml" in filenames:  # target/ is not walked; the importer reads its manifest.json
+                built = Path(dirpath) / "target" / "manifest.json"
+                if os.path.islink(built) and not excluded(built):
+                    inside_root(built)
     if skipped is not None:
         skipped.extend(sorted(outside, key=lambda p: p.as_posix()))
     return sorted(found, key=lambda p: p.as_posix())

@@ -228,3 +228,27 @@ def test_an_unreadable_folder_blocks(mesh: MeshDir, tmp_path: Path) -> None:
     assert gate.exit_code == 1, gate.text
     finding = _one(gate, "input.invalid", "logistics")
     assert "folder cannot be read" in finding["message"]
+
+
+def test_a_contract_of_another_format_linked_out_of_the_root_blocks(mesh: MeshDir, tmp_path: Path) -> None:
+    """An ODCS contract (govern/importers) linked out of the root used to be dropped without a word."""
+    contract = Path(__file__).resolve().parents[1] / "fixtures" / "bitol_mesh" / "contracts" / "ledger.odcs.yaml"
+    outside = _outside(mesh) / "ledger.odcs.yaml"
+    outside.write_text(contract.read_text(encoding="utf-8"), encoding="utf-8")
+    _link(mesh.root / "contracts" / "ledger.odcs.yaml", outside)
+    gate = _gate(mesh, tmp_path)
+    assert gate.exit_code == 1, gate.text
+    _one(gate, "input.symlink-skipped", "contracts/ledger.odcs.yaml")
+    _link(mesh.root / "contracts" / "ledger.odcs.yaml", Path("../sales/ledger.odcs.yaml"))  # inside: fine
+    (mesh.root / "sales" / "ledger.odcs.yaml").write_text("not: an input\n", encoding="utf-8")
+    assert _gate(mesh, tmp_path).exit_code == 0
+
+
+def test_a_dbt_manifest_linked_out_of_the_root_blocks(mesh: MeshDir, tmp_path: Path) -> None:
+    mesh.write("analytics/dbt_project.yml", "name: analytics\nversion: '1.0'\nconfig-version: 2\n")
+    outside = _outside(mesh) / "manifest.json"
+    outside.write_text("{}", encoding="utf-8")
+    _link(mesh.root / "analytics" / "target" / "manifest.json", outside)
+    gate = _gate(mesh, tmp_path)
+    assert gate.exit_code == 1, gate.text
+    _one(gate, "input.symlink-skipped", "analytics/target/manifest.json")
