@@ -414,8 +414,15 @@ class _Manifest:
             m.inferred.setdefault(("owner", "group"), f"dbt group '{group}'")
         if _get_path(m.data, ("owner", "person")) and group:
             m.inferred.setdefault(("owner", "person"), f"dbt group '{group}' owner e-mail")
-        if _get_path(m.data, ("domain",)) and not as_text(_meta(node, base)[0].get(self.opts.domainKey)):
-            m.inferred.setdefault(("domain",), f"importers.dbt.domain {self.opts.domain}")
+        _, where = self.domain_of(node, base)
+        because = {"/group": f"dbt group '{group}' (its org.yaml team's domain)",
+                   "/original_file_path": "the folder under models/ (importers.dbt.domain: folder)",
+                   "/metadata/project_name": f"dbt project '{self.project}'",
+                   "/owner": "dbt meta.owner (its org.yaml team's domain)",
+                   "/team": "dbt meta.team (its org.yaml team's domain)"}
+        if _get_path(m.data, ("domain",)) and not (where or "").endswith(f"/{self.opts.domainKey}"):
+            found = next((v for k, v in because.items() if (where or "").endswith(k)), None)
+            m.inferred.setdefault(("domain",), found or "importers.dbt.projectDomain in govern.yaml")
 
     def lifecycle(self, m: Mapper, node: dict, base: str) -> None:
         if as_text(as_dict(m.data.get("lifecycle")).get("state")):
