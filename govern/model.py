@@ -208,6 +208,9 @@ class Product:
     # why the SQL of execution.code is not analysed (an importer's reason, e.g. a macro that cannot be
     # rendered offline); None: analysed
     sql_skipped: str | None = None
+    # the thing in the source format to fix, in its own terms (dbt: "model `orders` in models/x.yml");
+    # findings on the product then say the fix in those terms (govern/importers/hints.py)
+    source_name: str | None = None
 
     @property
     def id(self) -> str:

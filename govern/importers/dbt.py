@@ -359,6 +359,8 @@ class _Manifest:
         m.apply_defaults(defaults, port_defaults)
         sql, macro = self.sql(uid, node)
         product = self.ctx.add(m.product("dbt", sql))
+        if product is not None:
+            product.source_name = _source_name(node)
         if product is None or node.get("resource_type") == "seed" or as_text(node.get("compiled_code")) or sql:
             return
         if macro is not None:
@@ -396,17 +398,15 @@ class _Manifest:
         m.infer(("structure",), structure, mat_ptr, f"dbt materialized '{materialized}'")
         if as_text(node.get("relation_name")):
             m.infer(("format",), "structured", f"{base}/relation_name", "dbt relation (a warehouse table or view)")
-        types = [as_text(as_dict(c).get("data_type")) for c in as_dict(node.get("columns")).values()]
-        if types and all(types):
-            nested = next((t for t in types if t and _COMPLEX_TYPE.search(t)), None)
-            m.infer(("complexity",), "complex" if nested else "simple", f"{base}/columns",
-                    f"dbt column type '{nested}'" if nested else "dbt column data_type (all flat)")
+        _infer_complexity(m, [as_dict(c).get("data_type") for c in as_dict(node.get("columns")).values()],
+                          f"{base}/columns")
         version = node.get("version")
         if version is not None and re.fullmatch(r"\d+", str(version)):
             m.infer(("version",), f"{version}.0.0", f"{base}/version", f"dbt model version {version}")
         elif self.project_version:
             m.infer(("version",), self.project_version, "/metadata/project_name", "dbt_project.yml version")
-        for key, because in (("execution", "job"), "dbt project and node name"), (("execution", "code"), "dbt original_file_path"):
+        for key, because in ((("execution", "job"), "dbt project and node name"),
+                             (("execution", "code"), "dbt original_file_path")):
             if _get_path(m.data, key) is not None:
                 m.inferred.setdefault(key, because)
         group = as_text(node.get("group")) or as_text(_config(node).get("group"))
@@ -481,16 +481,15 @@ class _Manifest:
                 m.at(port, tbase)
             if any(as_text(s.get("relation_name")) for _, s in tables):
                 m.infer(("format",), "structured", f"{base}/relation_name", "dbt relation (a warehouse table)")
-            types = [as_text(as_dict(c).get("data_type")) for _, s in tables for c in as_dict(s.get("columns")).values()]
-            if types and all(types):
-                nested = next((t for t in types if t and _COMPLEX_TYPE.search(t)), None)
-                m.infer(("complexity",), "complex" if nested else "simple", f"{base}/columns",
-                        f"dbt column type '{nested}'" if nested else "dbt column data_type (all flat)")
+            _infer_complexity(m, [as_dict(c).get("data_type") for _, src in tables
+                                  for c in as_dict(src.get("columns")).values()], f"{base}/columns")
             if self.project_version:
                 m.infer(("version",), self.project_version, "/metadata/project_name", "dbt_project.yml version")
             defaults, port_defaults = self.ctx.options.defaults_for("dbt")
             m.apply_defaults(defaults, port_defaults)
-            self.ctx.add(m.product("dbt"))
+            product = self.ctx.add(m.product("dbt"))
+            if product is not None:
+                product.source_name = f"source `{source_name}` in {as_text(src0.get('original_file_path'))}"
 
     def exposure(self, uid: str, exp: dict) -> None:
         base = _base("exposures", uid)
@@ -594,6 +593,25 @@ def render_raw(raw: str, node: dict, manifest: _Manifest) -> tuple[str | None, s
         return None, _macro_name(found.group(1), node) if found else None
     except (TemplateError, TypeError, ValueError):
         return None, None
+
+
+def _source_name(node: dict) -> str:
+    """``model `orders` in models/marts/_marts.yml``: the node and the YAML file that describes it."""
+    kind = as_text(node.get("resource_type")) or "model"
+    patch = as_text(node.get("patch_path"))
+    where = patch.split("://", 1)[-1] if patch else as_text(node.get("original_file_path"))
+    name = as_text(node.get("name")) or "?"
+    return f"{kind} `{name}` in {where}" if where else f"{kind} `{name}`"
+
+
+def _infer_complexity(m: Mapper, types: list, pointer: str) -> None:
+    """complexity from declared column types: complex if one is nested (struct, array, json ...)."""
+    texts = [as_text(t) for t in types]
+    if not texts or not all(texts):
+        return  # no columns, or one without data_type: nothing to infer from
+    nested = next((t for t in texts if t and _COMPLEX_TYPE.search(t)), None)
+    m.infer(("complexity",), "complex" if nested else "simple", pointer,
+            f"dbt column type '{nested}'" if nested else "dbt column data_type (all flat)")
 
 
 def _macro_name(name: str, node: dict) -> str:

@@ -221,3 +221,16 @@ def test_importer_fixtures_report_each_problem_once(fixture: str, tmp_path: Path
     keys = Counter((f["rule"], f["location"]["path"], f["location"].get("line"), f["location"].get("pointer"),
                     f["message"]) for f in findings)
     assert [k for k, n in keys.items() if n > 1] == []
+
+
+def test_the_fix_of_each_remaining_error_is_written_in_dbt_terms(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    _, findings = _check(_copy(tmp_path), monkeypatch)
+    helps = {(f["rule"], f["product"]): f["help"] for f in findings if f["severity"] == "error"}
+    assert helps[("auth.classification-required", "my_domain_team.customer_revenue")].startswith(
+        "Add `meta: {classification: internal}` (public, internal, confidential or restricted) under `config:` "
+        "of model `customer_revenue` in models/marts/_marts.yml")
+    assert "source `shop_raw` in models/sources.yml" in helps[("structure.required", "orders.shop_raw")]
+    assert helps[("complexity.required", "orders.stg_orders")].startswith(
+        "Declare the columns of model `stg_orders` in models/staging/_staging.yml with their `data_type`")
+    assert all("`" in h for h in helps.values())  # every error: a dbt key to set, none the native field
