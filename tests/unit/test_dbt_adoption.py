@@ -234,3 +234,18 @@ def test_the_fix_of_each_remaining_error_is_written_in_dbt_terms(tmp_path: Path,
     assert helps[("complexity.required", "orders.stg_orders")].startswith(
         "Declare the columns of model `stg_orders` in models/staging/_staging.yml with their `data_type`")
     assert all("`" in h for h in helps.values())  # every error: a dbt key to set, none the native field
+
+
+@pytest.mark.parametrize("domain", ["ѕales", "sales!", "finance"])
+def test_domain_match_normalises_only_what_an_id_cannot_hold(domain: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # 'ѕales' starts with a Cyrillic letter; 'sales!' slugs to 'sales' (kept: punctuation only)
+    doc = base_product("sales.orders")
+    doc["domain"] = domain
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "dataproduct.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "govern.yaml").write_text("standards: {pack: mesh-core}\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", ".", "--today", TODAY, "-f", "json"], catch_exceptions=False)
+    rules = {f["rule"] for f in json.loads(result.output)["findings"]}
+    assert ("namespace.domain-match" in rules) == (domain != "sales!")
