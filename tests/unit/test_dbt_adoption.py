@@ -249,3 +249,13 @@ def test_domain_match_normalises_only_what_an_id_cannot_hold(domain: str, tmp_pa
     result = CliRunner().invoke(cli, ["check", ".", "--today", TODAY, "-f", "json"], catch_exceptions=False)
     rules = {f["rule"] for f in json.loads(result.output)["findings"]}
     assert ("namespace.domain-match" in rules) == (domain != "sales!")
+
+
+def test_a_nested_column_type_makes_the_model_complex(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    path = root / "target" / "manifest.json"
+    doc = json.loads(path.read_text())
+    doc["nodes"]["model.adoption_shop.fct_orders"]["columns"]["country_name"]["data_type"] = "struct(code varchar)"
+    path.write_text(json.dumps(doc))
+    fct = load_mesh([root]).by_id["orders.fct_orders"]
+    assert (fct.model.complexity, fct.inferred[("complexity",)]) == ("complex", "dbt column type 'struct(code varchar)'")
