@@ -24,6 +24,8 @@ DBT_FIXES = {
         "`meta: {owner: <org.yaml team id>}` under its `config:`.",
     "auth.prod-deploy-team": "Put {where} in a dbt group whose owner's name is an org.yaml team, or add "
         "`meta: {team: <org.yaml team id>}` under its `config:`.",
+    "auth.deploy-own-domain": "Put {where} in a dbt group of its domain's team, or add `meta: {domain: <the "
+        "owning team's org.yaml domain>}` under its `config:` (or set `importers.dbt.projectDomain` in govern.yaml).",
     "owner.group-exists": "Add the team to org.yaml (its `name` may be the dbt group owner's name), or add "
         "`meta: {team: <org.yaml team id>}` under `config:` of {where}.",
     "namespace.required": "dbt has no namespace: set `importers.defaults.namespace` in govern.yaml once, or add "

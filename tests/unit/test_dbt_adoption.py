@@ -259,3 +259,23 @@ def test_a_nested_column_type_makes_the_model_complex(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     fct = load_mesh([root]).by_id["orders.fct_orders"]
     assert (fct.model.complexity, fct.inferred[("complexity",)]) == ("complex", "dbt column type 'struct(code varchar)'")
+
+
+def test_init_from_a_dbt_project_scaffolds_teams_from_groups_and_lists_what_is_left_in_dbt_terms(
+        tmp_path: Path) -> None:
+    root = _copy(tmp_path, first_run=True)
+    result = CliRunner().invoke(cli, ["init", "--from", str(root)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "wrote org.yaml" in result.output and "2 teams from dbt groups: my-domain-team, orders" in result.output
+    org = yaml.safe_load((root / "org.yaml").read_text())
+    assert org["teams"] == [
+        {"id": "my-domain-team", "name": "My domain team", "domain": "my-domain-team", "members": ["max@example.com"]},
+        {"id": "orders", "name": "Orders team", "domain": "orders", "members": ["olga@example.com"]},
+    ]
+    assert yaml.safe_load((root / "govern.yaml").read_text())["importers"]["defaults"] == {"namespace": "prod"}
+    left = result.output.split("left to fix (7):\n", 1)[1].splitlines()
+    assert len(left) == 7
+    assert "  orders.stg_orders: [complexity.required] Declare the columns of model `stg_orders` in " \
+           "models/staging/_staging.yml with their `data_type`" in "\n".join(left)
+    assert all("`" in line for line in left)  # each fix names a dbt key or file
+    assert not any("namespace" in line for line in left)  # declared once in govern.yaml
