@@ -634,13 +634,18 @@ def _get_path(data: Any, fpath: tuple) -> Any:
 
 
 def _project_version(root: Path, project_dir: str) -> str | None:
-    """``version`` of the project's dbt_project.yml, when it is a semantic version (else None)."""
+    """``version`` of the project's dbt_project.yml, when it is a semantic version (else None).
+
+    Only a regular file inside the mesh root is read: a value from outside the reviewed repository
+    never fills a field a rule checks.
+    """
     from govern.errors import GovernError
+    from govern.paths import is_inside
     from govern.yamlio import read_yaml_file
 
     path = root / project_dir / "dbt_project.yml" if project_dir else root / "dbt_project.yml"
     try:
-        if path.is_symlink() or not path.is_file():
+        if path.is_symlink() or not path.is_file() or not is_inside(path, root):
             return None
         data = read_yaml_file(path, "dbt_project.yml")[0]
     except (GovernError, OSError):  # a broken dbt_project.yml is for dbt to report; govern does not infer

@@ -279,3 +279,13 @@ def test_init_from_a_dbt_project_scaffolds_teams_from_groups_and_lists_what_is_l
            "models/staging/_staging.yml with their `data_type`" in "\n".join(left)
     assert all("`" in line for line in left)  # each fix names a dbt key or file
     assert not any("namespace" in line for line in left)  # declared once in govern.yaml
+
+
+def test_a_dbt_project_yml_linked_from_outside_the_root_gives_no_version(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    outside = tmp_path / "elsewhere.yml"
+    outside.write_text((root / "dbt_project.yml").read_text().replace('version: "1.0.0"', 'version: "9.9.9"'))
+    (root / "dbt_project.yml").unlink()
+    (root / "dbt_project.yml").symlink_to(outside)
+    fct = load_mesh([root]).by_id["orders.fct_orders"]
+    assert fct.model.version is None and ("version",) not in fct.inferred
