@@ -35,13 +35,23 @@ def _ref(kind: str, eid: str) -> dict[str, dict[str, str]]:
     return {"__entity": _uid(kind, eid)}
 
 
+UNCLASSIFIED = "unclassified"
+
+
 def highest_classification(product: Product, port: str | None = None) -> str:
-    """Classification of the named port, or the highest of all ports (unknown counts as restricted)."""
+    """Classification of the named port, or the highest of all ports.
+
+    A value outside the scheme counts as restricted (auth.classification-enum reports it). A port with
+    no classification is ``unclassified``, unless another port is restricted: that is its own error
+    (auth.classification-required), not a restricted read reported again on every consumer.
+    """
     ports = product.model.outputPorts
     if port is not None:
         ports = [p for p in ports if p.name == port] or ports
-    ranks = [CLASSIFICATION_RANK.get(p.classification or "", 3) for p in ports]
+    ranks = [CLASSIFICATION_RANK.get(p.classification, 3) for p in ports if p.classification]
     rank = max(ranks) if ranks else CLASSIFICATION_RANK["internal"]
+    if rank < CLASSIFICATION_RANK["restricted"] and any(not p.classification for p in ports):
+        return UNCLASSIFIED
     return next(k for k, v in CLASSIFICATION_RANK.items() if v == rank)
 
 

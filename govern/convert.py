@@ -35,6 +35,19 @@ def _folder(product_id: str) -> PurePosixPath:
     return PurePosixPath(*safe) if safe else PurePosixPath("product")
 
 
+def _dotted(fpath: tuple) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(fpath))
+
+
+def _get(data: Any, fpath: tuple) -> Any:
+    for part in fpath:
+        if isinstance(part, int):
+            data = data[part] if isinstance(data, list) and -len(data) <= part < len(data) else None
+        else:
+            data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
 def convert(mesh: Mesh, out_dir: str | Path) -> Converted:
     """Write a native manifest (and its SQL) for every product of ``mesh`` that was imported."""
     out = Path(out_dir)
@@ -85,6 +98,10 @@ def convert(mesh: Mesh, out_dir: str | Path) -> Converted:
         order = list(DataProduct.model_fields)  # kind, id, name, ... as in a hand-written manifest
         data = {k: data[k] for k in sorted(data, key=lambda k: order.index(k) if k in order else len(order))}
         header = f"# Converted by 'govern convert --to native' from {product.path} ({product.origin}).\n"
+        if product.inferred:  # values the source implies but does not state: say where each came from
+            header += "# Inferred (not written in the source):\n" + "".join(
+                f"#   {_dotted(fpath)}: {_get(product.data, fpath)!s}  <- {why}\n"
+                for fpath, why in sorted(product.inferred.items(), key=lambda kv: _dotted(kv[0])))
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
         (target / "dataproduct.yaml").write_text(header + text, encoding="utf-8")
         result.manifests.append((folder / "dataproduct.yaml").as_posix())

@@ -301,6 +301,10 @@ def evaluate(
             f.waiver_reason = f"{w.reason} (approved by {w.approved_by}, expires {w.expires.isoformat()})"
         if f.help is None and f.rule in pack.rules:
             f.help = pack.rules[f.rule].help or None
+        if f.product and f.product in mesh.by_id and mesh.by_id[f.product].source_name:
+            from govern.importers.hints import source_fix  # lazy: only meshes with imported products
+
+            f.help = source_fix(f.rule, mesh.by_id[f.product]) or f.help
         f.fingerprint = _fingerprint(f, fingerprinter)
     findings.sort(key=Finding.sort_key)
     return Result(

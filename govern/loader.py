@@ -90,12 +90,16 @@ def relative_to_root(path: Path, root: Path) -> str:
 
 
 def find_mesh_root(start: Path) -> Path:
-    """Walk up from ``start`` to the nearest govern.yaml or org.yaml, else the git work tree, else start."""
+    """Walk up from ``start`` to the nearest govern.yaml or org.yaml, else the dbt project (the folder of
+    ``dbt_project.yml`` next to ``start`` or above its ``target/``), else the git work tree, else start."""
     marked = marker_root(start)
     if marked is not None:
         return Path(marked)
     start = start.resolve()
     here = start if start.is_dir() else start.parent
+    for candidate in (here, here.parent):  # a dbt project, or its target/ folder (govern check --dbt ...)
+        if (candidate / "dbt_project.yml").is_file() and (candidate == here or here.name == "target"):
+            return candidate
     return next((c for c in (here, *here.parents) if (c / ".git").exists()), here)
 
 

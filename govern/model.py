@@ -202,6 +202,15 @@ class Product:
     data: dict[str, Any] = field(default_factory=dict)
     origin: str = "native"
     sql: list[SqlSource] = field(default_factory=list)  # set by importers; native: from execution.code
+    # field path → where an importer inferred the value from ("config.materialized 'table'"), for
+    # values the source format does not state but implies (govern convert shows them)
+    inferred: dict[tuple, str] = field(default_factory=dict)
+    # why the SQL of execution.code is not analysed (an importer's reason, e.g. a macro that cannot be
+    # rendered offline); None: analysed
+    sql_skipped: str | None = None
+    # the thing in the source format to fix, in its own terms (dbt: "model `orders` in models/x.yml");
+    # findings on the product then say the fix in those terms (govern/importers/hints.py)
+    source_name: str | None = None
 
     @property
     def id(self) -> str:

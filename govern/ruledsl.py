@@ -140,6 +140,14 @@ def _check_equals(value: Any, args: dict, ctx: EvalContext) -> dict | None:
             return None
     else:
         expected = args["value"]
+    if "separator" in args and isinstance(value, str) and isinstance(expected, str) and value.isascii():
+        # An id segment is lowercase [a-z0-9_] (namespace.id-format), so a name such as the domain
+        # 'my-domain-team' can only appear in an id as its slug 'my_domain_team': compare both sides
+        # in that form (the exact comparison could never hold for such a name). ASCII only: a look-alike
+        # letter would slug to '_' and must not be waved through.
+        from govern.importers.common import slug
+
+        return None if slug(value) == slug(expected) else {"expected": expected}
     return None if value == expected else {"expected": expected}
 
 

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 def has_sql(product: Product) -> bool:
     """True when the product names SQL (files in execution.code, or SQL an importer carried)."""
     execution = product.model.execution
+    if product.sql_skipped and not product.sql:  # the importer said why (an info finding)
+        return False
     return bool(product.sql) or bool(execution and execution.code)
 
 

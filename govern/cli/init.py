@@ -13,12 +13,18 @@ from govern.cli.common import fail_closed
               help="Copy the shipped standards pack into DIRECTORY/standards-pack and use it, instead of "
                    "pinning the shipped pack's version.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option("--from", "source", type=click.Path(exists=True),
+              help="A dbt project (or its target/manifest.json): scaffold in the project, teams from its "
+                   "groups, then list what is left to fix, in dbt terms.")
 @fail_closed
-def init(directory, copy_pack, force) -> None:
+def init(directory, copy_pack, force, source) -> None:
     """Scaffold govern.yaml, org.yaml, waivers.yaml, .pre-commit-config.yaml and a CI workflow.
 
     Existing files are kept (unless --force). Exit 0 when done, 2 when it could not write.
     """
+    if source is not None:
+        _init_from(source)
+        return
     from govern.scaffold import init as scaffold
 
     done = scaffold(directory, copy_pack=copy_pack, force=force)
@@ -27,3 +33,20 @@ def init(directory, copy_pack, force) -> None:
     for rel in done.kept:
         click.echo(f"kept  {rel} (exists; --force overwrites)")
     click.echo(f"next: add data products under {directory}, then run 'govern check {directory}'")
+
+
+def _init_from(source: str) -> None:
+    from govern.importers.dbtinit import init_from_dbt
+
+    done = init_from_dbt(source)
+    for rel in done.written:
+        click.echo(f"wrote {rel}")
+    for rel in done.kept:
+        click.echo(f"kept  {rel} (exists)")
+    click.echo(f"{len(done.teams)} teams from dbt groups: {', '.join(t['id'] for t in done.teams) or 'none'}")
+    if not done.left:
+        click.echo(f"nothing left to fix: 'govern check --dbt {done.project}/target/manifest.json' passes")
+        return
+    click.echo(f"left to fix ({len(done.left)}):")
+    for line in done.left:
+        click.echo(f"  {line}")

@@ -199,7 +199,7 @@ def load_inputs(mesh: Mesh, inputs: Mapping[Path, str]) -> None:
     for path, display in by_format.get("dbt", []):
         dbt.load(path, display, ctx)
     mesh.products.extend(ctx.products)
-    mesh.findings.extend(ctx.findings)
+    mesh.findings.extend(_once(ctx.findings))
     mesh.index()
     events = by_format.get("openlineage", [])
     if events:
@@ -207,8 +207,21 @@ def load_inputs(mesh: Mesh, inputs: Mapping[Path, str]) -> None:
         ctx.findings.clear()
         openlineage.load_all(events, ctx)
         mesh.products.extend(ctx.products)
-        mesh.findings.extend(ctx.findings)
+        mesh.findings.extend(_once(ctx.findings))
         mesh.index()
+
+
+def _once(findings: list) -> list:
+    """One finding per problem: the same rule, place and message is kept once (a document validated
+    on two paths, e.g. a contract read standalone and through an ODPS port, says it once)."""
+    seen: set[tuple] = set()
+    out = []
+    for f in findings:
+        key = (f.rule, f.location.path, f.location.line, f.location.pointer, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def describe(fmt: str) -> str:

@@ -110,6 +110,7 @@ class Mapper:
     base: str = ""
     line: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    inferred: dict[tuple, str] = field(default_factory=dict)  # field path → what it was inferred from
     smap: SourceMap = field(init=False)
 
     def __post_init__(self) -> None:
@@ -160,6 +161,13 @@ class Mapper:
             target[last] = value
         self.at(fpath, src_path)
 
+    def infer(self, fpath: FieldPath, value: Any, src_path: FieldPath | list | str | None, because: str) -> None:
+        """Set a value the source implies but does not state, unless it was mapped; record why."""
+        if value is None or _get(self.data, fpath) is not None:
+            return
+        self.put(fpath, value, src_path)
+        self.inferred[tuple(fpath)] = because
+
     def apply_defaults(self, defaults: dict[str, Any], port_defaults: dict[str, Any]) -> None:
         """Fill fields the input did not give from govern.yaml's importer defaults (mapped values win)."""
         _fill(self.data, defaults)
@@ -175,7 +183,20 @@ class Mapper:
         product, findings = parse_manifest(self.data, self.smap, origin=origin)
         if product is not None and sql:
             product.sql = list(sql)
+        if product is not None:
+            product.inferred = {k: v for k, v in self.inferred.items() if _get(self.data, k) is not None}
         return product, findings
+
+
+def _get(data: Any, fpath: FieldPath) -> Any:
+    for part in fpath:
+        if isinstance(part, int):
+            data = data[part] if isinstance(data, list) and -len(data) <= part < len(data) else None
+        else:
+            data = data.get(part) if isinstance(data, dict) else None
+        if data is None:
+            return None
+    return data
 
 
 def _fill(target: dict, defaults: dict) -> None:

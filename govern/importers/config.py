@@ -5,7 +5,8 @@ importers:
   defaults: {namespace: prod, format: structured}   # under every imported product (mapped values win)
   portDefaults: {classification: internal}          # under every output port of an imported product
   dbt:
-    domain: [meta, group, folder]   # where a model's domain comes from, tried in turn
+    domain: [meta, group, project]  # where a model's domain comes from, tried in turn (also: folder)
+    projectDomain: shop             # the 'project' domain (default: the dbt project name)
     domainKey: domain               # the meta key for 'meta'
     access: [public, protected, private]   # which models become products
     defaults: {...}                 # per-format defaults, over the common ones
@@ -34,10 +35,13 @@ class _Options(BaseModel):
 
 class DbtOptions(_Options):
     domain: list[DomainSource] = Field(
-        default_factory=lambda: ["meta", "group", "folder"],
+        default_factory=lambda: ["meta", "group", "project"],
         description="Sources of a model's domain, tried in turn: meta key, group (its org.yaml team's "
-                    "domain, else the group name), first folder under models/, dbt project name",
+                    "domain, else the group name), first folder under models/ (only when listed), "
+                    "the project domain (projectDomain, else the dbt project name)",
     )
+    projectDomain: str | None = Field(
+        default=None, description="The domain of models no earlier source places (default: the dbt project name)")
     domainKey: str = "domain"
     access: list[Literal["public", "protected", "private"]] = Field(
         default_factory=lambda: ["public", "protected", "private"],

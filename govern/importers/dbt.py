@@ -77,6 +77,20 @@ ADAPTER_DIALECTS = {
 }
 _SCHEMA_VERSION = re.compile(r"/manifest/v(\d+)\.json$")
 META_FIELDS = ("namespace", "format", "complexity", "structure", "version")
+# materialization → structure (docs/readme-importers.md): a table or view is rebuilt whole on each run
+# (a set); an incremental model adds rows to what it holds, a snapshot adds row versions (append).
+MATERIALIZED_TO_STRUCTURE = {
+    "table": "set",
+    "view": "set",
+    "materialized_view": "set",
+    "dynamic_table": "set",
+    "seed": "set",
+    "incremental": "append",
+    "snapshot": "append",
+}
+# column types that make a relation complex (nested or semi-structured values)
+_COMPLEX_TYPE = re.compile(r"\b(struct|array|map|json|jsonb|variant|object|record|super|list|union)\b|\[\]", re.I)
+_UNDEFINED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is undefined")
 
 
 def looks_like(head: str) -> bool:
@@ -112,15 +126,28 @@ class _Manifest:
             if isinstance(node, dict) and node.get("version") is not None and isinstance(node.get("name"), str):
                 self.versions.setdefault((node["name"], _vkey(node["version"])), uid)
         self.known = ctx.port_index()
+        self.project_version = _project_version(ctx.mesh.root, project_dir)
+        self.project_teams: set[str] = set()  # owner teams of the project's models: 'protected' readers
 
     # -- selection -------------------------------------------------------------------------------
     def is_product_model(self, node: dict) -> bool:
-        if node.get("resource_type") != "model" or not _enabled(node):
+        """A model (not ephemeral, of a selected access level) or a seed: both are relations others read."""
+        if node.get("resource_type") not in ("model", "seed") or not _enabled(node):
             return False
         if _config(node).get("materialized") == "ephemeral":
             return False
-        access = as_text(node.get("access")) or as_text(_config(node).get("access")) or "protected"
-        return access in self.opts.access
+        return _access(node) in self.opts.access
+
+    def group_team(self, group: str) -> str:
+        """The org.yaml team of a dbt group: by name, else by the group owner's name; else the group name."""
+        tid = team_id(group, self.ctx.org)
+        known = self.ctx.org is not None and any(t.id == tid for t in self.ctx.org.teams)
+        owner_name = as_text(as_dict(self.groups.get(group, {}).get("owner")).get("name"))
+        if not known and owner_name:
+            by_owner = team_id(owner_name, self.ctx.org)
+            if self.ctx.org is not None and any(t.id == by_owner for t in self.ctx.org.teams):
+                return by_owner or tid or group
+        return tid or group
 
     # -- domain and owner ------------------------------------------------------------------------
     def domain_of(self, node: dict, base: str) -> tuple[str | None, str | None]:
@@ -134,7 +161,7 @@ class _Manifest:
                 team = group or as_text(meta.get("team")) or (
                     as_text(meta.get("owner")) if not is_email(as_text(meta.get("owner"))) else None)
                 if team:
-                    tid = team_id(team, self.ctx.org)
+                    tid = self.group_team(team)
                     where = f"{base}/group" if group else f"{meta_base}/{'team' if meta.get('team') else 'owner'}"
                     return team_domain(tid, self.ctx.org) or team, where
             if source == "folder":
@@ -142,6 +169,8 @@ class _Manifest:
                 if folder:
                     return folder, f"{base}/original_file_path"
             if source == "project":
+                if self.opts.projectDomain:
+                    return self.opts.projectDomain, None
                 return self.project, "/metadata/project_name"
         return None, None
 
@@ -152,11 +181,11 @@ class _Manifest:
         meta_owner = as_text(meta.get("owner"))
         meta_team = as_text(meta.get("team"))
         if meta_team:
-            m.put(("owner", "group"), team_id(meta_team, self.ctx.org), f"{meta_base}/team")
+            m.put(("owner", "group"), self.group_team(meta_team), f"{meta_base}/team")
         elif meta_owner and "@" not in meta_owner:
-            m.put(("owner", "group"), team_id(meta_owner, self.ctx.org), f"{meta_base}/owner")
+            m.put(("owner", "group"), self.group_team(meta_owner), f"{meta_base}/owner")
         elif group_name:
-            m.put(("owner", "group"), team_id(group_name, self.ctx.org), f"{base}/group")
+            m.put(("owner", "group"), self.group_team(group_name), f"{base}/group")
         if meta_owner and "@" in meta_owner:
             m.put(("owner", "person"), meta_owner, f"{meta_base}/owner")
         elif group is not None and as_text(as_dict(group.get("owner")).get("email")):
@@ -203,6 +232,9 @@ class _Manifest:
             pid = f"{slug(domain)}.{local}" if domain else local
             self.ids[uid] = pid
             self.ports[uid] = (pid, _port_name(node))
+            team = self.team_of(node)
+            if team:
+                self.project_teams.add(team)
         if self.opts.sources:
             for uid, src in sorted(self.sources.items()):
                 if not isinstance(src, dict) or not _enabled(src):
@@ -215,6 +247,17 @@ class _Manifest:
                 pid = self.source_product_id(src, uid)
                 self.source_pids.add(pid)
                 self.ports[uid] = (pid, as_text(src.get("name")))
+
+    def team_of(self, node: dict) -> str | None:
+        """The owner team a node maps to (as owner_of sets it), or None."""
+        meta, _ = _meta(node, "")
+        if as_text(meta.get("team")):
+            return self.group_team(meta["team"])
+        owner = as_text(meta.get("owner"))
+        if owner and "@" not in owner:
+            return self.group_team(owner)
+        group = as_text(node.get("group")) or as_text(_config(node).get("group"))
+        return self.group_team(group) if group else None
 
     def source_product_id(self, src: dict, uid: str) -> str:
         domain, _ = self.domain_of(src, _base("sources", uid))
@@ -292,13 +335,15 @@ class _Manifest:
         if not as_dict(m.data.get("execution")).get("job"):
             job = f"dbt:{self.project}/{name}" + (f".v{version}" if version is not None else "")
             m.put(("execution", "job"), job, f"{base}/unique_id")
-        ofp = as_text(node.get("original_file_path"))
+        ofp = as_text(node.get("original_file_path")) if node.get("resource_type") == "model" else None
         if ofp:  # relative to the manifest, as in a native manifest
             code = posixpath.relpath(_join(self.project_dir, ofp), posixpath.dirname(self.display) or ".")
             m.put(("execution", "code"), [code], f"{base}/original_file_path")
         m.put(("execution", "dialect"), self.dialect, "/metadata/adapter_type")
         port = ("outputPorts", 0)
         materialized = as_text(_config(node).get("materialized")) or "view"
+        if node.get("resource_type") == "seed":
+            materialized = "seed"
         m.put((*port, "name"), _port_name(node), f"{base}/alias")
         m.put((*port, "type"), MATERIALIZED_TO_TYPE.get(materialized, materialized), f"{base}/config/materialized")
         relation = as_text(node.get("relation_name"))
@@ -306,17 +351,78 @@ class _Manifest:
         m.put((*port, "classification"), as_text(meta.get("classification")), f"{meta_base}/classification")
         self.columns(m, node, base, port)
         m.at(port, f"{base}/relation_name")
-        access = as_text(node.get("access")) or "protected"
-        m.put(("access", "visibility"), ACCESS_TO_VISIBILITY.get(access, access), f"{base}/access")
+        self.access(m, node, base)
         tags = [t for t in as_list(node.get("tags")) if isinstance(t, str)]
         m.put(("tags",), tags or None, f"{base}/tags")
+        self.infer(m, node, base, materialized)
         defaults, port_defaults = self.ctx.options.defaults_for("dbt")
         m.apply_defaults(defaults, port_defaults)
-        product = self.ctx.add(m.product("dbt", self.sql(uid, node)))
-        if product is not None and not as_text(node.get("compiled_code")) and not product.sql:
+        sql, macro = self.sql(uid, node)
+        product = self.ctx.add(m.product("dbt", sql))
+        if product is not None:
+            product.source_name = _source_name(node)
+        if product is None or node.get("resource_type") == "seed" or as_text(node.get("compiled_code")) or sql:
+            return
+        if macro is not None:
+            product.sql_skipped = f"macro {macro}"
+            self.ctx.findings.append(invalid(
+                f"model {name} calls macro '{macro}', which govern cannot render without dbt; its SQL is not "
+                "analysed and its lineage comes from depends_on (run 'dbt compile' to analyse compiled_code)",
+                self.display, pointer=f"{base}/raw_code", product=pid, severity=Severity.INFO))
+        else:
             self.ctx.findings.append(invalid(
                 f"model {name} has neither compiled_code nor raw SQL; its SQL is not analysed",
                 self.display, pointer=base, product=pid, severity=Severity.WARNING))
+
+    def access(self, m: Mapper, node: dict, base: str) -> None:
+        """dbt access in the auth standard: private = its group, protected = its project, public = anyone.
+
+        private → visibility private (the group's team owns it); protected → visibility domain plus the
+        teams owning the project's other models as readers (any model of the project may ref it);
+        public → mesh. Seeds have no access: any model of the project may ref them (protected).
+        """
+        access = _access(node)
+        where = f"{base}/access" if node.get("access") is not None else f"{base}/resource_type"
+        m.put(("access", "visibility"), ACCESS_TO_VISIBILITY.get(access, access), where)
+        if access == "protected":
+            own = as_dict(m.data.get("owner")).get("group")
+            written = as_list(as_dict(m.data.get("access")).get("readers"))
+            readers = sorted({*written, *(t for t in self.project_teams if t != own)})
+            if readers:
+                m.put(("access", "readers"), readers, where)
+
+    def infer(self, m: Mapper, node: dict, base: str, materialized: str) -> None:
+        """What the manifest implies for fields dbt has no name for (each with where it came from)."""
+        mat_ptr = f"{base}/config/materialized"
+        structure = MATERIALIZED_TO_STRUCTURE.get(materialized)
+        m.infer(("structure",), structure, mat_ptr, f"dbt materialized '{materialized}'")
+        if as_text(node.get("relation_name")):
+            m.infer(("format",), "structured", f"{base}/relation_name", "dbt relation (a warehouse table or view)")
+        _infer_complexity(m, [as_dict(c).get("data_type") for c in as_dict(node.get("columns")).values()],
+                          f"{base}/columns")
+        version = node.get("version")
+        if version is not None and re.fullmatch(r"\d+", str(version)):
+            m.infer(("version",), f"{version}.0.0", f"{base}/version", f"dbt model version {version}")
+        elif self.project_version:
+            m.infer(("version",), self.project_version, "/metadata/project_name", "dbt_project.yml version")
+        for key, because in ((("execution", "job"), "dbt project and node name"),
+                             (("execution", "code"), "dbt original_file_path")):
+            if _get_path(m.data, key) is not None:
+                m.inferred.setdefault(key, because)
+        group = as_text(node.get("group")) or as_text(_config(node).get("group"))
+        if group and _get_path(m.data, ("owner", "group")) == self.group_team(group):
+            m.inferred.setdefault(("owner", "group"), f"dbt group '{group}'")
+        if _get_path(m.data, ("owner", "person")) and group:
+            m.inferred.setdefault(("owner", "person"), f"dbt group '{group}' owner e-mail")
+        _, where = self.domain_of(node, base)
+        because = {"/group": f"dbt group '{group}' (its org.yaml team's domain)",
+                   "/original_file_path": "the folder under models/ (importers.dbt.domain: folder)",
+                   "/metadata/project_name": f"dbt project '{self.project}'",
+                   "/owner": "dbt meta.owner (its org.yaml team's domain)",
+                   "/team": "dbt meta.team (its org.yaml team's domain)"}
+        if _get_path(m.data, ("domain",)) and not (where or "").endswith(f"/{self.opts.domainKey}"):
+            found = next((v for k, v in because.items() if (where or "").endswith(k)), None)
+            m.inferred.setdefault(("domain",), found or "importers.dbt.projectDomain in govern.yaml")
 
     def lifecycle(self, m: Mapper, node: dict, base: str) -> None:
         if as_text(as_dict(m.data.get("lifecycle")).get("state")):
@@ -373,9 +479,17 @@ class _Manifest:
                 m.put((*port, "classification"), as_text(tmeta.get("classification")), f"{tmeta_base}/classification")
                 self.columns(m, src, tbase, port)
                 m.at(port, tbase)
+            if any(as_text(s.get("relation_name")) for _, s in tables):
+                m.infer(("format",), "structured", f"{base}/relation_name", "dbt relation (a warehouse table)")
+            _infer_complexity(m, [as_dict(c).get("data_type") for _, src in tables
+                                  for c in as_dict(src.get("columns")).values()], f"{base}/columns")
+            if self.project_version:
+                m.infer(("version",), self.project_version, "/metadata/project_name", "dbt_project.yml version")
             defaults, port_defaults = self.ctx.options.defaults_for("dbt")
             m.apply_defaults(defaults, port_defaults)
-            self.ctx.add(m.product("dbt"))
+            product = self.ctx.add(m.product("dbt"))
+            if product is not None:
+                product.source_name = f"source `{source_name}` in {as_text(src0.get('original_file_path'))}"
 
     def exposure(self, uid: str, exp: dict) -> None:
         base = _base("exposures", uid)
@@ -416,7 +530,8 @@ class _Manifest:
         return ".".join(p for p in (as_text(node.get("database")), as_text(node.get("schema")),
                                      as_text(node.get("alias")) or as_text(node.get("name"))) if p)
 
-    def sql(self, uid: str, node: dict) -> list[SqlSource]:
+    def sql(self, uid: str, node: dict) -> tuple[list[SqlSource], str | None]:
+        """The SQL to analyse, and the macro that stopped rendering the raw code (if one did)."""
         compiled = as_text(node.get("compiled_code"))
         ofp = as_text(node.get("original_file_path")) or ""
         root = self.ctx.mesh.root
@@ -425,21 +540,22 @@ class _Manifest:
             compiled_path = as_text(node.get("compiled_path"))
             candidate = _join(self.project_dir, compiled_path) if compiled_path else None
             path = candidate if candidate and (root / candidate).is_file() else model_file
-            return [SqlSource(path=path, text=compiled, dialect=self.dialect)]
+            return [SqlSource(path=path, text=compiled, dialect=self.dialect)], None
         raw = as_text(node.get("raw_code"))
         if not raw or (node.get("language") or "sql") != "sql":
-            return []
-        text = render_raw(raw, node, self)
-        return [SqlSource(path=model_file, text=text, dialect=self.dialect)] if text is not None else []
+            return [], None
+        text, macro = render_raw(raw, node, self)
+        return ([SqlSource(path=model_file, text=text, dialect=self.dialect)] if text is not None else []), macro
 
 
-def render_raw(raw: str, node: dict, manifest: _Manifest) -> str | None:
+def render_raw(raw: str, node: dict, manifest: _Manifest) -> tuple[str | None, str | None]:
     """Render a model's raw SQL: ``ref``/``source``/``this`` become relations, ``config`` nothing.
 
-    A sandboxed jinja2 environment with only these names; anything else renders empty. Returns None
-    when the template does not render (the model's SQL is then not analysed).
+    A sandboxed jinja2 environment with only these names; anything else renders empty. Returns
+    (SQL, None), or (None, the macro's name) when the template calls a macro govern does not have
+    (a project or package macro: only dbt can render it), or (None, None) when it does not render.
     """
-    from jinja2 import ChainableUndefined, TemplateError
+    from jinja2 import ChainableUndefined, TemplateError, UndefinedError
     from jinja2.sandbox import SandboxedEnvironment
 
     deps = [d for d in as_list(as_dict(node.get("depends_on")).get("nodes")) if isinstance(d, str)]
@@ -471,9 +587,71 @@ def render_raw(raw: str, node: dict, manifest: _Manifest) -> str | None:
         "this": manifest.relation_of(as_text(node.get("unique_id")) or ""),
     }
     try:
-        return env.from_string(raw).render(**names)
+        return env.from_string(raw).render(**names), None
+    except UndefinedError as exc:
+        found = _UNDEFINED.search(str(exc))
+        return None, _macro_name(found.group(1), node) if found else None
     except (TemplateError, TypeError, ValueError):
+        return None, None
+
+
+def _source_name(node: dict) -> str:
+    """``model `orders` in models/marts/_marts.yml``: the node and the YAML file that describes it."""
+    kind = as_text(node.get("resource_type")) or "model"
+    patch = as_text(node.get("patch_path"))
+    where = patch.split("://", 1)[-1] if patch else as_text(node.get("original_file_path"))
+    name = as_text(node.get("name")) or "?"
+    return f"{kind} `{name}` in {where}" if where else f"{kind} `{name}`"
+
+
+def _infer_complexity(m: Mapper, types: list, pointer: str) -> None:
+    """complexity from declared column types: complex if one is nested (struct, array, json ...)."""
+    texts = [as_text(t) for t in types]
+    if not texts or not all(texts):
+        return  # no columns, or one without data_type: nothing to infer from
+    nested = next((t for t in texts if t and _COMPLEX_TYPE.search(t)), None)
+    m.infer(("complexity",), "complex" if nested else "simple", pointer,
+            f"dbt column type '{nested}'" if nested else "dbt column data_type (all flat)")
+
+
+def _macro_name(name: str, node: dict) -> str:
+    """``cents_to_dollars`` → ``macro.shop.cents_to_dollars`` when depends_on.macros names it."""
+    for uid in as_list(as_dict(node.get("depends_on")).get("macros")):
+        if isinstance(uid, str) and uid.rsplit(".", 1)[-1] == name:
+            return uid
+    return name
+
+
+def _access(node: dict) -> str:
+    """A node's dbt access (models default to protected; seeds have none and behave as protected)."""
+    return as_text(node.get("access")) or as_text(_config(node).get("access")) or "protected"
+
+
+def _get_path(data: Any, fpath: tuple) -> Any:
+    for part in fpath:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _project_version(root: Path, project_dir: str) -> str | None:
+    """``version`` of the project's dbt_project.yml, when it is a semantic version (else None).
+
+    Only a regular file inside the mesh root is read: a value from outside the reviewed repository
+    never fills a field a rule checks.
+    """
+    from govern.errors import GovernError
+    from govern.paths import is_inside
+    from govern.yamlio import read_yaml_file
+
+    path = root / project_dir / "dbt_project.yml" if project_dir else root / "dbt_project.yml"
+    try:
+        if path.is_symlink() or not path.is_file() or not is_inside(path, root):
+            return None
+        data = read_yaml_file(path, "dbt_project.yml")[0]
+    except (GovernError, OSError):  # a broken dbt_project.yml is for dbt to report; govern does not infer
         return None
+    version = as_text(data.get("version")) if isinstance(data, dict) else None
+    return version if version and re.fullmatch(r"\d+\.\d+\.\d+", version) else None
 
 
 def _base(section: str, uid: str) -> str:

@@ -168,8 +168,8 @@ def test_dbt_raw_code_is_rendered_when_not_compiled(tmp_path: Path) -> None:
 def test_dbt_render_is_sandboxed() -> None:
     node = {"unique_id": "model.p.x", "depends_on": {"nodes": []}}
     empty = SimpleNamespace(nodes={}, sources={}, relation_of=lambda uid: uid)
-    assert render_raw("{{ ''.__class__.__mro__[1].__subclasses__() }}", node, empty) is None
-    assert render_raw("select {{ var('x', 1) }} from {{ this }}", node, empty) == "select 1 from model.p.x"
+    assert render_raw("{{ ''.__class__.__mro__[1].__subclasses__() }}", node, empty) == (None, None)
+    assert render_raw("select {{ var('x', 1) }} from {{ this }}", node, empty) == ("select 1 from model.p.x", None)
 
 
 def test_dbt_access_filter_reads_through_unselected_models(tmp_path: Path) -> None:
