@@ -67,7 +67,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: pip install "govern=={version}"
+      - run: pip install "{distribution}=={version}"
 {verify}      - run: govern gate . --format text --format {report}
 """
 
@@ -108,14 +108,10 @@ def init(directory: str | Path, *, copy_pack: bool = False, force: bool = False,
     root.mkdir(parents=True, exist_ok=True)
     shipped = default_pack_root()
     version = load_pack(None, pack).version(None).version  # the latest released version
-    if govern_version is None:
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as dist_version
+    from govern import DISTRIBUTION, __version__
 
-        try:
-            govern_version = dist_version("govern")
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-            govern_version = "0.1.0"
+    if govern_version is None:
+        govern_version = __version__
     report = "sarif=govern.sarif" if "sarif" in FORMATS else "json=govern.json"
     verify = "      - run: govern standards verify --pack standards-pack\n" if copy_pack else ""
     files = {
@@ -123,7 +119,8 @@ def init(directory: str | Path, *, copy_pack: bool = False, force: bool = False,
         "org.yaml": ORG_YAML,
         "waivers.yaml": WAIVERS_YAML,
         ".pre-commit-config.yaml": PRE_COMMIT,
-        ".github/workflows/govern.yml": WORKFLOW.format(version=govern_version, verify=verify, report=report),
+        ".github/workflows/govern.yml": WORKFLOW.format(distribution=DISTRIBUTION, version=govern_version,
+                                                        verify=verify, report=report),
     }
     out = Scaffold(root)
     for rel, text in files.items():

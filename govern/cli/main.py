@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from govern import DISTRIBUTION, __version__
+
 COMMANDS: dict[str, str] = {
     "baseline": "govern.cli.baseline:baseline",
     "check": "govern.cli.check:check",
@@ -36,7 +38,8 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup)
-@click.version_option(package_name="govern")
+@click.version_option(version=__version__, prog_name="govern",
+                      message=f"%(prog)s ({DISTRIBUTION}), version %(version)s")
 def cli() -> None:
     """govern: governance-as-code for data mesh.
 
