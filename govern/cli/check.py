@@ -7,6 +7,7 @@ import sys
 import click
 
 from govern.cli.common import (
+    Choice,
     change_options,
     emit_outputs,
     fail_closed,
@@ -25,7 +26,7 @@ THRESHOLDS = {"error": 2, "warning": 1, "never": 99}
 @change_options
 @input_options
 @format_option()
-@click.option("--fail-on", type=click.Choice(sorted(THRESHOLDS)), default="error", show_default=True,
+@click.option("--fail-on", type=Choice(sorted(THRESHOLDS)), default="error", show_default=True,
               help="Exit 1 when an unwaived finding at or above this severity exists.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
 @click.option("--record", is_flag=True, help="Also record the scorecards and findings in the history database.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import fail_closed
+from govern.cli.common import Choice, fail_closed
 
 
 @click.command()
@@ -12,7 +12,7 @@ from govern.cli.common import fail_closed
 @click.argument("product_id", metavar="ID")
 @click.option("--root", type=click.Path(file_okay=False), help="Mesh root (default: found upwards from PATH).")
 @click.option("--depth", type=click.IntRange(min=1), help="How many hops to follow (default: all).")
-@click.option("-f", "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("-f", "--format", "fmt", type=Choice(("text", "json")), default="text", show_default=True)
 @click.option("--no-sql", is_flag=True, help="Declared lineage only; do not analyse SQL.")
 @fail_closed
 def impact(path, product_id, root, depth, fmt, no_sql) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import fail_closed
+from govern.cli.common import Choice, fail_closed
 
 FORMATS = ("text", "json", "dot", "mermaid")
 
@@ -16,7 +16,7 @@ FORMATS = ("text", "json", "dot", "mermaid")
 @click.option("--upstream", "direction", flag_value="upstream", help="Only what the product reads from.")
 @click.option("--downstream", "direction", flag_value="downstream", help="Only what reads the product.")
 @click.option("--depth", type=click.IntRange(min=1), help="How many hops to follow (default: all).")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-f", "--format", "fmt", type=Choice(FORMATS), default="text", show_default=True)
 @click.option("--full", is_flag=True, help="Also show datasets (output ports), jobs and raw tables.")
 @click.option("--no-sql", is_flag=True, help="Declared lineage only; do not analyse SQL.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")

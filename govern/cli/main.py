@@ -28,6 +28,14 @@ COMMANDS: dict[str, str] = {
 
 
 class LazyGroup(click.Group):
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple:
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
+            from govern.suggest import did_you_mean
+
+            raise click.UsageError(f"No such command '{name}'{did_you_mean(name, COMMANDS)}.", ctx=ctx)
+        return super().resolve_command(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 

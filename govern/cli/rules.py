@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from govern.cli.common import EXIT_UNDECIDED, fail_closed
+from govern.cli.common import EXIT_UNDECIDED, Choice, fail_closed
 
 path_argument = click.argument("path", default=".", type=click.Path())
 pack_option = click.option("--pack", "pack_root", type=click.Path(file_okay=False),
@@ -38,7 +38,7 @@ def _row(sel: Any) -> dict[str, Any]:
 @path_argument
 @click.option("--standard", "standards", multiple=True, metavar="NAME",
               help="Only the rules of this standard (repeatable).")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-f", "--format", "fmt", type=Choice(["text", "json"]), default="text", show_default=True)
 @pack_option
 @version_option
 @fail_closed

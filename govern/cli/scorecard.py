@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import fail_closed, mesh_options, run_check
+from govern.cli.common import Choice, fail_closed, mesh_options, run_check
 
 _MARK = {"pass": ".", "warn": "w", "fail": "F", "waived": "~"}
 
@@ -64,7 +64,7 @@ def _text(cards, products, domain: str | None, product: str | None) -> str:
 @mesh_options
 @click.option("--product", "product", metavar="ID", help="Show one product: statuses, blockers, findings.")
 @click.option("--domain", "domain", metavar="D", help="Only the products of domain D.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=Choice(["text", "json"]), default="text", show_default=True)
 @fail_closed
 def scorecard(paths, root, version, today, pack_root, product, domain, fmt) -> None:
     """Print the scorecards of the mesh under PATH...: score, status per standard and certitude level.

@@ -82,3 +82,67 @@ def test_explain_unknown_rule_is_exit_2_with_did_you_mean(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert "unknown rule 'owner.person-emial' (did you mean 'owner.person-email'?)" in proc.stderr
     assert proc.stdout == ""
+
+
+# ---------------------------------------------------------------- did you mean
+
+def _typo_mesh(root: Path) -> MeshDir:
+    mesh = clean_mesh(root)
+    mesh.product("crm.customers")
+    mesh.product("finance.revenue", {"descripton": "Revenue", "zzqqxx": 1, "inputs": [{"product": "crm.customer"}],
+                                     "owner": {"group": "finance-analytic"}, "access": {"readers": ["crm-cor"]}})
+    mesh.write("waivers.yaml", "waivers:\n  - rule: owner.person-emai\n    product: sales.orders\n"
+                               "    reason: migrating\n    approved_by: gov@example.com\n    expires: 2026-07-01\n")
+    return mesh
+
+
+def _line(out: str, fragment: str) -> str:
+    found = [line.strip() for line in out.splitlines() if fragment in line]
+    assert len(found) == 1, (fragment, out)
+    return found[0]
+
+
+def test_unknown_names_in_a_mesh_get_the_closest_known_name(tmp_path: Path) -> None:
+    proc = govern("check", str(_typo_mesh(tmp_path).root), "--today", TODAY)
+    assert proc.returncode == 1, proc.stderr
+    out = proc.stdout
+    assert _line(out, "'descripton'").endswith(
+        "warning [manifest.unknown-field] unknown field 'descripton' is not part of the model "
+        "(did you mean 'description'?)")
+    assert _line(out, "'zzqqxx'").endswith("unknown field 'zzqqxx' is not part of the model")  # nothing close
+    assert _line(out, "[lineage.input-exists]").endswith(
+        "input 'crm.customer' is not a product of the mesh (did you mean 'crm.customers'?)")
+    assert _line(out, "[owner.group-exists]").endswith(
+        "owner.group 'finance-analytic' is not a team in org.yaml (did you mean 'finance-analytics'?)")
+    assert _line(out, "[auth.reader-exists]").endswith("'crm-cor' is not a team in org.yaml (did you mean 'crm-core'?)")
+    assert _line(out, "[waiver.invalid]").endswith(
+        "unknown rule 'owner.person-emai' (did you mean 'owner.person-email'?)")
+
+
+def test_an_unknown_govern_yaml_key_stops_the_run(tmp_path: Path) -> None:
+    mesh = clean_mesh(tmp_path)
+    mesh.write("govern.yaml", "standard:\n  pack: mesh-core\n  version: 1.0.0\n")
+    for command in ("check", "gate"):
+        proc = govern(command, str(mesh.root), "--today", TODAY)
+        assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
+        assert proc.stderr.strip() == ("govern: govern.yaml:1: unknown field 'standard' is not part of the model "
+                                       "(did you mean 'standards'?); govern.yaml accepts no unknown keys")
+    mesh.write("govern.yaml", "standards:\n  pack: mesh-core\n  verison: 1.0.0\n")
+    proc = govern("check", str(mesh.root / "sales/orders/dataproduct.yaml"), "--today", TODAY)  # changed files
+    assert proc.returncode == 2
+    assert "govern.yaml:3: unknown field 'standards.verison'" in proc.stderr and "(did you mean 'version'?)" in proc.stderr
+
+
+def test_unknown_cli_values_get_the_closest_value(tmp_path: Path) -> None:
+    root = str(clean_mesh(tmp_path).root)
+    cases = {
+        ("chek", root): "No such command 'chek' (did you mean 'check'?).",
+        ("check", root, "-f", "jsn"): "unknown format 'jsn' (did you mean 'json'?)",
+        ("check", root, "--fail-on", "warnin"): "'warnin' is not one of error, never, warning (did you mean 'warning'?)",
+        ("check", root, "--input-format", "dbd"): "(did you mean 'dbt'?)",
+        ("lineage", root, "-f", "mermiad"): "(did you mean 'mermaid'?)",
+    }
+    for args, message in cases.items():
+        proc = govern(*args)
+        assert proc.returncode == 2, args
+        assert message in proc.stderr, (args, proc.stderr)
