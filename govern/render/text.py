@@ -13,6 +13,15 @@ _RESET = "\033[0m"
 _BOLD = "\033[1m"
 
 
+def where(location: Any) -> str:
+    """``path:line:column`` when the column is known (what editors, grep and CI problem matchers parse),
+    else ``path:line`` or ``path#pointer``."""
+    text = location_text(location)
+    if location.line and location.column:
+        text += f":{location.column}"
+    return text
+
+
 def render(result: Any, colour: bool = False, gate: Any = None, verbose: bool = False, **_: Any) -> str:
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
@@ -32,7 +41,7 @@ def render(result: Any, colour: bool = False, gate: Any = None, verbose: bool = 
                 continue
             sev = paint(f"{f.severity!s:7}", _COLOURS[f.severity])
             mark = " (waived)" if f.waived else ""
-            lines.append(f"  {visible(location_text(f.location))}: {sev} [{f.rule}] {visible(f.message)}{mark}")
+            lines.append(f"  {visible(where(f.location))}: {sev} [{f.rule}] {visible(f.message)}{mark}")
             if f.help:
                 lines.append(f"      fix: {f.help}")
             if f.waived and f.waiver_reason:

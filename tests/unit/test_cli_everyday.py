@@ -146,3 +146,21 @@ def test_unknown_cli_values_get_the_closest_value(tmp_path: Path) -> None:
         proc = govern(*args)
         assert proc.returncode == 2, args
         assert message in proc.stderr, (args, proc.stderr)
+
+
+# ---------------------------------------------------------------- path:line:column
+
+def test_text_output_gives_the_column_when_it_is_known(tmp_path: Path) -> None:
+    mesh = clean_mesh(tmp_path)
+    mesh.product("finance.revenue", {"namespace": "qa"})
+    mesh.write("crm/customers/dataproduct.yaml", "kind: DataProduct\nid: crm.customers\nowner: {group: [\n")
+    proc = govern("check", str(mesh.root), "--today", TODAY)
+    assert proc.returncode == 1, proc.stderr
+    syntax = _line(proc.stdout, "YAML syntax error")
+    assert syntax.startswith("crm/customers/dataproduct.yaml:4:1: error   [manifest.invalid] YAML syntax error")
+    # the same position as the JSON output's location, which every format shares
+    data = json.loads(govern("check", str(mesh.root), "--today", TODAY, "-f", "json").stdout)
+    location = next(f["location"] for f in data["findings"] if f["rule"] == "manifest.invalid")
+    assert (location["line"], location["column"]) == (4, 1)
+    # without a column: path:line, as before
+    assert _line(proc.stdout, "[namespace.enum]").startswith("finance/revenue/dataproduct.yaml:7: error   [namespace.enum]")
