@@ -34,6 +34,13 @@ waivers: []
 #    expires: 2026-09-30
 """
 
+# The files the govern-check hook runs on: every input govern reads in a mesh (native manifests,
+# the mesh files, SQL, ODCS/ODPS contracts, OpenLineage event logs, a dbt target/manifest.json).
+# The one source of the pattern: .pre-commit-hooks.yaml and docs/readme-ci.md carry the same text
+# (tests/unit/test_cli_everyday.py compares them).
+HOOK_FILES = (r"(^|/)(dataproduct\.ya?ml|org\.yaml|waivers\.yaml|govern\.yaml|manifest\.json)$"
+              r"|\.(sql|ndjson|jsonl)$|\.od[cp]s\.(ya?ml|json)$")
+
 PRE_COMMIT = """\
 # pre-commit (https://pre-commit.com): `pip install pre-commit && pre-commit install`.
 # govern check gets the staged files and reports on the products they affect.
@@ -44,7 +51,7 @@ repos:
         name: govern check (data product standards)
         entry: govern check
         language: system
-        files: (^|/)(dataproduct\\.ya?ml|org\\.yaml|waivers\\.yaml|govern\\.yaml)$|\\.sql$|\\.od[cp]s\\.ya?ml$
+        files: {files}
         pass_filenames: true
         require_serial: true
 """
@@ -118,7 +125,7 @@ def init(directory: str | Path, *, copy_pack: bool = False, force: bool = False,
         "govern.yaml": govern_yaml(pack, version, copy_pack),
         "org.yaml": ORG_YAML,
         "waivers.yaml": WAIVERS_YAML,
-        ".pre-commit-config.yaml": PRE_COMMIT,
+        ".pre-commit-config.yaml": PRE_COMMIT.replace("{files}", HOOK_FILES),
         ".github/workflows/govern.yml": WORKFLOW.format(distribution=DISTRIBUTION, version=govern_version,
                                                         verify=verify, report=report),
     }

@@ -10,7 +10,7 @@ _MARK = {"pass": ".", "warn": "w", "fail": "F", "waived": "~"}
 
 
 def _text(cards, products, domain: str | None, product: str | None) -> str:
-    from govern.render import location_text
+    from govern.render import count, location_text
     from govern.report import fmt_number
 
     lines: list[str] = []
@@ -18,8 +18,9 @@ def _text(cards, products, domain: str | None, product: str | None) -> str:
     levels = ", ".join(f"{n} {c}" for n, c in t.levels.items())
     if product is None:
         lines.append(
-            f"mesh: {t.products} products in {t.domains} domains, mean score {fmt_number(t.mean_score)}; "
-            f"{levels}; {t.open_errors} open errors, {t.warnings} warnings, {t.waived} waived "
+            f"mesh: {count(t.products, 'product')} in {count(t.domains, 'domain')}, mean score "
+            f"{fmt_number(t.mean_score)}; {levels}; {count(t.open_errors, 'open error')}, "
+            f"{count(t.warnings, 'warning')}, {t.waived} waived "
             f"({cards.pack} {cards.standards_version}, {cards.as_of.isoformat()})"
         )
         domains = [d for d in cards.domains if domain is None or d.domain == domain]
@@ -67,7 +68,8 @@ def _text(cards, products, domain: str | None, product: str | None) -> str:
 @click.option("--format", "fmt", type=Choice(["text", "json"]), default="text", show_default=True)
 @fail_closed
 def scorecard(paths, root, version, today, pack_root, product, domain, fmt) -> None:
-    """Print the scorecards of the mesh under PATH...: score, status per standard and certitude level.
+    """Print the scorecards of the mesh under PATH... (default: .): score, status per standard and
+    certitude level.
 
     Exit 0 when scored (whatever the scores), 2 when the mesh could not be scored or the product or
     domain does not exist.

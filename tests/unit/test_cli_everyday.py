@@ -164,3 +164,81 @@ def test_text_output_gives_the_column_when_it_is_known(tmp_path: Path) -> None:
     assert (location["line"], location["column"]) == (4, 1)
     # without a column: path:line, as before
     assert _line(proc.stdout, "[namespace.enum]").startswith("finance/revenue/dataproduct.yaml:7: error   [namespace.enum]")
+
+
+# ---------------------------------------------------------------- small things
+
+def test_counts_are_in_the_right_number(tmp_path: Path) -> None:
+    mesh = clean_mesh(tmp_path)
+    one = govern("gate", str(mesh.root), "--today", TODAY)
+    assert one.returncode == 0
+    assert "1 product checked against mesh-core 1.0.0: 0 errors, 0 warnings, 0 info, 0 waived; 1 product passes" \
+        in one.stdout
+    mesh.product("sales.orders", {"namespace": "qa", "owner": {"person": "not an e-mail"}, "descripton": "x"})
+    blocked = govern("gate", str(mesh.root), "--today", TODAY)
+    assert blocked.returncode == 1
+    assert "1 product checked against mesh-core 1.0.0: 2 errors, 1 warning, 0 info, 0 waived; 0 products pass" \
+        in blocked.stdout
+    assert "gate: BLOCKED (1 product)\n  sales.orders: 2 blocking findings\n" in blocked.stdout
+    mesh.product("sales.orders", {"namespace": "qa"})
+    assert "  sales.orders: 1 blocking finding\n" in govern("gate", str(mesh.root), "--today", TODAY).stdout
+
+
+def test_impact_lineage_and_scorecard_default_to_the_current_directory(tmp_path: Path) -> None:
+    mesh = clean_mesh(tmp_path)
+    mesh.product("finance.revenue", {"inputs": [{"product": "sales.orders"}]})
+    impact = govern("impact", "sales.orders", cwd=mesh.root)
+    assert impact.returncode == 0, impact.stderr
+    assert impact.stdout.startswith("Impact of sales.orders (prod, active): 1 product depends on it\n")
+    assert govern("impact", ".", "sales.orders", cwd=mesh.root).stdout == impact.stdout
+    assert govern("impact", str(mesh.root), "sales.orders").stdout == impact.stdout
+    lineage = govern("lineage", cwd=mesh.root)
+    assert lineage.returncode == 0, lineage.stderr
+    assert "2 products, 1 lineage link (1 declared, 0 seen in SQL, 0 undeclared); cycles: none" in lineage.stdout
+    scorecard = govern("scorecard", "--today", TODAY, cwd=mesh.root)
+    assert scorecard.returncode == 0, scorecard.stderr
+    assert scorecard.stdout.startswith("mesh: 2 products in 2 domains")
+    usage = govern("impact", cwd=mesh.root)
+    assert usage.returncode == 2 and "expected [PATH] ID" in usage.stderr
+    for command in ("impact", "lineage", "scorecard", "check"):
+        assert "(default: .)" in " ".join(govern(command, "--help").stdout.split()), command
+
+
+def test_the_hook_pattern_has_one_source_and_covers_every_input_format(tmp_path: Path) -> None:
+    import re
+
+    from govern.scaffold import HOOK_FILES
+
+    repo = Path(__file__).resolve().parents[2]
+    published = yaml.safe_load((repo / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert next(h for h in published if h["id"] == "govern-check")["files"] == HOOK_FILES
+    assert govern("init", str(tmp_path / "gov")).returncode == 0
+    written = yaml.safe_load((tmp_path / "gov" / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    assert written["repos"][0]["hooks"][0]["files"] == HOOK_FILES
+    assert f"files: {HOOK_FILES}\n" in (repo / "docs" / "readme-ci.md").read_text(encoding="utf-8")
+    pattern = re.compile(HOOK_FILES)
+    inputs = ["sales/orders/dataproduct.yaml", "dataproduct.yml", "org.yaml", "waivers.yaml", "govern.yaml",
+              "sales/orders/orders.sql", "contracts/ledger.odcs.yaml", "contracts/ledger.odcs.yml",
+              "products/revenue.odps.yaml", "products/revenue.odps.json", "lineage/events.ndjson",
+              "lineage/events.jsonl", "dbt/target/manifest.json"]
+    assert [name for name in inputs if not pattern.search(name)] == []
+    others = ["README.md", "sales/orders/notes.yaml", "org.yaml.bak", ".github/workflows/govern.yml", "package.json"]
+    assert [name for name in others if pattern.search(name)] == []
+
+
+def test_shell_completion_completes_commands_and_values() -> None:
+    import os
+
+    def complete(words: str, cword: int) -> list[str]:
+        env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(cword), "_GOVERN_COMPLETE": "bash_complete"}
+        proc = subprocess.run([str(GOVERN)], capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+
+    assert complete("govern ex", 1) == ["plain,explain"]
+    assert complete("govern check --fail-on w", 3) == ["plain,warning"]
+    script = subprocess.run([str(GOVERN)], capture_output=True, text=True,
+                            env={**os.environ, "_GOVERN_COMPLETE": "bash_source"}).stdout
+    assert "_govern_completion()" in script
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "readme-ci.md").read_text(encoding="utf-8")
+    assert "_GOVERN_COMPLETE=bash_source govern" in doc
