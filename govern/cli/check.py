@@ -35,7 +35,7 @@ THRESHOLDS = {"error": 2, "warning": 1, "never": 99}
 @fail_closed
 def check(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats, fail_on,
           verbose, record=False, history=None) -> None:
-    """Check the mesh under PATH... (default: .) against the standards in force.
+    """Check the mesh under PATH... (default: the current directory) against the standards in force.
 
     PATH may be directories (check every product under them) or files, as pre-commit passes them
     (changed-files mode: the whole mesh is loaded, only the products the files affect are reported).

@@ -17,7 +17,7 @@ from govern.cli.common import Choice, fail_closed
 def impact(args, root, depth, fmt, no_sql) -> None:
     """List the products that depend on ID (declared, or reading it in SQL), their owners and states.
 
-    PATH is the mesh (default: .).
+    PATH is the mesh (default: the current directory).
 
     Run it before deprecating or tombstoning ID: these are the owners to notify.
 

@@ -22,8 +22,8 @@ FORMATS = ("text", "json", "dot", "mermaid")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 @fail_closed
 def lineage(paths, root, product, direction, depth, fmt, full, no_sql, output) -> None:
-    """Print the lineage graph of the mesh under PATH... (default: .): declared inputs, reads observed in
-    SQL, and where each came from.
+    """Print the lineage graph of the mesh under PATH... (default: the current directory): declared
+    inputs, reads observed in SQL, and where each came from.
 
     Links the SQL reads but the manifest does not declare are marked 'undeclared'; declared inputs
     the (fully parsed) SQL never reads are marked 'not read by SQL'.

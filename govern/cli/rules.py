@@ -43,7 +43,9 @@ def _row(sel: Any) -> dict[str, Any]:
 @version_option
 @fail_closed
 def rules(path, standards, fmt, pack_root, version) -> None:
-    """List the rules in force for the mesh at PATH (default: .): id, standard, severity, mode, engine.
+    """List the rules in force for the mesh at PATH (default: the current directory).
+
+    Each rule with its id, standard, severity, mode in the version in force and engine.
 
     Exit 0, or 2 when the pack cannot be read or --standard names no standard of the pack.
     """
@@ -132,7 +134,7 @@ def explain(rule, path, pack_root, version) -> None:
     click.echo(f"  examples ({case.source}:{case.line}; overlays of a product {case.product} that passes "
                f"every rule):")
     if case.others:
-        click.echo(f"    with the products {', '.join(sorted(case.others))} in the mesh")
+        click.echo(f"    with {', '.join(sorted(case.others))} in the mesh")
     for name, text in sorted(case.files.items()):
         click.echo(f"    with {name}: {text.strip()}")
     click.echo("    passes:")

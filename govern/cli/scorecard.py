@@ -68,8 +68,8 @@ def _text(cards, products, domain: str | None, product: str | None) -> str:
 @click.option("--format", "fmt", type=Choice(["text", "json"]), default="text", show_default=True)
 @fail_closed
 def scorecard(paths, root, version, today, pack_root, product, domain, fmt) -> None:
-    """Print the scorecards of the mesh under PATH... (default: .): score, status per standard and
-    certitude level.
+    """Print the scorecards of the mesh under PATH... (default: the current directory): score, status
+    per standard and certitude level.
 
     Exit 0 when scored (whatever the scores), 2 when the mesh could not be scored or the product or
     domain does not exist.

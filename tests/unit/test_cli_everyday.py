@@ -201,7 +201,7 @@ def test_impact_lineage_and_scorecard_default_to_the_current_directory(tmp_path:
     usage = govern("impact", cwd=mesh.root)
     assert usage.returncode == 2 and "expected [PATH] ID" in usage.stderr
     for command in ("impact", "lineage", "scorecard", "check"):
-        assert "(default: .)" in " ".join(govern(command, "--help").stdout.split()), command
+        assert "(default: the current directory)" in " ".join(govern(command, "--help").stdout.split()), command
 
 
 def test_the_hook_pattern_has_one_source_and_covers_every_input_format(tmp_path: Path) -> None:
