@@ -33,6 +33,8 @@ def impact(args, root, depth, fmt, no_sql) -> None:
     path, product_id = (".", args[0]) if len(args) == 1 else args
     mesh, _, graph = load_graph([path], root=root, sql=not no_sql)
     if product_id not in mesh.by_id:
-        raise ConfigError(f"no product '{product_id}' in the mesh", field="ID")
+        from govern.suggest import did_you_mean
+
+        raise ConfigError(f"no product '{product_id}' in the mesh{did_you_mean(product_id, mesh.by_id)}", field="ID")
     result = compute(graph, product_id, depth=depth)
     click.echo(impact_json(result) if fmt == "json" else impact_text(result), nl=False)

@@ -36,7 +36,9 @@ def lineage(paths, root, product, direction, depth, fmt, full, no_sql, output) -
 
     mesh, analysis, graph = load_graph(list(paths), root=root, sql=not no_sql)
     if product is not None and product not in mesh.by_id:
-        raise ConfigError(f"no product '{product}' in the mesh", field="--product")
+        from govern.suggest import did_you_mean
+
+        raise ConfigError(f"no product '{product}' in the mesh{did_you_mean(product, mesh.by_id)}", field="--product")
     if product is None and (direction or depth):
         raise click.UsageError("--upstream, --downstream and --depth need --product")
     sel = select(graph, analysis, product, upstream=direction != "downstream",

@@ -79,11 +79,15 @@ def scorecard(paths, root, version, today, pack_root, product, domain, fmt) -> N
 
     result = run_check(paths, root, version, today, pack_root)
     cards = build_scorecards(result)
+    from govern.suggest import did_you_mean
+
     if product is not None and cards.product(product) is None:
-        raise click.BadParameter(f"no product '{product}' in the mesh", param_hint="--product")
+        hint = did_you_mean(product, result.mesh.by_id) if result.mesh is not None else ""
+        raise click.BadParameter(f"no product '{product}' in the mesh{hint}", param_hint="--product")
     if domain is not None and not any(d.domain == domain for d in cards.domains):
         known = ", ".join(d.domain for d in cards.domains) or "none"
-        raise click.BadParameter(f"no domain '{domain}' in the mesh (domains: {known})", param_hint="--domain")
+        hint = did_you_mean(domain, [d.domain for d in cards.domains])
+        raise click.BadParameter(f"no domain '{domain}' in the mesh{hint} (domains: {known})", param_hint="--domain")
     selected = filter_scorecards(cards, domain=domain, product=product)
     if fmt == "json":
         data = cards.to_dict(with_findings=product is not None)

@@ -141,6 +141,10 @@ def test_unknown_cli_values_get_the_closest_value(tmp_path: Path) -> None:
         ("check", root, "--fail-on", "warnin"): "'warnin' is not one of error, never, warning (did you mean 'warning'?)",
         ("check", root, "--input-format", "dbd"): "(did you mean 'dbt'?)",
         ("lineage", root, "-f", "mermiad"): "(did you mean 'mermaid'?)",
+        ("lineage", root, "--product", "sales.order"): "no product 'sales.order' in the mesh (did you mean 'sales.orders'?)",
+        ("impact", root, "sales.ordrs"): "no product 'sales.ordrs' in the mesh (did you mean 'sales.orders'?)",
+        ("scorecard", root, "--product", "sales.ordes"): "(did you mean 'sales.orders'?)",
+        ("scorecard", root, "--domain", "sale"): "no domain 'sale' in the mesh (did you mean 'sales'?)",
     }
     for args, message in cases.items():
         proc = govern(*args)
