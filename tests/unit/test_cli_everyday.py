@@ -127,8 +127,12 @@ def test_an_unknown_govern_yaml_key_stops_the_run(tmp_path: Path) -> None:
         assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
         assert proc.stderr.strip() == ("govern: govern.yaml:1: unknown field 'standard' is not part of the model "
                                        "(did you mean 'standards'?); govern.yaml accepts no unknown keys")
+    # changed-files mode after a whole-mesh run left a mesh index: the new govern.yaml is read, not the index
+    mesh.write("govern.yaml", "standards:\n  pack: mesh-core\n  version: 1.0.0\n")
+    assert govern("check", str(mesh.root), "--today", TODAY).returncode == 0
+    assert govern("check", str(mesh.root / "sales/orders/dataproduct.yaml"), "--today", TODAY).returncode == 0
     mesh.write("govern.yaml", "standards:\n  pack: mesh-core\n  verison: 1.0.0\n")
-    proc = govern("check", str(mesh.root / "sales/orders/dataproduct.yaml"), "--today", TODAY)  # changed files
+    proc = govern("check", str(mesh.root / "sales/orders/dataproduct.yaml"), "--today", TODAY)
     assert proc.returncode == 2
     assert "govern.yaml:3: unknown field 'standards.verison'" in proc.stderr and "(did you mean 'version'?)" in proc.stderr
 
