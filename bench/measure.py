@@ -130,7 +130,7 @@ def machine() -> dict:
     except (ValueError, OSError):
         mem = None
     versions = {}
-    for dist in ("govern", "sqlglot", "cedarpy", "pydantic", "PyYAML"):
+    for dist in ("govern-mesh", "sqlglot", "cedarpy", "pydantic", "PyYAML"):
         try:
             from importlib.metadata import version
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+# The distribution name on the package index (``pip install govern-mesh``): ``govern`` there is an
+# unrelated project. The import name and the command stay ``govern``.
+DISTRIBUTION = "govern-mesh"
 
 _EXPORTS = {
     "check": "govern.api",

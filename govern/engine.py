@@ -123,13 +123,22 @@ class _Emitter:
             rule=self.spec.id,
             standard=self.spec.standard,
             severity=severity,
-            message=format_message(self.spec.message, params),
+            message=_with_closest(format_message(self.spec.message, params), self.spec.message, params),
             product=hit.product,
             location=location,
             engine=self.spec.engine,
             mode=self.mode,
             help=format_message(self.spec.help, params) or None,
         )
+
+
+def _with_closest(message: str, template: str, params: dict) -> str:
+    """A check that names the closest known name (``closest``) gets "did you mean" unless the rule's
+    message places it itself."""
+    closest = params.get("closest")
+    if not closest or "{closest}" in template:
+        return message
+    return f"{message} (did you mean '{closest}'?)"
 
 
 def _crash(spec: RuleSpec, exc: BaseException) -> Finding:

@@ -37,6 +37,7 @@ from govern.paths import (
     resolve_inside,
     root_file,
 )
+from govern.suggest import did_you_mean
 from govern.yamlio import FieldPath, SourceMap, load_yaml_mapping
 
 MANIFEST_NAMES = ("dataproduct.yaml", "dataproduct.yml")
@@ -150,6 +151,11 @@ def validation_findings(exc: ValidationError, smap: SourceMap, product: str | No
     return _capped(out, "invalid fields")
 
 
+def known_field_names(model: type[BaseModel]) -> list[str]:
+    """The names a manifest may use for the fields of ``model`` (aliases where a field has one)."""
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
 def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | None,
                            prefix: FieldPath = ()) -> list[Finding]:
     """Warnings for fields the model does not know (kept, never silently dropped)."""
@@ -163,7 +169,8 @@ def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | Non
                         rule=MANIFEST_UNKNOWN_FIELD,
                         standard=META_STANDARD,
                         severity=Severity.WARNING,
-                        message=f"unknown field '{_field_path_text((*fpath, name))}' is not part of the model",
+                        message=f"unknown field '{_field_path_text((*fpath, name))}' is not part of the model"
+                                f"{did_you_mean(name, known_field_names(type(obj)))}",
                         product=product,
                         location=Location(smap.path, smap.line_of((*fpath, name)),
                                           pointer=smap.pointer_of((*fpath, name))),
@@ -342,7 +349,8 @@ def check_code_paths(product: Product, manifest: Path, root: Path) -> list[Findi
 def load_config(root: Path, findings: list[Finding] | None = None) -> GovernConfig:
     """Read govern.yaml at the mesh root (defaults when absent). A broken config is a ConfigError.
 
-    Unknown fields (a typo such as ``standard:``) are appended to ``findings`` as warnings.
+    An unknown key (a typo such as ``standard:``, which would silently drop the version pin) is a
+    ConfigError with the closest known key. ``findings`` receives the warnings of reading it (none today).
     """
     try:
         path = root_file(root, "govern.yaml")
@@ -351,8 +359,10 @@ def load_config(root: Path, findings: list[Finding] | None = None) -> GovernConf
         data, smap = load_yaml_mapping(path, "govern.yaml", "govern.yaml")
         config = GovernConfig.model_validate(data)
         _check_config_paths(config, smap, root)
-        if findings is not None:
-            findings.extend(unknown_field_findings(config, smap, None))
+        unknown = unknown_field_findings(config, smap, None)
+        if unknown:
+            raise ConfigError(f"{unknown[0].message}; govern.yaml accepts no unknown keys", path="govern.yaml",
+                              line=unknown[0].location.line)
         return config
     except InputError as exc:
         raise ConfigError(exc.message, path=exc.path, line=exc.line, field=exc.field) from None

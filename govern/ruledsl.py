@@ -194,16 +194,23 @@ def _check_ascending(value: Any, args: dict, ctx: EvalContext) -> dict | None:
     return None
 
 
+def _closest_param(name: str | None) -> dict:
+    """Message parameters of a failed reference: ``closest`` (the engine adds "did you mean")."""
+    return {"closest": name} if name else {}
+
+
 def _check_reference(value: Any, args: dict, ctx: EvalContext) -> dict | None:
     if not _present(value):
         return None
+    from govern.suggest import closest
+
     target = args["target"]
     if target == "product":
-        return None if value in ctx.product_ids else {}
+        return None if value in ctx.product_ids else _closest_param(closest(str(value), ctx.product_ids))
     if target == "team":
         if ctx.team_ids is None:
             return None
-        return None if value in ctx.team_ids else {}
+        return None if value in ctx.team_ids else _closest_param(closest(str(value), ctx.team_ids))
     raise StandardsError(f"unknown reference target '{target}'")
 
 

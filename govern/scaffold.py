@@ -34,6 +34,13 @@ waivers: []
 #    expires: 2026-09-30
 """
 
+# The files the govern-check hook runs on: every input govern reads in a mesh (native manifests,
+# the mesh files, SQL, ODCS/ODPS contracts, OpenLineage event logs, a dbt target/manifest.json).
+# The one source of the pattern: .pre-commit-hooks.yaml and docs/readme-ci.md carry the same text
+# (tests/unit/test_cli_everyday.py compares them).
+HOOK_FILES = (r"(^|/)(dataproduct\.ya?ml|org\.yaml|waivers\.yaml|govern\.yaml|manifest\.json)$"
+              r"|\.(sql|ndjson|jsonl)$|\.od[cp]s\.(ya?ml|json)$")
+
 PRE_COMMIT = """\
 # pre-commit (https://pre-commit.com): `pip install pre-commit && pre-commit install`.
 # govern check gets the staged files and reports on the products they affect.
@@ -44,7 +51,7 @@ repos:
         name: govern check (data product standards)
         entry: govern check
         language: system
-        files: (^|/)(dataproduct\\.ya?ml|org\\.yaml|waivers\\.yaml|govern\\.yaml)$|\\.sql$|\\.od[cp]s\\.ya?ml$
+        files: {files}
         pass_filenames: true
         require_serial: true
 """
@@ -67,7 +74,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: pip install "govern=={version}"
+      - run: pip install "{distribution}=={version}"
 {verify}      - run: govern gate . --format text --format {report}
 """
 
@@ -108,22 +115,19 @@ def init(directory: str | Path, *, copy_pack: bool = False, force: bool = False,
     root.mkdir(parents=True, exist_ok=True)
     shipped = default_pack_root()
     version = load_pack(None, pack).version(None).version  # the latest released version
-    if govern_version is None:
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as dist_version
+    from govern import DISTRIBUTION, __version__
 
-        try:
-            govern_version = dist_version("govern")
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-            govern_version = "0.1.0"
+    if govern_version is None:
+        govern_version = __version__
     report = "sarif=govern.sarif" if "sarif" in FORMATS else "json=govern.json"
     verify = "      - run: govern standards verify --pack standards-pack\n" if copy_pack else ""
     files = {
         "govern.yaml": govern_yaml(pack, version, copy_pack),
         "org.yaml": ORG_YAML,
         "waivers.yaml": WAIVERS_YAML,
-        ".pre-commit-config.yaml": PRE_COMMIT,
-        ".github/workflows/govern.yml": WORKFLOW.format(version=govern_version, verify=verify, report=report),
+        ".pre-commit-config.yaml": PRE_COMMIT.replace("{files}", HOOK_FILES),
+        ".github/workflows/govern.yml": WORKFLOW.format(distribution=DISTRIBUTION, version=govern_version,
+                                                        verify=verify, report=report),
     }
     out = Scaffold(root)
     for rel, text in files.items():

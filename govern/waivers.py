@@ -16,6 +16,7 @@ from govern.findings import (
     Severity,
 )
 from govern.loader import LoadedWaiver
+from govern.suggest import did_you_mean
 
 # Findings that mean an input could not be read or a rule could not run: waiving one would let a
 # product through unchecked, so a waiver for them never applies (fail closed).
@@ -55,7 +56,7 @@ def check_waivers(
         if missing:
             report(entry, f"missing {', '.join(missing)}")
         elif w.rule not in rule_ids:
-            report(entry, f"unknown rule '{w.rule}'")
+            report(entry, f"unknown rule '{w.rule}'{did_you_mean(w.rule, rule_ids)}")
         elif w.rule in UNWAIVABLE:
             report(entry, f"rule '{w.rule}' cannot be waived (the input could not be read or evaluated)")
         elif w.product not in product_ids:

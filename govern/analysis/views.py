@@ -124,8 +124,10 @@ def to_text(sel: Selection) -> str:
                          == "undeclared")
         found = cycles(graph)
         lines.append("")
-        lines.append(f"{len(sel.products)} products, {total} lineage links ({declared} declared, {observed} seen in "
-                     f"SQL, {undeclared} undeclared); cycles: "
+        from govern.render import count
+
+        lines.append(f"{count(len(sel.products), 'product')}, {count(total, 'lineage link')} ({declared} declared, "
+                     f"{observed} seen in SQL, {undeclared} undeclared); cycles: "
                      + ("; ".join(" -> ".join(c) for c in found) if found else "none"))
         return "\n".join(lines) + "\n"
     lines.append(f"{sel.root}  [{_describe(graph, sel.root)}]")
@@ -315,8 +317,11 @@ def impact(graph: nx.MultiDiGraph, product: str, depth: int | None = None) -> Im
 
 
 def impact_text(result: Impact) -> str:
+    from govern.render import count
+
     lines = [f"Impact of {result.product} ({result.namespace or '?'}, {result.state or '?'}): "
-             f"{len(result.dependents)} product(s) depend on it"]
+             f"{count(len(result.dependents), 'product')} "
+             f"{'depends' if len(result.dependents) == 1 else 'depend'} on it"]
     if not result.dependents:
         lines.append("Nothing reads it: it can be deprecated or tombstoned without breaking a consumer.")
         return "\n".join(lines) + "\n"

@@ -35,5 +35,7 @@ def create(paths, root, version, today, pack_root, output) -> None:
         click.echo("govern: baseline not written", err=True)
         sys.exit(EXIT_UNDECIDED)
     document = write(result, output)
-    click.echo(f"baseline: {document['total']} findings ({len(document['findings'])} fingerprints) "
-               f"of {len(result.products)} products written to {output}")
+    from govern.render import count
+
+    click.echo(f"baseline: {count(document['total'], 'finding')} ({count(len(document['findings']), 'fingerprint')}) "
+               f"of {count(len(result.products), 'product')} written to {output}")

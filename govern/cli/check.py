@@ -7,6 +7,7 @@ import sys
 import click
 
 from govern.cli.common import (
+    Choice,
     change_options,
     emit_outputs,
     fail_closed,
@@ -25,7 +26,7 @@ THRESHOLDS = {"error": 2, "warning": 1, "never": 99}
 @change_options
 @input_options
 @format_option()
-@click.option("--fail-on", type=click.Choice(sorted(THRESHOLDS)), default="error", show_default=True,
+@click.option("--fail-on", type=Choice(sorted(THRESHOLDS)), default="error", show_default=True,
               help="Exit 1 when an unwaived finding at or above this severity exists.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
 @click.option("--record", is_flag=True, help="Also record the scorecards and findings in the history database.")
@@ -34,7 +35,7 @@ THRESHOLDS = {"error": 2, "warning": 1, "never": 99}
 @fail_closed
 def check(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats, fail_on,
           verbose, record=False, history=None) -> None:
-    """Check the mesh under PATH... against the standards in force.
+    """Check the mesh under PATH... (default: the current directory) against the standards in force.
 
     PATH may be directories (check every product under them) or files, as pre-commit passes them
     (changed-files mode: the whole mesh is loaded, only the products the files affect are reported).

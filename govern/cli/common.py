@@ -16,6 +16,17 @@ import click
 from govern.errors import GovernError
 
 EXIT_UNDECIDED = 2
+
+
+class Choice(click.Choice):
+    """``click.Choice`` whose error names the closest choice: ``'jsn' is not one of ... (did you mean 'json'?)``."""
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        from govern.suggest import did_you_mean
+
+        names = [str(c) for c in self.choices]
+        return f"'{value}' is not one of {', '.join(names)}{did_you_mean(str(value), names)}"
+
 _GC_HELD = False  # quick_start paused cyclic garbage collection for this process
 COMMANDS_THAT_CHECK = ("check", "gate", "report", "scorecard", "baseline")
 
@@ -93,7 +104,10 @@ def emit_outputs(result: Any, formats: tuple[str, ...], **options: Any) -> None:
     for spec in formats:
         fmt, target = split_format(spec)
         if fmt not in FORMATS:
-            raise click.BadParameter(f"unknown format '{fmt}' (expected {', '.join(sorted(FORMATS))})",
+            from govern.suggest import did_you_mean
+
+            raise click.BadParameter(f"unknown format '{fmt}'{did_you_mean(fmt, FORMATS)} "
+                                     f"(expected {', '.join(sorted(FORMATS))})",
                                      param_hint="--format")
     for spec in formats:
         fmt, target = split_format(spec)
@@ -142,7 +156,7 @@ def input_options(fn: Callable) -> Callable:
     fn = click.option("--dbt", "dbt_manifests", multiple=True, metavar="MANIFEST",
                       type=click.Path(dir_okay=False, exists=True),
                       help="Import a dbt target/manifest.json (repeatable); checks what is named, in full.")(fn)
-    fn = click.option("--input-format", type=click.Choice(FORMATS),
+    fn = click.option("--input-format", type=Choice(FORMATS),
                       help="Read the files named in PATH... as this format instead of detecting it by "
                            "content; checks what is named, in full.")(fn)
     return fn

@@ -6,13 +6,13 @@ import sys
 
 import click
 
-from govern.cli.common import fail_closed, input_formats, input_options
+from govern.cli.common import Choice, fail_closed, input_formats, input_options
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @input_options
-@click.option("--to", "target", type=click.Choice(["native"]), default="native", show_default=True,
+@click.option("--to", "target", type=Choice(["native"]), default="native", show_default=True,
               help="Format to write.")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Directory for the manifests (OUT/<domain>/<name>/dataproduct.yaml).")

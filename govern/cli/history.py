@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from govern.cli.common import fail_closed, parse_date
+from govern.cli.common import Choice, fail_closed, parse_date
 
 
 @click.command()
@@ -16,7 +16,7 @@ from govern.cli.common import fail_closed, parse_date
               help="History database (default: 'history:' of govern.yaml, else .govern/history.sqlite).")
 @click.option("--domain", "domain", metavar="D", help="The trend of one domain.")
 @click.option("--since", "since", metavar="DATE", help="Only runs evaluated on or after DATE (YYYY-MM-DD).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=Choice(["text", "json"]), default="text", show_default=True)
 @fail_closed
 def history(path, root, history, domain, since, fmt) -> None:
     """Print the trend of the runs recorded for the mesh at PATH (default: the current directory).

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import fail_closed
+from govern.cli.common import Choice, fail_closed
 
 
 @click.command()
-@click.argument("path", type=click.Path())
-@click.argument("product_id", metavar="ID")
+@click.argument("args", nargs=-1, metavar="[PATH] ID")
 @click.option("--root", type=click.Path(file_okay=False), help="Mesh root (default: found upwards from PATH).")
 @click.option("--depth", type=click.IntRange(min=1), help="How many hops to follow (default: all).")
-@click.option("-f", "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("-f", "--format", "fmt", type=Choice(("text", "json")), default="text", show_default=True)
 @click.option("--no-sql", is_flag=True, help="Declared lineage only; do not analyse SQL.")
 @fail_closed
-def impact(path, product_id, root, depth, fmt, no_sql) -> None:
+def impact(args, root, depth, fmt, no_sql) -> None:
     """List the products that depend on ID (declared, or reading it in SQL), their owners and states.
+
+    PATH is the mesh (default: the current directory).
 
     Run it before deprecating or tombstoning ID: these are the owners to notify.
 
@@ -27,8 +28,13 @@ def impact(path, product_id, root, depth, fmt, no_sql) -> None:
     from govern.analysis.views import impact_json, impact_text
     from govern.errors import ConfigError
 
+    if len(args) not in (1, 2):
+        raise click.UsageError("expected [PATH] ID: the product id, after the mesh path if it is not .")
+    path, product_id = (".", args[0]) if len(args) == 1 else args
     mesh, _, graph = load_graph([path], root=root, sql=not no_sql)
     if product_id not in mesh.by_id:
-        raise ConfigError(f"no product '{product_id}' in the mesh", field="ID")
+        from govern.suggest import did_you_mean
+
+        raise ConfigError(f"no product '{product_id}' in the mesh{did_you_mean(product_id, mesh.by_id)}", field="ID")
     result = compute(graph, product_id, depth=depth)
     click.echo(impact_json(result) if fmt == "json" else impact_text(result), nl=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import fail_closed
+from govern.cli.common import Choice, fail_closed
 
 FORMATS = ("text", "json", "dot", "mermaid")
 
@@ -16,13 +16,14 @@ FORMATS = ("text", "json", "dot", "mermaid")
 @click.option("--upstream", "direction", flag_value="upstream", help="Only what the product reads from.")
 @click.option("--downstream", "direction", flag_value="downstream", help="Only what reads the product.")
 @click.option("--depth", type=click.IntRange(min=1), help="How many hops to follow (default: all).")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-f", "--format", "fmt", type=Choice(FORMATS), default="text", show_default=True)
 @click.option("--full", is_flag=True, help="Also show datasets (output ports), jobs and raw tables.")
 @click.option("--no-sql", is_flag=True, help="Declared lineage only; do not analyse SQL.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 @fail_closed
 def lineage(paths, root, product, direction, depth, fmt, full, no_sql, output) -> None:
-    """Print the lineage graph: declared inputs, reads observed in SQL, and where each came from.
+    """Print the lineage graph of the mesh under PATH... (default: the current directory): declared
+    inputs, reads observed in SQL, and where each came from.
 
     Links the SQL reads but the manifest does not declare are marked 'undeclared'; declared inputs
     the (fully parsed) SQL never reads are marked 'not read by SQL'.
@@ -35,7 +36,9 @@ def lineage(paths, root, product, direction, depth, fmt, full, no_sql, output) -
 
     mesh, analysis, graph = load_graph(list(paths), root=root, sql=not no_sql)
     if product is not None and product not in mesh.by_id:
-        raise ConfigError(f"no product '{product}' in the mesh", field="--product")
+        from govern.suggest import did_you_mean
+
+        raise ConfigError(f"no product '{product}' in the mesh{did_you_mean(product, mesh.by_id)}", field="--product")
     if product is None and (direction or depth):
         raise click.UsageError("--upstream, --downstream and --depth need --product")
     sel = select(graph, analysis, product, upstream=direction != "downstream",

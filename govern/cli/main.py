@@ -7,14 +7,18 @@ import sys
 
 import click
 
+from govern import DISTRIBUTION, __version__
+
 COMMANDS: dict[str, str] = {
     "baseline": "govern.cli.baseline:baseline",
     "check": "govern.cli.check:check",
     "convert": "govern.cli.convert:convert",
     "gate": "govern.cli.gate:gate",
     "impact": "govern.cli.impact:impact",
+    "explain": "govern.cli.rules:explain",
     "init": "govern.cli.init:init",
     "lineage": "govern.cli.lineage:lineage",
+    "rules": "govern.cli.rules:rules",
     "schema": "govern.cli.schema:schema",
     "standards": "govern.cli.standards:standards",
     "scorecard": "govern.cli.scorecard:scorecard",
@@ -24,6 +28,14 @@ COMMANDS: dict[str, str] = {
 
 
 class LazyGroup(click.Group):
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple:
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
+            from govern.suggest import did_you_mean
+
+            raise click.UsageError(f"No such command '{name}'{did_you_mean(name, COMMANDS)}.", ctx=ctx)
+        return super().resolve_command(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -36,7 +48,8 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup)
-@click.version_option(package_name="govern")
+@click.version_option(version=__version__, prog_name="govern",
+                      message=f"%(prog)s ({DISTRIBUTION}), version %(version)s")
 def cli() -> None:
     """govern: governance-as-code for data mesh.
 

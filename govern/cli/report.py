@@ -85,12 +85,14 @@ def report(paths, root, version, today, pack_root, out, history, no_record, temp
     for path in outcome.files:
         click.echo(f"wrote {path}")
     run = f"run #{outcome.run.id}" if outcome.recorded else "not recorded"
-    click.echo(f"{total.products} products, mean score {fmt_number(total.mean_score)} ({levels}); {run}")
+    from govern.render import count
+
+    click.echo(f"{count(total.products, 'product')}, mean score {fmt_number(total.mean_score)} ({levels}); {run}")
     changes = outcome.changes
     if changes.previous is not None:
         click.echo(
             f"since run #{changes.previous.id} ({changes.previous.as_of}): {len(changes.new_findings)} new, "
-            f"{len(changes.fixed_findings)} fixed findings; {len(changes.levels_up)} products up, "
+            f"{count(len(changes.fixed_findings), 'fixed finding')}; {count(len(changes.levels_up), 'product')} up, "
             f"{len(changes.levels_down)} down a level"
         )
     if result.undecided:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import fail_closed, mesh_options, run_check
+from govern.cli.common import Choice, fail_closed, mesh_options, run_check
 
 _MARK = {"pass": ".", "warn": "w", "fail": "F", "waived": "~"}
 
 
 def _text(cards, products, domain: str | None, product: str | None) -> str:
-    from govern.render import location_text
+    from govern.render import count, location_text
     from govern.report import fmt_number
 
     lines: list[str] = []
@@ -18,8 +18,9 @@ def _text(cards, products, domain: str | None, product: str | None) -> str:
     levels = ", ".join(f"{n} {c}" for n, c in t.levels.items())
     if product is None:
         lines.append(
-            f"mesh: {t.products} products in {t.domains} domains, mean score {fmt_number(t.mean_score)}; "
-            f"{levels}; {t.open_errors} open errors, {t.warnings} warnings, {t.waived} waived "
+            f"mesh: {count(t.products, 'product')} in {count(t.domains, 'domain')}, mean score "
+            f"{fmt_number(t.mean_score)}; {levels}; {count(t.open_errors, 'open error')}, "
+            f"{count(t.warnings, 'warning')}, {t.waived} waived "
             f"({cards.pack} {cards.standards_version}, {cards.as_of.isoformat()})"
         )
         domains = [d for d in cards.domains if domain is None or d.domain == domain]
@@ -64,10 +65,11 @@ def _text(cards, products, domain: str | None, product: str | None) -> str:
 @mesh_options
 @click.option("--product", "product", metavar="ID", help="Show one product: statuses, blockers, findings.")
 @click.option("--domain", "domain", metavar="D", help="Only the products of domain D.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=Choice(["text", "json"]), default="text", show_default=True)
 @fail_closed
 def scorecard(paths, root, version, today, pack_root, product, domain, fmt) -> None:
-    """Print the scorecards of the mesh under PATH...: score, status per standard and certitude level.
+    """Print the scorecards of the mesh under PATH... (default: the current directory): score, status
+    per standard and certitude level.
 
     Exit 0 when scored (whatever the scores), 2 when the mesh could not be scored or the product or
     domain does not exist.
@@ -77,11 +79,15 @@ def scorecard(paths, root, version, today, pack_root, product, domain, fmt) -> N
 
     result = run_check(paths, root, version, today, pack_root)
     cards = build_scorecards(result)
+    from govern.suggest import did_you_mean
+
     if product is not None and cards.product(product) is None:
-        raise click.BadParameter(f"no product '{product}' in the mesh", param_hint="--product")
+        hint = did_you_mean(product, result.mesh.by_id) if result.mesh is not None else ""
+        raise click.BadParameter(f"no product '{product}' in the mesh{hint}", param_hint="--product")
     if domain is not None and not any(d.domain == domain for d in cards.domains):
         known = ", ".join(d.domain for d in cards.domains) or "none"
-        raise click.BadParameter(f"no domain '{domain}' in the mesh (domains: {known})", param_hint="--domain")
+        hint = did_you_mean(domain, [d.domain for d in cards.domains])
+        raise click.BadParameter(f"no domain '{domain}' in the mesh{hint} (domains: {known})", param_hint="--domain")
     selected = filter_scorecards(cards, domain=domain, product=product)
     if fmt == "json":
         data = cards.to_dict(with_findings=product is not None)

@@ -19,6 +19,11 @@ FORMATS: dict[str, str] = {
 }
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 product``, ``2 products``: a number and its noun in the right number."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def render(result: Result, fmt: str, **options: Any) -> str:
     """Render ``result`` in format ``fmt``."""
     if fmt not in FORMATS:

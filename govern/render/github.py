@@ -59,8 +59,11 @@ def render(result: Any, verbose: bool = False, gate: Any = None, uri_prefix: str
         lines.append(annotation(f, uri_prefix))
     s = result.summary()
     sev = s["bySeverity"]
-    text = (f"govern: {s['products']} products checked against {result.standard.pack} {result.standard.version}: "
-            f"{sev['error']} errors, {sev['warning']} warnings, {s['waived']} waived")
+    from govern.render import count
+
+    text = (f"govern: {count(s['products'], 'product')} checked against {result.standard.pack} "
+            f"{result.standard.version}: {count(sev['error'], 'error')}, {count(sev['warning'], 'warning')}, "
+            f"{s['waived']} waived")
     if result.baselined is not None:
         text += f", {len(result.baselined)} known in the baseline"
     if gate is not None:

@@ -5,12 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from govern.findings import Severity
-from govern.render import location_text
+from govern.render import count, location_text
 from govern.visible import visible
 
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 _RESET = "\033[0m"
 _BOLD = "\033[1m"
+
+
+def where(location: Any) -> str:
+    """``path:line:column`` when the column is known (what editors, grep and CI problem matchers parse),
+    else ``path:line`` or ``path#pointer``."""
+    text = location_text(location)
+    if location.line and location.column:
+        text += f":{location.column}"
+    return text
 
 
 def render(result: Any, colour: bool = False, gate: Any = None, verbose: bool = False, **_: Any) -> str:
@@ -32,7 +41,7 @@ def render(result: Any, colour: bool = False, gate: Any = None, verbose: bool = 
                 continue
             sev = paint(f"{f.severity!s:7}", _COLOURS[f.severity])
             mark = " (waived)" if f.waived else ""
-            lines.append(f"  {visible(location_text(f.location))}: {sev} [{f.rule}] {visible(f.message)}{mark}")
+            lines.append(f"  {visible(where(f.location))}: {sev} [{f.rule}] {visible(f.message)}{mark}")
             if f.help:
                 lines.append(f"      fix: {f.help}")
             if f.waived and f.waiver_reason:
@@ -41,12 +50,13 @@ def render(result: Any, colour: bool = False, gate: Any = None, verbose: bool = 
     s = result.summary()
     sev = s["bySeverity"]
     lines.append(
-        f"{s['products']} products checked against {result.standard.pack} {result.standard.version}: "
-        f"{sev['error']} errors, {sev['warning']} warnings, {sev['info']} info, {s['waived']} waived; "
-        f"{s['passed']} products pass"
+        f"{count(s['products'], 'product')} checked against {result.standard.pack} {result.standard.version}: "
+        f"{count(sev['error'], 'error')}, {count(sev['warning'], 'warning')}, {sev['info']} info, "
+        f"{s['waived']} waived; {count(s['passed'], 'product')} {'passes' if s['passed'] == 1 else 'pass'}"
     )
     if result.baselined:
-        lines.append(f"{len(result.baselined)} known findings accepted by the baseline are not shown")
+        lines.append(f"{count(len(result.baselined), 'known finding')} accepted by the baseline "
+                     f"{'is' if len(result.baselined) == 1 else 'are'} not shown")
     if gate is not None:
         blocked = [p for p in gate.products if not p.allowed]
         if not gate.decided:
@@ -55,9 +65,9 @@ def render(result: Any, colour: bool = False, gate: Any = None, verbose: bool = 
         elif gate.allowed:
             lines.append(paint("gate: ALLOWED", "\033[32m"))
         else:
-            lines.append(paint(f"gate: BLOCKED ({len(blocked)} products)", _COLOURS[Severity.ERROR]))
+            lines.append(paint(f"gate: BLOCKED ({count(len(blocked), 'product')})", _COLOURS[Severity.ERROR]))
             for p in blocked:
-                lines.append(f"  {p.product}: {len(p.reasons)} blocking findings")
+                lines.append(f"  {p.product}: {count(len(p.reasons), 'blocking finding')}")
             for r in gate.mesh_reasons:
                 lines.append(f"  mesh: {r}")
     return "\n".join(lines) + "\n"

@@ -163,6 +163,10 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
     ("impact", 2): lambda t: [str(_clean(t)), "no.such_product"],
     ("history", 0): lambda t: _history(t, good=True),
     ("history", 2): lambda t: _history(t, good=False),
+    ("rules", 0): lambda t: [str(_clean(t))],
+    ("rules", 2): lambda t: [str(_broken_config(t))],
+    ("explain", 0): lambda t: ["owner.required", "--path", str(_clean(t))],
+    ("explain", 2): lambda t: ["owner.requird", "--path", str(_clean(t))],
 }
 DOCUMENTED = [(cmd, code) for cmd, codes in sorted(TABLE.items()) for code in sorted(codes)]
 

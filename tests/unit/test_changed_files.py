@@ -126,7 +126,7 @@ def test_the_cli_finds_the_mesh_root_from_a_subdirectory(tmp_path: Path) -> None
     proc = subprocess.run([str(GOVERN), "check", "mesh/crm/customers/dataproduct.yaml"], cwd=repo / "mesh" / "sales",
                           capture_output=True, text=True, env=env, check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "[owner.group-exists]" in proc.stdout and "1 products checked" in proc.stdout
+    assert "[owner.group-exists]" in proc.stdout and "1 product checked" in proc.stdout
     clean = subprocess.run([str(GOVERN), "check", "mesh/sales/orders/dataproduct.yaml"], cwd=repo,
                            capture_output=True, text=True, env=env, check=False)
     assert clean.returncode == 0, clean.stdout + clean.stderr

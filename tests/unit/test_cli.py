@@ -42,7 +42,7 @@ def test_check_clean_mesh_exits_0(mesh: MeshDir) -> None:
     mesh.product("sales.orders")
     res = invoke("check", str(mesh.root))
     assert res.exit_code == 0, res.output
-    assert "1 products checked against mesh-core 1.0.0: 0 errors" in res.output
+    assert "1 product checked against mesh-core 1.0.0: 0 errors" in res.output
 
 
 def test_check_text_names_file_line_rule_and_fix(failing: MeshDir) -> None:
@@ -84,7 +84,7 @@ def test_unknown_format_is_a_usage_error(failing: MeshDir) -> None:
 
 def test_gate_exit_codes(failing: MeshDir, mesh: MeshDir) -> None:
     res = invoke("gate", str(failing.root))
-    assert res.exit_code == 1 and "gate: BLOCKED (1 products)" in res.output
+    assert res.exit_code == 1 and "gate: BLOCKED (1 product)" in res.output
     shutil.rmtree(failing.root / "finance")
     res = invoke("gate", str(failing.root))
     assert res.exit_code == 0 and "gate: ALLOWED" in res.output

@@ -76,7 +76,7 @@ def test_lineage_direction_needs_a_product(small: MeshDir) -> None:
 def test_impact_text_and_json(small: MeshDir) -> None:
     result = run("impact", str(small.root), "crm.customers")
     assert result.exit_code == 0, result.output
-    assert "Impact of crm.customers (prod, active): 2 product(s) depend on it" in result.output
+    assert "Impact of crm.customers (prod, active): 2 products depend on it" in result.output
     assert "Owners to notify:" in result.output and "finance-analytics" in result.output
     doc = json.loads(run("impact", str(small.root), "crm.customers", "--format", "json").output)
     assert [(d["product"], d["depth"], d["via"]) for d in doc["dependents"]] == [

@@ -60,7 +60,7 @@ def test_clean_branch_passes(repo: MeshDir) -> None:
     commit(repo, "describe orders")
     proc = gate(repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "1 products checked" in proc.stdout and "gate: ALLOWED" in proc.stdout
+    assert "1 product checked" in proc.stdout and "gate: ALLOWED" in proc.stdout
 
 
 def test_a_branch_that_deletes_a_manifest_is_blocked(repo: MeshDir) -> None:

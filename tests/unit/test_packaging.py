@@ -20,7 +20,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(ROOT), "-w", str(out)],
         check=True, capture_output=True,
     )
-    return next(out.glob("govern-*.whl"))
+    return next(out.glob("govern_mesh-*.whl"))
 
 
 def test_wheel_contains_the_standards_pack(wheel: Path) -> None:

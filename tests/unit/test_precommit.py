@@ -125,7 +125,7 @@ def test_a_changed_sql_file_checks_its_product(repo) -> None:
     proc = _run([str(PRE_COMMIT), "run", "--verbose"], root, env)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
-    assert "1 products checked" in output  # finance.revenue only, with the whole mesh loaded
+    assert "1 product checked" in output  # finance.revenue only, with the whole mesh loaded
 
 
 def test_the_standards_hook_refuses_an_edited_released_version(tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ def test_github_annotations_point_at_files_and_cannot_inject_commands(hostile) -
     text = render(hostile, "github")
     lines = text.splitlines()
     assert re.search(r"^::error file=crm/customers/dataproduct\.yaml,line=\d+,title=owner\.group-exists "
-                     r"\(crm\.customers\)::owner\.group 'crm-cor' is not a team in org\.yaml%0Afix: ", text, re.M)
+                     r"\(crm\.customers\)::owner\.group 'crm-cor' is not a team in org\.yaml \(did you mean 'crm-core'\?\)%0Afix: ", text, re.M)
     # Every line is one command or the summary: the message's newline and '::' stay inside one line.
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines[:-1])
     assert lines[-1].startswith("govern: 2 products checked")

@@ -142,7 +142,7 @@ def test_report_writes_the_three_files_and_records_each_run(three_runs: dict) ->
         assert sorted(p.name for p in three_runs["out"][n].iterdir()) == ["index.html", "report.md", "scorecards.json"]
     assert "run #1" in three_runs["first_output"]
     assert "run #3" in three_runs["last_output"]
-    summary = "since run #2 (2026-04-01): 1 new, 1 fixed findings; 1 products up, 1 down a level"
+    summary = "since run #2 (2026-04-01): 1 new, 1 fixed finding; 1 product up, 1 down a level"
     assert summary in three_runs["last_output"]
     assert (three_runs["mesh"].root / ".govern" / "history.sqlite").is_file()
 
@@ -390,7 +390,7 @@ def test_installed_wheel_renders_reports_outside_the_checkout(tmp_path: Path) ->
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(root),
                     "-w", str(tmp_path / "wheel")], check=True, capture_output=True)
-    wheel = next((tmp_path / "wheel").glob("govern-*.whl"))
+    wheel = next((tmp_path / "wheel").glob("govern_mesh-*.whl"))
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     mesh = MeshDir(tmp_path / "mesh")
