@@ -189,14 +189,16 @@ def test_file_replaced_by_rename_is_seen_by_inode(settled: Path, xdg: Path) -> N
 
 
 def test_a_new_manifest_in_a_directory_whose_mtime_was_put_back(settled: Path, xdg: Path) -> None:
-    """A product added (reusing a tombstoned id) and the directory's mtime restored: the listing is read."""
+    """A product added that claims the table sales.orders reads, the directory's mtime put back: the listing
+    is read again (the directory's ctime moved)."""
     folder = settled / "crm"
     before = folder.stat()
-    MeshDir(settled).product("crm.oldclient", relpath="crm/again/dataproduct.yaml")
+    port = {**base_product("crm.newclient")["outputPorts"][0], "location": "analytics.crm_prod.customers"}
+    MeshDir(settled).product("crm.newclient", {"outputPorts": [port]}, relpath="crm/again/dataproduct.yaml")
     os.utime(settled / "crm" / "again" / "dataproduct.yaml", ns=(FIXED_NS, FIXED_NS))
     os.utime(settled / "crm" / "again", ns=(FIXED_NS, FIXED_NS))
     os.utime(folder, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert_uncached(settled, xdg)
+    assert_uncached(settled, xdg, blocked=False)
 
 
 def test_org_and_waivers_edits_with_size_and_mtime_kept(mesh: Path, xdg: Path) -> None:
