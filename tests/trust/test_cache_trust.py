@@ -361,3 +361,31 @@ def test_a_key_directory_that_is_a_symlink_is_not_written_through(tmp_path: Path
     assert govern(root, "gate", ".", xdg=xdg)[0] == 0
     assert list(elsewhere.iterdir()) == []
 
+
+
+def test_the_cedar_build_stamp_tells_a_module_replaced_with_the_same_size_and_mtime(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cedar verdicts are cached per cedarpy build (govern/packcache.py): a native module rebuilt with the same
+    size and mtime (a CI cache layer, a reinstall from an archive) is another build."""
+    from govern import packcache
+
+    package = tmp_path / "site" / "cedarpy"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    module = package / "_internal.abi3.so"
+    module.write_bytes(b"\x7fELF build one")
+    os.utime(module, ns=(FIXED_NS, FIXED_NS))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delitem(sys.modules, "cedarpy", raising=False)
+    packcache.cedar_build.cache_clear()
+    first = packcache.cedar_build()
+    replacement = package / "new.tmp"
+    replacement.write_bytes(b"\x7fELF build two")
+    os.utime(replacement, ns=(FIXED_NS, FIXED_NS))
+    os.replace(replacement, module)
+    packcache.cedar_build.cache_clear()
+    try:
+        assert first and str(package) in first
+        assert packcache.cedar_build() != first
+    finally:
+        packcache.cedar_build.cache_clear()
