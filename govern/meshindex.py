@@ -4,8 +4,9 @@ A full run over the whole mesh writes ``.govern-cache/mesh-index.bin`` under the
 this user's key (``govern.sealed``: plain marshalled data, decoded only after its MAC matched; never
 pickle, and an index planted by someone else is never trusted). It records
 
-- for every manifest, SQL file and other candidate input file: size, ``mtime_ns`` and a BLAKE2b hash;
-- for every directory walked: its ``mtime_ns`` and the names it holds;
+- for every manifest, SQL file and other candidate input file: size, ``mtime_ns``, ``ctime_ns``, inode,
+  device and a BLAKE2b hash;
+- for every directory walked: its ``mtime_ns``, ``ctime_ns``, inode, device and the names it holds;
 - per product a summary: id, id key, state, domain, owner team, declared inputs, the product ids its
   manifest names anywhere, output-port locations and their normalised table names, SQL files, the
   products its SQL reads and every product owning a table its SQL names;
@@ -18,8 +19,11 @@ the scans are entries of the body, each read only when needed and checked agains
 head holds.
 
 ``govern check FILE...`` then calls ``check_changed``. It validates the index against the disk (a stat of
-every file; a file whose size or mtime changed is re-hashed, and only a different hash counts as a
-change), and evaluates a *sub-mesh*: the products the change affects (``govern.changes.affected``) plus
+every file, compared as git compares its index: size, mtime, ctime, inode and device; a file whose stat
+differs, or whose entry is racy, is re-hashed, and only a different hash counts as a change). The files
+named on the command line (what pre-commit passes: the changed files) are never trusted by stat or
+hash: they are re-read, and their SQL re-analysed, whatever the disk says. It then evaluates a
+*sub-mesh*: the products the change affects (``govern.changes.affected``) plus
 every product their findings can depend on:
 
 - their declared inputs and every product their manifests name (reference rules, ``replacedBy``);
@@ -38,8 +42,13 @@ index. Whatever path runs, the findings are the same (tested in tests/unit/test_
 The ``stat`` of every file is the largest fixed cost; the console script starts it in a forked child
 before it imports click, pydantic and cedarpy (``start_early``), so on two cores it costs no wall time.
 
-A file is trusted by its stat only when it was last modified at least ``MARGIN_NS`` before the run that
-indexed it started, so a file changed while a run reads it is never recorded with stale content.
+A file is recorded at all only when it was last modified at least ``MARGIN_NS`` before the run that
+indexed it started, so a file changed while a run reads it is never recorded with stale content; an entry
+whose ctime is that recent is *racy* (git's rule: a later change could carry the same timestamp on a
+coarse file system) and is compared by its hash on every run, never by its stat. Archive tools, Nix and
+CI cache layers give every file one mtime, so an edit can keep size and mtime: the ctime (which only
+root can set back, by changing the clock) and the inode (a file replaced by a rename) still tell it.
+An index restored from another checkout is therefore checked file by file like any other.
 """
 from __future__ import annotations
 
