@@ -69,7 +69,8 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _read_key(path: Path) -> bytes | None:
-    """The key in ``path`` if it is a regular file (not a link) of at least ``KEY_SIZE`` bytes; else None."""
+    """The key in ``path`` if it is a regular file (not a link) of exactly ``KEY_SIZE`` bytes; else None
+    (what govern writes: an empty, short or overlong file is not a key it made)."""
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
     except OSError:
@@ -78,10 +79,10 @@ def _read_key(path: Path) -> bytes | None:
         with os.fdopen(fd, "rb") as fh:
             if not S_ISREG(os.fstat(fh.fileno()).st_mode):
                 return None
-            data = fh.read(4096)
+            data = fh.read(KEY_SIZE + 1)
     except OSError:
         return None
-    return data if len(data) >= KEY_SIZE else None
+    return data if len(data) == KEY_SIZE else None
 
 
 def own_dir(folder: Path, create: bool) -> bool:
