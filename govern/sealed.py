@@ -65,14 +65,14 @@ def key_file() -> Path:
 
 
 KEY_SIZE = 32
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_SAFE_OPEN = getattr(os, "O_SAFE_OPEN", 0) | getattr(os, "O_NONBLOCK", 0)  # no link; a FIFO never blocks open()
 
 
 def _read_key(path: Path) -> bytes | None:
     """The key in ``path`` if it is a regular file (not a link) of exactly ``KEY_SIZE`` bytes; else None
     (what govern writes: an empty, short or overlong file is not a key it made)."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | _SAFE_OPEN)
     except OSError:
         return None
     try:
@@ -109,7 +109,7 @@ def own_dir(folder: Path, create: bool) -> bool:
 def _write_new(path: Path, data: bytes, mode: int) -> Path:
     """A new temporary file next to ``path`` holding ``data``, flushed to disk; removed again if that fails."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _SAFE_OPEN, mode)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -286,9 +286,17 @@ def read(path: Path, kind: str, version: str) -> tuple[Any, Body] | None:
         return None
     if not own_dir(path.parent, create=False):
         return None  # a cache directory that is a link (or not a directory) is not ours
-    try:  # never through a link: a planted index elsewhere is not read
-        fh = os.fdopen(os.open(path, os.O_RDONLY | _NOFOLLOW), "rb")  # the body stays open for reading entries
+    try:  # never through a link (a planted index elsewhere), never waiting on a FIFO planted there
+        fd = os.open(path, os.O_RDONLY | _SAFE_OPEN)
     except OSError:
+        return None
+    try:
+        if not S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        fh = os.fdopen(fd, "rb")  # the body stays open for reading entries
+    except OSError:
+        os.close(fd)
         return None
     try:
         found = _unseal_head(fh.read(1 << 16), fh, kind, version, key)

@@ -393,3 +393,43 @@ def test_the_cedar_build_stamp_tells_a_module_replaced_with_the_same_size_and_mt
         assert packcache.cedar_build() != first
     finally:
         packcache.cedar_build.cache_clear()
+
+
+def test_a_racy_entry_is_compared_by_its_hash_never_by_its_stat(tmp_path: Path) -> None:
+    """git's racy-entry rule (govern/meshindex.py ``_unchanged``): an entry whose ctime is not older than the
+    indexing run (less ``MARGIN_NS``) could share its timestamps with a later edit on a file system with
+    coarse timestamps, so even an identical stat does not vouch for it; the content hash decides."""
+    from govern import meshindex
+
+    path = tmp_path / "orders.sql"
+    path.write_text("select 1 as one;\n")
+    st = path.stat()
+    other_bytes = bytes(32)  # the hash of some other content, recorded with this very stat
+    stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, other_bytes)
+    settled = st.st_ctime_ns + 1  # the indexing run started (less the margin) after the last change
+    assert meshindex._unchanged(str(path), stamp, trusted_before=settled)  # the stat vouches, as in git
+    assert not meshindex._unchanged(str(path), stamp, trusted_before=st.st_ctime_ns)  # racy: hashed, differs
+    for moved in ((2, st.st_ctime_ns + 1), (3, st.st_ino + 1), (4, st.st_dev + 1)):  # ctime, inode, device
+        changed = list(stamp)
+        changed[moved[0]] = moved[1]
+        assert not meshindex._unchanged(str(path), tuple(changed), trusted_before=settled)
+
+
+def test_an_index_that_is_a_fifo_is_not_waited_for(mesh: Path, xdg: Path) -> None:
+    """A FIFO where the index should be (a restored CI cache) would block a plain open() forever."""
+    index = mesh / ".govern-cache" / "mesh-index.bin"
+    index.unlink()
+    os.mkfifo(index)
+    same_size_edit(mesh / ORDERS, "product: crm.customers", "product: crm.oldclient")
+    assert_uncached(mesh, xdg, runs=(("gate", ORDERS), ("check", ORDERS)), blocked=False)
+
+
+def test_a_key_that_is_a_fifo_is_replaced_not_waited_for(tmp_path: Path, xdg: Path) -> None:
+    root = tmp_path / "mesh"
+    build(root)
+    age(root)
+    key(xdg).parent.mkdir(parents=True)
+    os.mkfifo(key(xdg))
+    full_run(root, xdg)
+    assert key(xdg).is_file() and len(key(xdg).read_bytes()) == 32
+    assert leftovers(key(xdg).parent) == []
