@@ -4,8 +4,9 @@ A full run over the whole mesh writes ``.govern-cache/mesh-index.bin`` under the
 this user's key (``govern.sealed``: plain marshalled data, decoded only after its MAC matched; never
 pickle, and an index planted by someone else is never trusted). It records
 
-- for every manifest, SQL file and other candidate input file: size, ``mtime_ns`` and a BLAKE2b hash;
-- for every directory walked: its ``mtime_ns`` and the names it holds;
+- for every manifest, SQL file and other candidate input file: size, ``mtime_ns``, ``ctime_ns``, inode,
+  device and a BLAKE2b hash;
+- for every directory walked: its ``mtime_ns``, ``ctime_ns``, inode, device and the names it holds;
 - per product a summary: id, id key, state, domain, owner team, declared inputs, the product ids its
   manifest names anywhere, output-port locations and their normalised table names, SQL files, the
   products its SQL reads and every product owning a table its SQL names;
@@ -18,8 +19,11 @@ the scans are entries of the body, each read only when needed and checked agains
 head holds.
 
 ``govern check FILE...`` then calls ``check_changed``. It validates the index against the disk (a stat of
-every file; a file whose size or mtime changed is re-hashed, and only a different hash counts as a
-change), and evaluates a *sub-mesh*: the products the change affects (``govern.changes.affected``) plus
+every file, compared as git compares its index: size, mtime, ctime, inode and device; a file whose stat
+differs, or whose entry is racy, is re-hashed, and only a different hash counts as a change). The files
+named on the command line (what pre-commit passes: the changed files) are never trusted by stat or
+hash: they are re-read, and their SQL re-analysed, whatever the disk says. It then evaluates a
+*sub-mesh*: the products the change affects (``govern.changes.affected``) plus
 every product their findings can depend on:
 
 - their declared inputs and every product their manifests name (reference rules, ``replacedBy``);
@@ -38,8 +42,13 @@ index. Whatever path runs, the findings are the same (tested in tests/unit/test_
 The ``stat`` of every file is the largest fixed cost; the console script starts it in a forked child
 before it imports click, pydantic and cedarpy (``start_early``), so on two cores it costs no wall time.
 
-A file is trusted by its stat only when it was last modified at least ``MARGIN_NS`` before the run that
-indexed it started, so a file changed while a run reads it is never recorded with stale content.
+A file is recorded at all only when it was last modified at least ``MARGIN_NS`` before the run that
+indexed it started, so a file changed while a run reads it is never recorded with stale content; an entry
+whose ctime is that recent is *racy* (git's rule: a later change could carry the same timestamp on a
+coarse file system) and is compared by its hash on every run, never by its stat. Archive tools, Nix and
+CI cache layers give every file one mtime, so an edit can keep size and mtime: the ctime (which only
+root can set back, by changing the clock) and the inode (a file replaced by a rename) still tell it.
+An index restored from another checkout is therefore checked file by file like any other.
 """
 from __future__ import annotations
 
@@ -61,7 +70,7 @@ if TYPE_CHECKING:
     from govern.loader import Mesh
     from govern.model import Product
 
-FORMAT = 3  # 3: input.symlink-skipped is an error (an index of format 2 would replay it as a warning)
+FORMAT = 4  # 3: stat as git's index (ctime, inode, device); 4: input.symlink-skipped is an error
 CACHE_DIR = ".govern-cache"
 INDEX_NAME = "mesh-index.bin"
 MARGIN_NS = 1_000_000_000  # files modified this close to the start of a run are not trusted by stat
@@ -162,29 +171,32 @@ class Record:
 
 
 class Stamps:
-    """(size, mtime_ns, BLAKE2b digest) of files, stored as parallel columns (cheap to load and to walk).
+    """(size, mtime_ns, ctime_ns, inode, device, BLAKE2b digest) of files, stored as parallel columns (cheap
+    to load and to walk).
 
     A file recorded with ``mtime_ns`` -1 is not trusted by its stat (it changed during the indexing run).
     """
 
-    __slots__ = ("mtimes", "paths", "shas", "sizes")
+    __slots__ = ("ctimes", "devs", "inos", "mtimes", "paths", "shas", "sizes")
 
-    def __init__(self, paths: list[str], sizes: list[int], mtimes: list[int], shas: bytes) -> None:
+    def __init__(self, paths: list[str], sizes: list[int], mtimes: list[int], ctimes: list[int], inos: list[int],
+                 devs: list[int], shas: bytes) -> None:
         self.paths, self.sizes, self.mtimes, self.shas = paths, sizes, mtimes, shas
+        self.ctimes, self.inos, self.devs = ctimes, inos, devs
 
     @classmethod
     def of(cls, stamps: dict[str, tuple | None]) -> Stamps:
         paths = sorted(stamps)
-        rows = [stamps[p] or (-1, -1, bytes(32)) for p in paths]
-        return cls(paths, [r[0] for r in rows], [r[1] for r in rows], b"".join(r[2] for r in rows))
+        rows = [stamps[p] or (-1, -1, -1, -1, -1, bytes(32)) for p in paths]
+        return cls(paths, *([r[k] for r in rows] for k in range(5)), b"".join(r[5] for r in rows))
 
     def to_data(self) -> tuple:
-        return ("\n".join(self.paths), self.sizes, self.mtimes, self.shas)
+        return ("\n".join(self.paths), self.sizes, self.mtimes, self.ctimes, self.inos, self.devs, self.shas)
 
     @classmethod
     def from_data(cls, data: tuple) -> Stamps:
-        joined, sizes, mtimes, shas = data
-        return cls(joined.split("\n") if joined else [], sizes, mtimes, shas)
+        joined, *columns = data
+        return cls(joined.split("\n") if joined else [], *columns)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -192,7 +204,8 @@ class Stamps:
     def stamp(self, i: int) -> tuple | None:
         if self.mtimes[i] < 0:
             return None
-        return (self.sizes[i], self.mtimes[i], self.shas[32 * i:32 * i + 32])
+        return (self.sizes[i], self.mtimes[i], self.ctimes[i], self.inos[i], self.devs[i],
+                self.shas[32 * i:32 * i + 32])
 
     def items(self) -> list[tuple[str, tuple | None]]:
         return [(p, self.stamp(i)) for i, p in enumerate(self.paths)]
@@ -273,7 +286,7 @@ class Disk:
     sqls: Stamps
     others: Stamps  # candidate input files of other formats (none imported)
     missing_sql: list[str]  # SQL paths products name that did not exist
-    dirs: tuple  # (relpaths, mtime_ns or -1, entry names joined by newlines) as parallel lists
+    dirs: tuple  # (relpaths, (mtime_ns or -1, ctime_ns, inode, device), entry names joined by newlines)
 
     def to_data(self) -> tuple:
         return (self.config, self.manifests.to_data(), self.sqls.to_data(), self.others.to_data(),
@@ -377,7 +390,8 @@ def recorded_scans(root: Path) -> Any:
         stamps = dict(index.on_disk().sqls.items())
     except Corrupt:  # a damaged entry: nothing is known, every file is scanned
         stamps = {}
-    known = frozenset(p for p in index.scans if _unchanged(os.path.join(root, p), stamps.get(p)))
+    trusted_before = index.started_ns - MARGIN_NS
+    known = frozenset(p for p in index.scans if _unchanged(os.path.join(root, p), stamps.get(p), trusted_before))
     return Recorded(_Scans(index), known, len(stamps) - len(known), index.body.close)
 
 
@@ -427,34 +441,60 @@ def _sha(data: bytes) -> bytes:
 
 
 def _stamp(path: str, started_ns: int) -> tuple | None:
-    """(size, mtime_ns, sha) of a file last modified well before ``started_ns``; None otherwise."""
+    """(size, mtime_ns, ctime_ns, inode, device, sha) of a file last modified well before ``started_ns``;
+    None otherwise."""
     try:
         st = os.stat(path)
         if st.st_mtime_ns >= started_ns - MARGIN_NS or not S_ISREG(st.st_mode):
             return None  # a FIFO or device would block open() or never end
         with open(path, "rb") as fh:
             data = fh.read()
-        if os.stat(path).st_mtime_ns != st.st_mtime_ns:
+        after = os.stat(path)
+        if (after.st_mtime_ns, after.st_ctime_ns, after.st_ino) != (st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
             return None
     except OSError:
         return None
-    return (st.st_size, st.st_mtime_ns, _sha(data))
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, _sha(data))
 
 
-def _unchanged(path: str, stamp: tuple | None) -> bool:
-    """True when the file holds what the stamp recorded (stat first; the hash when the stat differs)."""
+def _same_stat(st: os.stat_result, stamp: tuple, trusted_before: int) -> bool:
+    """True when ``st`` vouches for the content recorded in ``stamp`` the way git's index vouches for a file.
+
+    Size, mtime, ctime, inode and device must all be equal: an edit that puts the size and the mtime back
+    (archive tools, Nix, CI cache layers give every file one mtime) still moves the ctime, and a file
+    replaced by a rename (editors, ``git checkout``) has another inode. An entry whose ctime is not older
+    than ``trusted_before`` (the start of the indexing run less ``MARGIN_NS``) is *racy*: on a file system
+    with coarse timestamps a later change could carry the same ctime, so it is never trusted by stat.
+    """
+    size, mtime, ctime, ino, dev = stamp[:5]
+    return (st.st_mtime_ns == mtime and st.st_size == size and st.st_ctime_ns == ctime and st.st_ino == ino
+            and st.st_dev == dev and ctime < trusted_before)
+
+
+def _same_content(path: str, stamp: tuple) -> bool:
+    """True when ``path`` is a regular file holding exactly the bytes whose hash ``stamp`` recorded."""
+    try:
+        if not S_ISREG(os.stat(path).st_mode):
+            return False
+        with open(path, "rb") as fh:
+            return _sha(fh.read()) == stamp[5]
+    except OSError:
+        return False
+
+
+def _unchanged(path: str, stamp: tuple | None, trusted_before: int) -> bool:
+    """True when the file holds what the stamp recorded (stat first, ``_same_stat``; else the hash)."""
     if stamp is None:
         return False
     try:
         st = os.stat(path)
-        if st.st_mtime_ns == stamp[1] and st.st_size == stamp[0]:
-            return True
-        if st.st_size != stamp[0] or not S_ISREG(st.st_mode):
-            return False
-        with open(path, "rb") as fh:
-            return _sha(fh.read()) == stamp[2]
     except OSError:
         return False
+    if _same_stat(st, stamp, trusted_before):
+        return True
+    if st.st_size != stamp[0] or not S_ISREG(st.st_mode):
+        return False
+    return _same_content(path, stamp)
 
 
 def _listing(path: str) -> tuple[str, ...]:
@@ -712,13 +752,14 @@ def record(mesh: Mesh, analysis: Any, started_ns: int) -> bool:
             except (OSError, UnicodeDecodeError):
                 sqls[path] = None
     dir_paths: list[str] = []
-    dir_mtimes: list[int] = []
+    dir_stats: list[tuple[int, int, int, int]] = []  # (mtime_ns or -1, ctime_ns, inode, device)
     dir_listings: list[str] = []
     for rel, path in sorted(dirs.items()):
         try:
-            mtime = os.stat(path).st_mtime_ns
+            st = os.stat(path)
             dir_paths.append(rel)
-            dir_mtimes.append(mtime if mtime < started_ns - MARGIN_NS else -1)
+            mtime = st.st_mtime_ns if st.st_mtime_ns < started_ns - MARGIN_NS else -1
+            dir_stats.append((mtime, st.st_ctime_ns, st.st_ino, st.st_dev))
             dir_listings.append("\n".join(_listing(path)))
         except OSError:
             return False
@@ -743,7 +784,7 @@ def record(mesh: Mesh, analysis: Any, started_ns: int) -> bool:
             sqls=Stamps.of(sqls),
             others=Stamps.of({p: _stamp(os.path.join(root, p), started_ns) for p in others}),
             missing_sql=missing,
-            dirs=(dir_paths, dir_mtimes, dir_listings),
+            dirs=(dir_paths, dir_stats, dir_listings),
         ),
         rows={r.id: encode(r.to_row()) for r in records},
         by_path=Lookup.of(by_path),
@@ -845,32 +886,38 @@ def _validate(root: str, index: Index) -> _State | None:
     """Compare the index with the disk; None when a change needs the whole mesh.
 
     This is a ``stat`` of every directory and file the index knows, the largest fixed cost of
-    changed-files mode, so the loops stay plain.
+    changed-files mode, so the loops stay plain. A file is trusted by its stat only as git trusts its
+    index (``_same_stat``); otherwise its content is hashed, and only a different hash counts as a change.
     """
     prefix = root.rstrip("/") + "/"
     config = prefix + "govern.yaml"
     disk = index.on_disk()
-    if not _unchanged(config, disk.config) if disk.config else os.path.exists(config):
+    trusted_before = index.started_ns - MARGIN_NS
+    if not _unchanged(config, disk.config, trusted_before) if disk.config else os.path.exists(config):
         return _why("govern.yaml changed")
     stat = os.stat
-    dir_paths, dir_mtimes, dir_listings = disk.dirs
-    for i, (rel, mtime) in enumerate(zip(dir_paths, dir_mtimes, strict=True)):
+    dir_paths, dir_stats, dir_listings = disk.dirs
+    for i, (rel, (mtime, ctime, ino, dev)) in enumerate(zip(dir_paths, dir_stats, strict=True)):
+        path = prefix + rel if rel else root
         try:
-            if mtime >= 0 and stat(prefix + rel if rel else root).st_mtime_ns == mtime:
-                continue
-            if "\n".join(_listing(prefix + rel if rel else root)) != dir_listings[i]:
+            if mtime >= 0 and ctime < trusted_before:
+                st = stat(path)
+                if (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == (mtime, ctime, ino, dev):
+                    continue
+            if "\n".join(_listing(path)) != dir_listings[i]:
                 return _why(f"files were added or removed in {rel or '.'}")
         except OSError:
             return _why(f"{rel or '.'} cannot be read")
     for rel, stamp in disk.others.items():
-        if not _unchanged(prefix + rel, stamp):
+        if not _unchanged(prefix + rel, stamp, trusted_before):
             return _why(f"{rel} (a possible input of another format) changed")
     for rel in disk.missing_sql:
         if os.path.exists(prefix + rel):
             return _why(f"{rel} appeared")
     state = _State(index)
     for table, out in ((disk.manifests, state.changed_manifests), (disk.sqls, state.changed_sqls)):
-        for i, (rel, size, mtime) in enumerate(zip(table.paths, table.sizes, table.mtimes, strict=True)):
+        for i, (rel, size, mtime, ctime, ino, dev) in enumerate(zip(
+                table.paths, table.sizes, table.mtimes, table.ctimes, table.inos, table.devs, strict=True)):
             if mtime < 0:
                 out.append(rel)
                 continue
@@ -878,11 +925,31 @@ def _validate(root: str, index: Index) -> _State | None:
                 st = stat(prefix + rel)
             except OSError:
                 return _why(f"{rel} cannot be read")
-            if st.st_mtime_ns == mtime and st.st_size == size:
+            if (st.st_mtime_ns == mtime and st.st_size == size and st.st_ctime_ns == ctime and st.st_ino == ino
+                    and st.st_dev == dev and ctime < trusted_before):  # _same_stat, inlined: the hot loop
                 continue
-            if not _unchanged(prefix + rel, table.stamp(i)):
+            if st.st_size != size or not _same_content(prefix + rel, table.stamp(i)):
                 out.append(rel)
     return state
+
+
+def _named_afresh(root: Path, state: _State, args: Arguments) -> bool:
+    """Files named on the command line (what pre-commit passes: the changed files) are never trusted by
+    their stat: manifests and SQL files are re-read and re-analysed, govern.yaml and inputs of other
+    formats compared by content. False when one of those differs (the whole mesh must be loaded)."""
+    from govern.changes import _norm, relative_to
+
+    disk = state.index.on_disk()
+    named = {_norm(rel) for f in args.files if (rel := relative_to(f, root)) is not None}
+    if "govern.yaml" in named and disk.config and not _same_content(str(root / "govern.yaml"), disk.config):
+        return bool(_why("govern.yaml changed"))
+    for rel, stamp in disk.others.items():
+        if rel in named and (stamp is None or not _same_content(str(root / rel), stamp)):
+            return bool(_why(f"{rel} (a possible input of another format) changed"))
+    for table, out in ((disk.manifests, state.changed_manifests), (disk.sqls, state.changed_sqls)):
+        seen = set(out)
+        out.extend(rel for rel in sorted(named & set(table.paths)) if rel not in seen)
+    return True
 
 
 # --- validating early, in a child process -------------------------------------------------------------
@@ -976,6 +1043,9 @@ def _refresh_manifests(root: Path, state: _State, has_org: bool) -> bool:
     for rel in state.changed_manifests:
         product, findings = load_manifest_file(root / rel, root)
         ids = index.by_path.get(rel, [])
+        if product is None and not ids and rel in index.file_findings:
+            state.fresh[rel] = (None, findings)  # still not a product: its load findings, read afresh
+            continue
         if product is None or len(ids) != 1:
             _why(f"{rel} no longer loads" if product is None else f"{rel} is a new manifest")
             return False
@@ -1094,6 +1164,8 @@ def _answer(index: Index, args: Arguments, root: Path, version: str | None, toda
     state = _validated(str(root), index)
     if state is None:
         return _decline(LAST["reason"] or "the mesh changed")
+    if not _named_afresh(root, state, args):
+        return _decline(LAST["reason"] or "a named file changed")
     config_findings: list[Finding] = []
     config = load_config(root, config_findings)
     mesh = Mesh(root=root, config=config, findings=config_findings)

@@ -76,7 +76,7 @@ def yaml_reader() -> str:
 @functools.cache
 def cedar_build() -> str:
     """The installed cedarpy, found without importing it: its distribution and its native module (name, size,
-    mtime). Empty when it cannot be told (nothing Cedar then comes from the cache)."""
+    mtime, ctime, inode, device). Empty when it cannot be told (nothing Cedar then comes from the cache)."""
     from importlib.util import find_spec
 
     try:
@@ -88,7 +88,9 @@ def cedar_build() -> str:
         for name in sorted(os.listdir(folder)):
             if name.startswith("_internal"):
                 info = os.stat(os.path.join(folder, name))
-                stamps.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
+                # as git's index tells a file: a rebuilt module of the same size and mtime has another
+                # inode or ctime (a Cedar verdict is reused only for the very build that gave it)
+                stamps.append(f"{name}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}")
         site = os.path.dirname(folder)
         dists = sorted(n for n in os.listdir(site) if n.startswith("cedarpy-") and n.endswith(".dist-info"))
     except (ImportError, ValueError, OSError):

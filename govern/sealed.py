@@ -3,8 +3,8 @@
 A cache that changes what a check reports must never be trusted just because it is on disk: an index
 committed into a repository or planted by a pull request could claim a mesh is clean. Every cache file
 is therefore sealed with a keyed BLAKE2b MAC under this user's key (``~/.cache/govern/index.key``,
-created with mode 0600 on first write), and its header names the govern, Python and format versions, so
-a cache written by another version is simply not used.
+created with mode 0600 on first write, atomically; a bad key is never used but replaced), and its header
+names the govern, Python and format versions, so a cache written by another version is simply not used.
 
 The payload is ``marshal`` data: builtins only (dict, list, tuple, str, bytes, int, float, bool, None),
 which loads several times faster than JSON. It is decoded only after the MAC matched, so only data this
@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 from typing import Any
 
 try:  # the BLAKE2 module alone: hashlib (and hmac) would also load OpenSSL, a few ms of every cold start
@@ -63,24 +64,93 @@ def key_file() -> Path:
     return Path(base) / "govern" / "index.key"
 
 
-def secret(create: bool) -> bytes | None:
-    """This user's key; created (0600) when ``create`` and missing; None when it cannot be had."""
-    path = key_file()
+KEY_SIZE = 32
+_SAFE_OPEN = getattr(os, "O_SAFE_OPEN", 0) | getattr(os, "O_NONBLOCK", 0)  # no link; a FIFO never blocks open()
+
+
+def _read_key(path: Path) -> bytes | None:
+    """The key in ``path`` if it is a regular file (not a link) of exactly ``KEY_SIZE`` bytes; else None
+    (what govern writes: an empty, short or overlong file is not a key it made)."""
     try:
-        return path.read_bytes()
-    except OSError:
-        if not create:
-            return None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(32))
-        return path.read_bytes()
-    except FileExistsError:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | _SAFE_OPEN)
     except OSError:
         return None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            if not S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            data = fh.read(KEY_SIZE + 1)
+    except OSError:
+        return None
+    return data if len(data) == KEY_SIZE else None
+
+
+def own_dir(folder: Path, create: bool) -> bool:
+    """True when ``folder`` is a real directory (not a symbolic link), made (one level) when ``create``.
+
+    Caches are written only inside their own directory, never through a link to another one.
+    """
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        if not create:
+            return False
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(folder, 0o700)
+            st = os.lstat(folder)
+        except OSError:
+            return False
+    except OSError:
+        return False
+    return S_ISDIR(st.st_mode)
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> Path:
+    """A new temporary file next to ``path`` holding ``data``, flushed to disk; removed again if that fails."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _SAFE_OPEN, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def secret(create: bool) -> bytes | None:
+    """This user's key; None when it cannot be had.
+
+    A key file that is empty, short, not a regular file or unreadable is never used. When ``create``, a
+    missing or bad key is (re)made atomically: a temporary file, fsync, then a rename over the bad one (a
+    link when there was none, so two runs starting together agree on one key). Any failure (a full disk, a
+    read-only or linked directory) gives None: caching is off for this run, and no temporary file is left.
+    """
+    path = key_file()
+    if not own_dir(path.parent, create=create):
+        return None
+    key = _read_key(path)
+    if key is not None or not create:
+        return key
+    tmp: Path | None = None
+    try:
+        tmp = _write_new(path, os.urandom(KEY_SIZE), 0o600)
+        if os.path.lexists(path):
+            os.replace(tmp, path)
+        else:
+            with contextlib.suppress(FileExistsError):  # another run made it meanwhile: use that one
+                os.link(tmp, path)
+    except OSError:
+        return None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return _read_key(path)
 
 
 def _header(kind: str, version: str) -> bytes:
@@ -184,16 +254,24 @@ def _unseal_head(head: bytes, fh: Any, kind: str, version: str, key: bytes) -> A
 
 
 def write(path: Path, data: Any, kind: str, version: str, body: bytes = b"") -> bool:
-    """Seal ``data`` (and ``body``) into ``path`` atomically; False when it cannot (never raises for I/O)."""
+    """Seal ``data`` (and ``body``) into ``path`` atomically; False when it cannot (never raises for I/O).
+
+    Written only inside ``path``'s own directory (created if missing, refused if a symbolic link): a
+    temporary file there, fsync, then a rename over ``path`` (which replaces a link, never writes through
+    it). A failed write (a full disk, a read-only directory) leaves no temporary file behind.
+    """
     key = secret(create=True)
-    if key is None:
+    if key is None or not own_dir(path.parent, create=True):
         return False
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(seal(data, kind, version, key, body))
-        os.replace(tmp, path)
+        tmp = _write_new(path, seal(data, kind, version, key, body), 0o600)
     except (OSError, ValueError):
+        return False
+    try:
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         return False
     return True
 
@@ -206,9 +284,19 @@ def read(path: Path, kind: str, version: str) -> tuple[Any, Body] | None:
     key = secret(create=False)
     if key is None:
         return None
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - the body stays open for reading entries
+    if not own_dir(path.parent, create=False):
+        return None  # a cache directory that is a link (or not a directory) is not ours
+    try:  # never through a link (a planted index elsewhere), never waiting on a FIFO planted there
+        fd = os.open(path, os.O_RDONLY | _SAFE_OPEN)
     except OSError:
+        return None
+    try:
+        if not S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        fh = os.fdopen(fd, "rb")  # the body stays open for reading entries
+    except OSError:
+        os.close(fd)
         return None
     try:
         found = _unseal_head(fh.read(1 << 16), fh, kind, version, key)
