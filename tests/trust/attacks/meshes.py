@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,8 @@ from govern.standards import default_pack_root
 TODAY = "2026-06-01"
 OLD = 1_735_689_600  # 2025-01-01T00:00:00Z: old enough for the mesh index to trust a file by its stat
 GOVERN = Path(sys.executable).with_name("govern")
+SPAWN = os.environ.get("GOVERN_ATTACK_SPAWN", "") not in ("", "0")  # 1: every run a fresh process
+_ZYGOTES = threading.local()
 
 TOMBSTONED = {
     "lifecycle": {
@@ -101,17 +105,40 @@ class Workspace:
         return env
 
     def start(self, spec: dict[str, Any]) -> tuple[subprocess.Popen, list[str]]:
-        command = spec.get("command", "gate")
-        args = [command, *[self.expand(a) for a in spec.get("args", ["."])]]
-        if command in ("check", "gate") and spec.get("today", True):
-            args += ["--today", TODAY]
+        args = self.argv(spec)
         cwd = self.path(spec.get("cwd", "."))
         proc = subprocess.Popen([str(GOVERN), *args], cwd=cwd, env=self.env(spec.get("env")),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
         return proc, args
 
     def run(self, spec: dict[str, Any]) -> Outcome:
-        """Run the console script as CI would; ``signal``/``after`` interrupt it."""
+        """Run the console script as CI would; ``signal``/``after`` interrupt it (always a fresh process)."""
+        if SPAWN or "signal" in spec:
+            return self.spawn(spec)
+        args = self.argv(spec)
+        zygote = getattr(_ZYGOTES, "proc", None)
+        if zygote is None or zygote.poll() is not None:
+            zygote = _ZYGOTES.proc = subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("zygote.py"))], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        out, err = self.tmp / "stdout.txt", self.tmp / "stderr.txt"
+        request = {"argv": args, "cwd": str(self.path(spec.get("cwd", "."))), "env": self.env(spec.get("env")),
+                   "out": str(out), "err": str(err)}
+        zygote.stdin.write(json.dumps(request) + "\n")
+        zygote.stdin.flush()
+        zygote.stdout.readline()  # the child's pid
+        code = int(zygote.stdout.readline())
+        return Outcome(args, code, out.read_text(errors="replace"), err.read_text(errors="replace"))
+
+    def argv(self, spec: dict[str, Any]) -> list[str]:
+        command = spec.get("command", "gate")
+        args = [command, *[self.expand(a) for a in spec.get("args", ["."])]]
+        if command in ("check", "gate") and spec.get("today", True):
+            args += ["--today", TODAY]
+        return args
+
+    def spawn(self, spec: dict[str, Any]) -> Outcome:
+        """A run in a fresh process of the console script."""
         proc, args = self.start(spec)
         signalled = False
         if "signal" in spec:
@@ -192,14 +219,15 @@ class Workspace:
     def op_mkdir(self, rel: str) -> None:
         self.path(rel).mkdir(parents=True, exist_ok=True)
 
-    def op_age(self, when: int | None) -> None:
+    def op_age(self, when: float | None) -> None:
         """Every file and directory of the mesh stamped with one mtime, as archive tools, Nix and CI cache
-        layers do (default 2025-01-01)."""
-        stamp = OLD if when is None else int(when)
+        layers do (default 2025-01-01; a negative value: that many seconds ago)."""
+        stamp = OLD if when is None else (time.time() + when if when < 0 else when)  # < 0: seconds ago
+        ns = (int(stamp * 1e9), int(stamp * 1e9))
         for dirpath, dirnames, filenames in os.walk(self.root):
             for name in dirnames + filenames:
-                os.utime(os.path.join(dirpath, name), (stamp, stamp), follow_symlinks=False)
-        os.utime(self.root, (stamp, stamp))
+                os.utime(os.path.join(dirpath, name), ns=ns, follow_symlinks=False)
+        os.utime(self.root, ns=ns)
 
     def op_pack(self, rel: str) -> None:
         """A copy of the shipped standards pack (rules/ and standards/) at ``rel``."""

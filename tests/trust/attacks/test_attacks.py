@@ -24,7 +24,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from meshes import Outcome, Workspace  # noqa: E402
+from meshes import Outcome, Workspace
 
 HERE = Path(__file__).parent
 CORPUS: list[dict[str, Any]] = yaml.safe_load((HERE / "attacks.yaml").read_text(encoding="utf-8"))["attacks"]
