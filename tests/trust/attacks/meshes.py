@@ -23,6 +23,15 @@ OLD = 1_735_689_600  # 2025-01-01T00:00:00Z: old enough for the mesh index to tr
 GOVERN = Path(sys.executable).with_name("govern")
 SPAWN = os.environ.get("GOVERN_ATTACK_SPAWN", "") not in ("", "0")  # 1: every run a fresh process
 _ZYGOTES = threading.local()
+_STARTED: list[subprocess.Popen] = []
+
+
+def stop_zygotes() -> None:
+    """End the zygote processes this test run started (each ends when its stdin closes)."""
+    while _STARTED:
+        proc = _STARTED.pop()
+        proc.stdin.close()
+        proc.wait(timeout=30)
 
 TOMBSTONED = {
     "lifecycle": {
@@ -121,6 +130,7 @@ class Workspace:
             zygote = _ZYGOTES.proc = subprocess.Popen(
                 [sys.executable, str(Path(__file__).with_name("zygote.py"))], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+            _STARTED.append(zygote)
         out, err = self.tmp / "stdout.txt", self.tmp / "stderr.txt"
         request = {"argv": args, "cwd": str(self.path(spec.get("cwd", "."))), "env": self.env(spec.get("env")),
                    "out": str(out), "err": str(err)}
@@ -235,6 +245,14 @@ class Workspace:
         src = default_pack_root()
         shutil.copytree(src / "rules", dest / "rules")
         shutil.copytree(src / "standards", dest / "standards")
+
+    def op_git(self, args: list[str]) -> None:
+        """Run git in the mesh root (a fixed author and date, no user configuration)."""
+        env = {**self.env(), "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com",
+               "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.com",
+               "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+        subprocess.run(["git", *[self.expand(a) for a in args]], cwd=self.root, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def op_products(self, arg: dict[str, Any]) -> None:
         """``count`` products ``<prefix>_<i>`` in one domain, each with the same overlay."""

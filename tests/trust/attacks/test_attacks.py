@@ -24,7 +24,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from meshes import Outcome, Workspace
+from meshes import Outcome, Workspace, stop_zygotes
 
 HERE = Path(__file__).parent
 CORPUS: list[dict[str, Any]] = yaml.safe_load((HERE / "attacks.yaml").read_text(encoding="utf-8"))["attacks"]
@@ -81,6 +81,7 @@ def played(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                                             proofs.get(key))
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)
+    stop_zygotes()
 
 
 def _exit_code(run: Outcome) -> int:
