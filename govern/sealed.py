@@ -38,6 +38,15 @@ def caches_enabled() -> bool:
     return os.environ.get("GOVERN_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+def disable_caches() -> None:
+    """Turn every cache off for this process and the processes it starts (``GOVERN_CACHE=0``).
+
+    The deployment gate calls this unless told to trust the caches: whoever can write the cache home
+    (an earlier CI job, a restored runner cache) can also write the key that seals them.
+    """
+    os.environ["GOVERN_CACHE"] = "0"
+
+
 @contextlib.contextmanager
 def no_collection() -> Iterator[None]:
     """Cyclic garbage collection paused meanwhile (as it was before, after): for work that allocates many

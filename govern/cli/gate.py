@@ -23,17 +23,27 @@ from govern.cli.common import (
 @change_options
 @input_options
 @format_option()
+@click.option("--trust-cache", is_flag=True,
+              help="Use the mesh index and pack cache of this machine (off by default: only where no earlier job, "
+                   "pull request or restored CI cache can write .govern-cache/ or ~/.cache/govern).")
 @fail_closed
-def gate(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats) -> None:
+def gate(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats,
+         trust_cache) -> None:
     """Decide whether the products under PATH... may be deployed.
 
     PATH may be directories or changed files (changed-files mode, as for check); with --base REF only
     what changed since REF is decided, and the history rules (lifecycle, deletion, versions) apply.
 
     Blocked when any unwaived error of an enforce rule exists. Exit 0 allowed, 1 blocked,
-    2 could not decide (fails closed).
+    2 could not decide (fails closed). The gate reads no cache unless --trust-cache is given: its
+    verdict comes from the files alone.
     """
     from govern.gate import decide
+
+    if not trust_cache:
+        from govern.sealed import disable_caches
+
+        disable_caches()
 
     paths, forced = input_formats(paths, input_format, dbt_manifests)
     result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced)

@@ -92,6 +92,8 @@ def govern(root: Path, *args: str, cache: bool = True, xdg: Path,
     argv = [sys.executable, "-m", "govern", *args]
     if args[0] in ("check", "gate"):
         argv += ["--today", TODAY]
+    if args[0] == "gate" and cache:
+        argv.append("--trust-cache")  # the gate reads no cache unless told to (test_the_gate_reads_no_cache...)
     env = {**os.environ, "XDG_CACHE_HOME": str(xdg), "GOVERN_CACHE": "1" if cache else "0", "NO_COLOR": "1"}
     env.pop("GOVERN_CACHE_DEBUG", None)
     proc = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=120,
@@ -433,3 +435,30 @@ def test_a_key_that_is_a_fifo_is_replaced_not_waited_for(tmp_path: Path, xdg: Pa
     full_run(root, xdg)
     assert key(xdg).is_file() and len(key(xdg).read_bytes()) == 32
     assert leftovers(key(xdg).parent) == []
+
+
+# --- the gate's own rule: no cache unless the operator says so ---------------------------------------
+
+
+def test_the_gate_reads_and_writes_no_cache_unless_told(tmp_path: Path, xdg: Path) -> None:
+    """Whoever can write the cache home (an earlier job, a restored runner cache) can write the key that seals
+    the index: the deployment gate decides from the files alone unless the operator passes --trust-cache."""
+    root = tmp_path / "mesh"
+    build(root)
+    age(root)
+    env = {**os.environ, "XDG_CACHE_HOME": str(xdg), "GOVERN_CACHE": "1", "NO_COLOR": "1"}
+    plain = subprocess.run([sys.executable, "-m", "govern", "gate", ".", "--today", TODAY], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert not (root / ".govern-cache").exists() and not xdg.exists()
+    trusted = subprocess.run([sys.executable, "-m", "govern", "gate", ".", "--today", TODAY, "--trust-cache"],
+                             cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert trusted.returncode == 0 and trusted.stdout == plain.stdout
+    assert (root / ".govern-cache" / "mesh-index.bin").is_file()
+    # an index and key planted by an earlier job, forged or not, are not even opened by a plain gate
+    (root / ".govern-cache" / "mesh-index.bin").write_bytes(b"forged")
+    same_size_edit(root / ORDERS, "product: crm.customers", "product: crm.oldclient")
+    blocked = subprocess.run([sys.executable, "-m", "govern", "gate", ORDERS, "--today", TODAY], cwd=root,
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert blocked.returncode == 1 and "tombstoning.consume-retired" in blocked.stdout
+    assert (root / ".govern-cache" / "mesh-index.bin").read_bytes() == b"forged"
