@@ -83,9 +83,16 @@ def load(path: str | Path) -> Baseline:
     """Read a baseline file; any problem is a ConfigError (exit 2: a gate without its baseline cannot decide)."""
     shown = str(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read baseline: {exc.strerror}", path=shown) from None
+    return parse(text, shown)
+
+
+def parse(text: str, shown: str) -> Baseline:
+    """A baseline from its JSON text (``shown`` names it in errors)."""
+    try:
+        data = json.loads(text)
     except ValueError as exc:
         raise ConfigError(f"baseline is not valid JSON: {exc}", path=shown) from None
     if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION:
@@ -119,3 +126,20 @@ def apply(result: Result, baseline: Baseline) -> Result:
     result.findings = kept
     result.baselined = hidden
     return result
+
+
+def at_base(baseline: Baseline, path: str | Path, ref: str) -> Baseline:
+    """What ``baseline`` may hide in a change since git revision ``ref``: at most what the same file accepted
+    at the base. A pull request can shrink its baseline, never grow it (an entry it adds would hide the very
+    findings it introduces). A baseline outside the git work tree is the operator's and is used as it is.
+    """
+    from govern.gitbase import find_work_tree, read_blobs, resolve_base
+
+    file = Path(path).resolve()
+    top = find_work_tree(file.parent)
+    if top is None:
+        return baseline
+    rel = file.relative_to(top).as_posix()
+    blob = read_blobs(top, resolve_base(top, ref), [rel]).get(rel)
+    before = parse(blob.decode("utf-8", "replace"), f"{rel} at {ref}").counts if blob is not None else {}
+    return Baseline(baseline.path, {fp: min(n, before[fp]) for fp, n in baseline.counts.items() if fp in before})

@@ -111,9 +111,10 @@ def run(
     else:
         result = _changed(args, root, version, today, pack_root, base, cwd)
     if baseline is not None:
-        from govern.baseline import apply, load
+        from govern.baseline import apply, at_base, load
 
-        apply(result, load(baseline))
+        accepted = load(baseline)
+        apply(result, at_base(accepted, baseline, base) if base is not None else accepted)
     return result
 
 
