@@ -70,7 +70,8 @@ if TYPE_CHECKING:
     from govern.loader import Mesh
     from govern.model import Product
 
-FORMAT = 4  # 3: stat as git's index (ctime, inode, device); 4: input.symlink-skipped is an error
+FORMAT = 5  # 3: stat as git's index (ctime, inode, device); 4: input.symlink-skipped is an error;
+# 5: MySQL executable comments are analysed (recorded scans of older indexes are stale)
 CACHE_DIR = ".govern-cache"
 INDEX_NAME = "mesh-index.bin"
 MARGIN_NS = 1_000_000_000  # files modified this close to the start of a run are not trusted by stat
