@@ -31,11 +31,11 @@ from govern.paths import (
     config_path_inside,
     forget_roots,
     is_inside,
-    unambiguous_marker_root,
     real_path,
     real_root,
     resolve_inside,
     root_file,
+    unambiguous_marker_root,
 )
 from govern.suggest import did_you_mean
 from govern.yamlio import FieldPath, SourceMap, load_yaml_mapping

@@ -113,7 +113,7 @@ def test_untracked_or_deleted_manifests_are_not_listed_by_git(repo: MeshDir) -> 
     path = repo.product("crm.evil", relpath=".staging/evil/dataproduct.yaml")
     commit_all(repo.root)
     path.unlink()
-    code, findings, out = gate(str(repo.root))
+    code, _findings, out = gate(str(repo.root))
     assert code == 0, out
 
 
@@ -121,7 +121,7 @@ def test_excluded_skipped_folder_is_fine(repo: MeshDir) -> None:
     repo.product("crm.evil", relpath=".staging/evil/dataproduct.yaml")
     repo.write("govern.yaml", "standards:\n  pack: mesh-core\nexclude: ['.staging/*']\n")
     commit_all(repo.root)
-    code, findings, out = gate(str(repo.root))
+    code, _findings, out = gate(str(repo.root))
     assert code == 0, out
 
 
@@ -162,7 +162,7 @@ def test_misnamed_manifest_cannot_be_waived(mesh: MeshDir) -> None:
     mesh.product("crm.evil", relpath="crm/evil/DataProduct.yaml")
     mesh.write("waivers.yaml", "waivers:\n  - {rule: input.misnamed, product: crm.evil, reason: x, "
                                "approved_by: boss@example.com, expires: 2026-07-01}\n")
-    code, findings, out = gate(str(mesh.root))
+    code, _findings, out = gate(str(mesh.root))
     assert code == 1, out
     assert "cannot be waived" in out
 
@@ -210,7 +210,7 @@ def test_sibling_meshes_in_one_repository_are_fine(tmp_path: Path) -> None:
     git(top, "init", "-q")
     commit_all(top)
     for args in (["meshes/a"], ["meshes/b/sales/orders/dataproduct.yaml"]):
-        code, findings, out = gate(*args, cwd=top)
+        code, _findings, out = gate(*args, cwd=top)
         assert code == 0, (args, out)
     code, _, out = gate(".", cwd=top / "meshes" / "b")
     assert code == 0, out
