@@ -12,7 +12,9 @@
 Relative PATHs are resolved against the current directory, else the git work tree, else the mesh root
 found from the current directory, so pre-commit's repository-relative names work from any directory.
 The mesh root is ``--root``, else the nearest directory upwards from the PATHs (from the current
-directory when there are none) that holds ``govern.yaml`` or ``org.yaml``, else the git work tree.
+directory when there are none) that holds ``govern.yaml`` or ``org.yaml``, else the git work tree. When a
+directory above that one, up to the git work tree's top, holds a marker too, the root is ambiguous: exit 2
+(nested mesh roots), unless ``--root`` is given.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 from govern.errors import ConfigError
 from govern.loader import find_mesh_root
 from govern.paths import marker_root as _marker_dir
+from govern.paths import unambiguous_marker_root
 
 if TYPE_CHECKING:
     from govern.changes import Impact
@@ -76,13 +79,14 @@ def resolve_arguments(paths: Iterable[str | Path], cwd: Path | None = None) -> A
 
 
 def choose_root(args: Arguments, cwd: Path | None = None) -> Path:
-    """The mesh root for the arguments (see the module docstring). Files of two meshes are an error."""
+    """The mesh root for the arguments (see the module docstring). Files of two meshes are an error, and
+    so are nested mesh roots (ConfigError: pass --root)."""
     starts = args.files + args.dirs
     if not starts:
         return find_mesh_root(cwd or Path.cwd())
     # A linked file is looked up from where the link is, not from its target (which may leave the mesh).
     starts = [s.parent if s.is_symlink() else s for s in starts]
-    roots = sorted({r for r in (marker_root(s) for s in starts) if r is not None})
+    roots = sorted({Path(r) for r in (unambiguous_marker_root(s) for s in starts) if r is not None})
     if len(roots) > 1:
         raise ConfigError("the paths belong to different meshes: " + ", ".join(str(r) for r in roots),
                           expected="paths of one mesh, or --root")

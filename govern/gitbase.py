@@ -29,7 +29,7 @@ class GitError(ConfigError):
     """git could not answer: no decision is possible."""
 
 
-def run_git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
+def run_git(args: list[str], cwd: Path, stdin: bytes | None = None, timeout: float = GIT_TIMEOUT) -> bytes:
     """Run one git command and return its stdout; raise GitError with git's own message."""
     import subprocess  # only for --base: a pre-commit run needs find_work_tree alone
 
@@ -37,12 +37,12 @@ def run_git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
     try:
         proc = subprocess.run(
             ["git", "-c", "core.quotepath=off", *args],
-            cwd=cwd, input=stdin, capture_output=True, timeout=GIT_TIMEOUT, env=env, check=False,
+            cwd=cwd, input=stdin, capture_output=True, timeout=timeout, env=env, check=False,
         )
     except FileNotFoundError:
         raise GitError("git is not installed (needed for --base)") from None
     except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} took longer than {GIT_TIMEOUT} s") from None
+        raise GitError(f"git {args[0]} took longer than {timeout:g} s") from None
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {args[0]} failed: {message[-1] if message else f'exit {proc.returncode}'}")
@@ -106,7 +106,8 @@ def resolve_base(top: Path, ref: str) -> str:
         return commit_id
 
 
-def _split_z(data: bytes) -> list[str]:
+def split_z(data: bytes) -> list[str]:
+    """The paths of a ``git ... -z`` answer."""
     return [p.decode("utf-8", "surrogateescape") for p in data.split(b"\0") if p]
 
 
@@ -124,13 +125,13 @@ def changed_since(top: Path, commit: str, prefix: str) -> tuple[list[str], list[
     """Repo-relative paths under ``prefix`` added/modified and deleted between ``commit`` and the work tree."""
     spec = ["--", prefix] if prefix else []
     out = run_git(["diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", commit, *spec], top)
-    fields = _split_z(out)
+    fields = split_z(out)
     changed: list[str] = []
     deleted: list[str] = []
     for status, path in zip(fields[0::2], fields[1::2], strict=False):
         (deleted if status.startswith("D") else changed).append(path)
     untracked = run_git(["ls-files", "-z", "--others", "--exclude-standard", *spec], top)
-    changed.extend(_split_z(untracked))
+    changed.extend(split_z(untracked))
     return sorted(set(changed)), sorted(set(deleted))
 
 
@@ -171,7 +172,7 @@ def load_snapshot(mesh_root: str | Path, ref: str, exclude: list[str] | None = N
     snap.deleted = [p[len(prefix):] for p in deleted if p.startswith(prefix)]
 
     spec = ["--", prefix] if prefix else []
-    listing = _split_z(run_git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, *spec], top))
+    listing = split_z(run_git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, *spec], top))
     manifests = [p for p in listing if p.startswith(prefix) and is_manifest_path(p[len(prefix):], exclude or [])]
     for path, blob in sorted(read_blobs(top, commit, manifests).items()):
         rel = path[len(prefix):]

@@ -70,7 +70,8 @@ if TYPE_CHECKING:
     from govern.loader import Mesh
     from govern.model import Product
 
-FORMAT = 4  # 3: stat as git's index (ctime, inode, device); 4: input.symlink-skipped is an error
+FORMAT = 5  # 3: stat as git's index (ctime, inode, device); 4: input.symlink-skipped is an error;
+# 5: MySQL executable comments are analysed (recorded scans of older indexes are stale)
 CACHE_DIR = ".govern-cache"
 INDEX_NAME = "mesh-index.bin"
 MARGIN_NS = 1_000_000_000  # files modified this close to the start of a run are not trusted by stat
@@ -500,20 +501,18 @@ def _unchanged(path: str, stamp: tuple | None, trusted_before: int) -> bool:
 def _listing(path: str) -> tuple[str, ...]:
     """The entries of a directory the loader can read, as ``name`` or ``name/`` (directories), sorted.
 
-    Hidden entries (``.govern-cache``, ``.git``) and skipped directories (``node_modules``) are left out:
-    neither the loader nor the importers ever read them.
+    Hidden files, ``.govern-cache`` and ``.git`` are left out: neither the loader nor the importers ever
+    read them. Skipped and hidden folders (``node_modules``, ``.staging``) are listed although they are not
+    walked: a new one makes the whole mesh load, where a manifest in it is reported (input.not-discovered).
     """
-    from govern.loader import SKIP_DIRS
-
     out = []
     with os.scandir(path) as it:
         for entry in it:
-            if entry.name.startswith("."):
+            if entry.name in (".git", CACHE_DIR):
                 continue
             if entry.is_dir(follow_symlinks=False):
-                if entry.name not in SKIP_DIRS:
-                    out.append(entry.name + "/")
-            else:
+                out.append(entry.name + "/")
+            elif not entry.name.startswith("."):
                 out.append(entry.name)
     return tuple(sorted(out))
 
@@ -690,10 +689,12 @@ def record(mesh: Mesh, analysis: Any, started_ns: int) -> bool:
     from govern.changes import consumers_index, sql_index
     from govern.findings import MANIFEST_INVALID
     from govern.importers import _NOT_INPUTS
-    from govern.loader import MANIFEST_NAMES
+    from govern.loader import INPUT_MISNAMED, INPUT_NESTED_ROOT, INPUT_NOT_DISCOVERED, MANIFEST_NAMES
     from govern.paths import INPUT_SYMLINK_SKIPPED
 
     root = mesh.root.resolve()
+    if any(f.rule in (INPUT_NOT_DISCOVERED, INPUT_MISNAMED, INPUT_NESTED_ROOT) for f in mesh.findings):
+        return False  # found by a whole-mesh search the index does not repeat: always load the whole mesh
     if mesh.observed_edges or any(p.origin != "native" or p.sql for p in mesh.products):
         return False
     if len(mesh.by_id) != len(mesh.products):

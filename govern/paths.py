@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from govern.errors import InputError
+from govern.errors import ConfigError, InputError
 
 INPUT_OUTSIDE_ROOT = "input.outside-root"
 INPUT_SYMLINK_SKIPPED = "input.symlink-skipped"  # an error: a manifest or folder that was not read blocks
@@ -33,6 +33,38 @@ def marker_root(start: str | Path) -> str | None:
         if parent == here:
             return None
         here = parent
+
+
+def enclosing_marker(root: str | Path) -> str | None:
+    """A directory above ``root``, up to its git work tree's top (or the filesystem root outside git),
+    that also holds a root marker, or None."""
+    here = os.path.realpath(root)
+    while not os.path.exists(os.path.join(here, ".git")):
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+        if any(os.path.isfile(os.path.join(here, marker)) for marker in ROOT_MARKERS):
+            return here
+    return None
+
+
+def _shown(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def unambiguous_marker_root(start: str | Path) -> str | None:
+    """``marker_root(start)``, or ConfigError (exit 2) when a directory above it holds a marker too: the
+    root of nested meshes is not guessed (a ``govern.yaml`` added to a sub-folder must not shrink the mesh)."""
+    found = marker_root(start)
+    if found is None:
+        return None
+    outer = enclosing_marker(found)
+    if outer is not None:
+        raise ConfigError(f"nested mesh roots: '{_shown(found)}' and '{_shown(outer)}' both hold govern.yaml or "
+                          "org.yaml; pass --root", expected="one mesh root, or --root")
+    return found
 
 
 _REAL_DIRS: dict[str, Path] = {}

@@ -21,7 +21,7 @@ from govern.suggest import did_you_mean
 # Findings that mean an input could not be read or a rule could not run: waiving one would let a
 # product through unchecked, so a waiver for them never applies (fail closed).
 UNWAIVABLE = frozenset({RULE_CRASHED, MANIFEST_INVALID, INPUT_INVALID, "input.outside-root", "auth.evaluation-error",
-                        "input.symlink-skipped"})
+                        "input.symlink-skipped", "input.not-discovered", "input.misnamed", "input.nested-root"})
 
 
 def check_waivers(

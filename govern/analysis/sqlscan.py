@@ -40,6 +40,9 @@ _TOKEN_REPR = re.compile(
 )
 _CLASS_REPR = re.compile(r"<class 'sqlglot\.[\w.]*\.(\w+)'>")
 _MISSING_AT = re.compile(r"from (\d+):(\d+)")
+# Dialects that execute the body of /*! ... */, /*!50000 ... */ and MariaDB's /*M! ... */ comments.
+EXECUTABLE_COMMENT_DIALECTS = frozenset({"mysql", "singlestore", "doris", "starrocks"})
+_EXEC_OPEN = re.compile(r"/\*M?!\d{0,6}")
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,45 @@ class _Text:
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset)
         return line, offset - self.starts[line - 1] + 1
+
+
+def unwrap_executable_comments(text: str) -> str:
+    """``text`` with the markers of MySQL executable comments (``/*!``, ``/*!50000``, ``/*M!`` and their
+    closing ``*/``) replaced by spaces of the same length, so their body is analysed as the server runs it.
+
+    String literals, quoted names and ordinary comments are left alone; line and column positions keep.
+    """
+    if "/*" not in text or "!" not in text:
+        return text
+    out = list(text)
+    i, n = 0, len(text)
+    inside = False  # within an executable comment (they do not nest)
+    while i < n:
+        ch = text[i]
+        if ch in "'\"`":
+            i += 1
+            while i < n and text[i] != ch:
+                i += 2 if text[i] == "\\" and ch != "`" else 1
+            i += 1
+        elif ch == "#" or text.startswith("-- ", i) or text.startswith("--\t", i) or text.startswith("--\n", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            opened = _EXEC_OPEN.match(text, i)
+            if opened is not None and not inside:
+                out[i:opened.end()] = " " * (opened.end() - i)
+                inside = True
+                i = opened.end()
+            else:
+                end = text.find("*/", i + 2)
+                i = n if end < 0 else end + 2
+        elif inside and text.startswith("*/", i):
+            out[i:i + 2] = "  "
+            inside = False
+            i += 2
+        else:
+            i += 1
+    return "".join(out)
 
 
 def _clean(message: str) -> str:
@@ -505,6 +547,8 @@ def scan_sql(
     """
     started = time.perf_counter()
     scan = FileScan()
+    if dialect is not None and dialect.lower() in EXECUTABLE_COMMENT_DIALECTS:
+        text = unwrap_executable_comments(text)
     where = _Text(text)
     try:
         with deadline(limits.timeout), deeper_recursion():

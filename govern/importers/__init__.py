@@ -35,6 +35,9 @@ _YAML_API = re.compile(r"""^apiVersion:\s*["']?v?\d""", re.M)
 _JSON_KIND = re.compile(r'"kind"\s*:\s*"([A-Za-z]+)"')
 _JSON_API = re.compile(r'"apiVersion"\s*:\s*"v?\d')
 # every foreign format has one of these in its first bytes (ODPS/ODCS: apiVersion, OpenLineage: eventTime)
+# formats a file named dataproduct.yaml may hold (a product); anything else there is an invalid manifest
+_MANIFEST_FORMATS = ("odps", "odcs")
+_MANIFEST_NAMES = ("dataproduct.yaml", "dataproduct.yml")
 _MARKERS = (b"apiVersion", b"DataContract", b"eventTime", b"dbt_schema_version")
 
 
@@ -125,6 +128,8 @@ def find_inputs(paths: Iterable[Path], root: Path, exclude: list[str],
         fmt = (overrides.get(Path(path).resolve()) if overrides else None) or _sniff(path)
         if not fmt or fmt == "native":
             return
+        if fmt not in _MANIFEST_FORMATS and os.path.basename(path) in _MANIFEST_NAMES:
+            return  # a dbt manifest or events named dataproduct.yaml: the loader reads it and says it is invalid
         p = Path(path)
         if not excluded(p) and _inside(p, root):
             found[p.resolve()] = fmt
