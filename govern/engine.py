@@ -240,7 +240,9 @@ def evaluate(
     ``base`` is the mesh at a git base revision (govern/gitbase.py) for the history rules;
     ``focus_paths`` (mesh-relative files) keeps load findings of those files in focus mode too.
     """
-    today = today or dt.datetime.now(dt.UTC).date()
+    # the instant waivers are compared with: now, or the start (UTC) of the day --today names
+    now = dt.datetime.now(dt.UTC) if today is None else dt.datetime.combine(today, dt.time.min, dt.UTC)
+    today = today or now.date()
     standard = pack.version(version or mesh.config.standards.version)
     focus_ids = set(focus) if focus is not None else None
     targets = [p for p in mesh.products if focus_ids is None or p.id in focus_ids]
@@ -290,7 +292,8 @@ def evaluate(
             undecided.append(f"Cedar evaluation failed: {exc}")
 
     valid, problems = check_waivers(
-        mesh.waivers, mesh.waivers_path, set(pack.rules), set(mesh.by_id), today, mesh.config.waiverMaxDays
+        mesh.waivers, mesh.waivers_path, set(pack.rules), set(mesh.by_id), today, mesh.config.waiverMaxDays,
+        now=now,
     )
     findings.extend(problems)
     fingerprinter = Fingerprinter(mesh.root)
