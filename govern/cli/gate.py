@@ -7,6 +7,7 @@ import sys
 import click
 
 from govern.cli.common import (
+    allow_empty_option,
     change_options,
     emit_outputs,
     fail_closed,
@@ -23,8 +24,10 @@ from govern.cli.common import (
 @change_options
 @input_options
 @format_option()
+@allow_empty_option
 @fail_closed
-def gate(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats) -> None:
+def gate(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats,
+         allow_empty=False) -> None:
     """Decide whether the products under PATH... may be deployed.
 
     PATH may be directories or changed files (changed-files mode, as for check); with --base REF only
@@ -36,7 +39,8 @@ def gate(paths, root, version, today, pack_root, base, baseline, input_format, d
     from govern.gate import decide
 
     paths, forced = input_formats(paths, input_format, dbt_manifests)
-    result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced)
+    result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced,
+                       allow_empty=allow_empty)
     decision = decide(result)
     emit_outputs(result, formats, gate=decision)
     sys.exit(decision.exit_code)
