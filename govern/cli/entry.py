@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
+
+try:  # the C module: ``signal`` builds enums on import, and a signal during that import would escape
+    import _signal as signal
+except ImportError:  # pragma: no cover - interpreters without it
+    import signal  # type: ignore[no-redef]
 
 TYPE_CHECKING = False  # no typing import before the handlers are installed
 
@@ -34,7 +38,7 @@ def _interrupted(signum: int, _frame: object) -> None:
         _quietly(lambda: pids.extend(p.pid for p in mp.active_children() if p.pid))
     for pid in pids:
         _quietly(os.kill, pid, signal.SIGTERM)
-    name = signal.Signals(signum).name
+    name = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}.get(signum, f"signal {signum}")
     _quietly(os.write, 2, f"govern: interrupted ({name}); nothing was decided\n".encode())
     os._exit(code)
 
