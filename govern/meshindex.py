@@ -1209,6 +1209,7 @@ def _closure(state: _State, focus: set[str], cycles: list[list[str]], mesh: Mesh
         closure.update(p for p in rec(pid).names if p in index.rows)
         closure.update(member_of.get(pid, ()))
         closure.update(index.by_key.get(rec(pid).key, ()))
+    closure.update(_address_claimants(state, focus, mesh.config.dialect))
     for pid in analysed:
         closure.update(rec(pid).sql_owners)
         closure.update(rec(pid).sql_producers)
@@ -1217,6 +1218,42 @@ def _closure(state: _State, focus: set[str], cycles: list[list[str]], mesh: Mesh
         for pid in focus:
             closure.update(index.team_domains.get(rec(pid).team or "", {}).values())
     return _Closure(closure, analysed)
+
+
+def _address_claimants(state: _State, focus: set[str], default_dialect: str | None) -> set[str]:
+    """Products claiming an output location of a focus product (namespace.unique-address reports both).
+
+    Table names compare by their key normalised per dialect (the index's catalog of that dialect, else
+    every record's locations); other locations as written (every record is read: rare).
+    """
+    from govern.analysis.catalog import location_key
+
+    index = state.index
+    locations = {loc.strip() for pid in focus for _port, loc in state.record(pid).ports if loc and loc.strip()}
+    if not locations:
+        return set()
+    dialects = {default_dialect, *index.catalog, *(state.record(p).dialect for p in focus)}
+    out: set[str] = set()
+    raw: set[str] = set()
+    for dialect in sorted(dialects, key=lambda d: d or ""):
+        wanted = set()
+        for loc in locations:
+            key = location_key(loc, dialect)
+            if key is None:
+                raw.add(loc)
+            else:
+                wanted.add(key)
+        blob = index.catalog.get(dialect)
+        if blob is not None:
+            out.update(product for key, product, _port, _loc in index.entry(blob) if tuple(key) in wanted)
+        elif wanted:
+            out.update(other for other in index.rows
+                       if any(loc and location_key(loc.strip(), dialect) in wanted
+                              for _port, loc in state.record(other).ports))
+    if raw:
+        out.update(other for other in index.rows
+                   if any((loc or "").strip() in raw for _port, loc in state.record(other).ports))
+    return out
 
 
 def _covers_mesh(paths: Iterable[str | Path], mesh: Mesh) -> bool:

@@ -191,3 +191,33 @@ def _before_govern(stderr: bytes) -> bool:
     if b"Traceback" not in stderr and b"init_import_site" not in stderr:
         return False
     return b"/govern/" not in stderr.replace(b"/bin/govern", b"")
+
+
+# --- unique addresses (issue 13, item 7) -----------------------------------------------------------
+
+@pytest.mark.parametrize("cached", [False, True], ids=["no index", "mesh index"])
+def test_changed_files_mode_reports_a_claimed_address_like_a_whole_mesh_run(
+    mesh: MeshDir, cached: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A product claiming another's table, then edited elsewhere: the edited file alone gives the finding
+    (with the mesh index, the sub-mesh of changed-files mode must hold the other claimant)."""
+    monkeypatch.setenv("GOVERN_CACHE", "1" if cached else "0")
+    mesh.write("govern.yaml", "standards: {pack: mesh-core, version: 1.1.0}\ndialect: snowflake\n")
+    claim = {"outputPorts": [
+        {"name": "copy", "type": "table", "location": "ANALYTICS.SALES_PROD.Orders", "classification": "internal"}]}
+    copy = mesh.product("sales.order_copy", claim)
+    monkeypatch.setenv("GOVERN_CACHE_DEBUG", "1")
+    time.sleep(1.1)  # files older than the index's racy margin, so that it vouches for them
+    whole = run_govern("check", str(mesh.root), "-f", "json")  # writes the mesh index when caching is on
+    time.sleep(0.05)
+    mesh.product("sales.order_copy", {**claim, "description": "A copy of the orders, edited in this change"})
+    changed = run_govern("check", str(copy), "--root", str(mesh.root), "-f", "json")
+    for out in (whole, changed):
+        assert out.exit_code == 1, out.stdout[-2000:] + out.stderr
+    assert ("mesh index: answered" in changed.stderr) == cached, changed.stderr
+    claims = [(f["product"], f["location"]["path"], f["location"]["line"])
+              for f in json.loads(changed.stdout)["findings"] if f["rule"] == "namespace.unique-address"]
+    assert ("sales.order_copy", "sales/order_copy/dataproduct.yaml", claims[0][2]) in claims, claims
+    assert claims == [(f["product"], f["location"]["path"], f["location"]["line"])
+                      for f in json.loads(whole.stdout)["findings"]
+                      if f["rule"] == "namespace.unique-address" and f["product"] == "sales.order_copy"]
