@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from govern.checks import Hit, RuleContext, registry
 from govern.findings import (
+    INPUT_INVALID,
     META_STANDARD,
     RULE_CRASHED,
     Finding,
@@ -123,13 +124,39 @@ class _Emitter:
             rule=self.spec.id,
             standard=self.spec.standard,
             severity=severity,
-            message=format_message(self.spec.message, params),
+            message=format_message(self.spec.message, params) + _lookalike_note(params),
             product=hit.product,
             location=location,
             engine=self.spec.engine,
             mode=self.mode,
             help=format_message(self.spec.help, params) or None,
         )
+
+
+def _lookalike_note(params: dict) -> str:
+    """A reference that is not a team but looks like one (confusable characters) says which."""
+    similar = params.get("lookalike")
+    return f" (it looks like team '{similar}' but is not: check its characters)" if similar else ""
+
+
+def _team_lookalikes(mesh: Mesh) -> list[Finding]:
+    """Team ids of org.yaml that look alike (govern/confusables.py) are ambiguous: an error on each."""
+    from govern.confusables import lookalike_groups
+
+    if mesh.org is None:
+        return []
+    out = []
+    first_index = {}
+    for i, team in enumerate(mesh.org.teams):
+        first_index.setdefault(team.id, i)
+    for group in lookalike_groups(t.id for t in mesh.org.teams):
+        for name in group[1:]:
+            line = mesh.org_source.line_of(("teams", first_index[name], "id")) if mesh.org_source else None
+            out.append(Finding(INPUT_INVALID, META_STANDARD, Severity.ERROR,
+                               f"team id '{name}' looks like team '{group[0]}': team ids must differ in more "
+                               "than case, Unicode look-alikes or invisible characters", None,
+                               Location("org.yaml", line), engine="loader"))
+    return out
 
 
 def _crash(spec: RuleSpec, exc: BaseException) -> Finding:
@@ -260,6 +287,7 @@ def evaluate(
     for f in mesh.findings:
         if focus_ids is None or f.product in focus_ids or f.location.path in target_paths:
             findings.append(f)
+    findings.extend(_team_lookalikes(mesh))
 
     cedar_rules: list[SelectedRule] = []
     yaml_contexts: list[EvalContext] | None = None

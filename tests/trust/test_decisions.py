@@ -221,3 +221,31 @@ def test_changed_files_mode_reports_a_claimed_address_like_a_whole_mesh_run(
     assert claims == [(f["product"], f["location"]["path"], f["location"]["line"])
                       for f in json.loads(whole.stdout)["findings"]
                       if f["rule"] == "namespace.unique-address" and f["product"] == "sales.order_copy"]
+
+
+# --- look-alike team ids (issue 13, item 6) --------------------------------------------------------
+
+def test_two_team_ids_that_look_alike_are_an_error_in_org_yaml(mesh: MeshDir, tmp_path: Path) -> None:
+    from meshkit import BASE_ORG
+
+    # Cyrillic 'а' (U+0430) in the second id: it prints as sales-data
+    mesh.org({"teams": [*BASE_ORG["teams"], {"id": "s\u0430les-data", "domain": "sales", "members": []}]})
+    out = run_govern("gate", str(mesh.root), text_out=tmp_path / "out.txt")
+    assert out.exit_code == 1, out.stdout[-2000:]
+    hits = [f for f in out.findings if f["rule"] == "input.invalid" and f["location"]["path"] == "org.yaml"]
+    assert [(f["severity"], f["location"]["line"]) for f in hits] == [("error", 2 + 4 * len(BASE_ORG["teams"]))]
+    assert hits[0]["message"].startswith("team id 's\u0430les-data' looks like team 'sales-data'")
+
+
+@pytest.mark.parametrize(("rule", "overlay"), [
+    ("owner.group-exists", {"owner": {"group": "s\u0430les-data"}}),
+    ("auth.reader-exists", {"access": {"visibility": "mesh", "readers": ["crm-c\u043ere"]}}),
+])
+def test_an_owner_group_or_reader_that_only_looks_like_a_team_says_so(
+    mesh: MeshDir, tmp_path: Path, rule: str, overlay: dict
+) -> None:
+    mesh.product("sales.returns", overlay)
+    out = run_govern("check", str(mesh.root), text_out=tmp_path / "out.txt")
+    messages = [f["message"] for f in out.findings if f["rule"] == rule and f["product"] == "sales.returns"]
+    team = "sales-data" if rule.startswith("owner") else "crm-core"
+    assert len(messages) == 1 and messages[0].endswith(f"(it looks like team '{team}' but is not: check its characters)")
