@@ -1226,27 +1226,33 @@ def _address_claimants(state: _State, focus: set[str], default_dialect: str | No
     Table names compare by their key normalised per dialect (the index's catalog of that dialect, else
     every record's locations); other locations as written (every record is read: rare).
     """
-    from govern.analysis.catalog import location_key
-
     index = state.index
-    locations = {loc.strip() for pid in focus for _port, loc in state.record(pid).ports if loc and loc.strip()}
-    if not locations:
+    if not any(loc for pid in focus for _port, loc in state.record(pid).ports):
         return set()
-    dialects = {default_dialect, *index.catalog, *(state.record(p).dialect for p in focus)}
+    # the dialects the mesh's SQL reads locations in (the index's catalogs); none: the mesh's default
+    dialects = set(index.catalog) or {default_dialect}
     out: set[str] = set()
     raw: set[str] = set()
     for dialect in sorted(dialects, key=lambda d: d or ""):
         wanted = set()
-        for loc in locations:
-            key = location_key(loc, dialect)
-            if key is None:
-                raw.add(loc)
-            else:
-                wanted.add(key)
+        for pid in focus:
+            r = state.record(pid)
+            known = r.port_keys.get(dialect)  # normalised when the index was written: no sqlglot import
+            if known is None:
+                from govern.analysis.catalog import location_key
+
+                known = [location_key(loc.strip(), dialect) if loc else None for _port, loc in r.ports]
+            for (_port, loc), key in zip(r.ports, known, strict=False):
+                if key is not None:
+                    wanted.add(tuple(key))
+                elif loc and loc.strip():
+                    raw.add(loc.strip())
         blob = index.catalog.get(dialect)
         if blob is not None:
             out.update(product for key, product, _port, _loc in index.entry(blob) if tuple(key) in wanted)
         elif wanted:
+            from govern.analysis.catalog import location_key
+
             out.update(other for other in index.rows
                        if any(loc and location_key(loc.strip(), dialect) in wanted
                               for _port, loc in state.record(other).ports))
