@@ -11,7 +11,9 @@ Imports are lazy so that a pre-commit run pays only for what it uses.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+# no ``import typing`` here: the console script imports this package before govern.cli.entry installs
+# its signal handlers, and that import is the longest step of the window (tests/trust/test_decisions.py)
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 # The distribution name on the package index (``pip install govern-mesh``): ``govern`` there is an
@@ -30,6 +32,8 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from govern.api import check
     from govern.engine import evaluate
     from govern.errors import GovernError

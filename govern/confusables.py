@@ -13,6 +13,7 @@ most often mixed with Latin); ``namespace.id-format`` separately rejects every n
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 # Cyrillic and Greek letters drawn like a Latin letter (lowercase, or the lowercase of an uppercase
 # look-alike: Cyrillic В -> в stands for B).
@@ -47,3 +48,19 @@ def skeleton(text: str) -> str:
             continue
         out.append(_LOOKALIKES.get(ch, ch))
     return unicodedata.normalize("NFKC", "".join(out))
+
+
+def lookalike_of(name: str, known: Iterable[str]) -> str | None:
+    """The first (sorted) of ``known`` that ``name`` is not but looks like, else None."""
+    key = skeleton(name)
+    return next((k for k in sorted(known) if k != name and skeleton(k) == key), None)
+
+
+def lookalike_groups(names: Iterable[str]) -> list[list[str]]:
+    """Groups of two or more distinct names that look alike (same skeleton), in first-seen order."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        group = groups.setdefault(skeleton(name), [])
+        if name not in group:
+            group.append(name)
+    return [g for g in groups.values() if len(g) > 1]

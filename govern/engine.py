@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from govern.checks import Hit, RuleContext, registry
 from govern.findings import (
+    INPUT_INVALID,
     META_STANDARD,
     RULE_CRASHED,
     Finding,
@@ -123,7 +124,8 @@ class _Emitter:
             rule=self.spec.id,
             standard=self.spec.standard,
             severity=severity,
-            message=_with_closest(format_message(self.spec.message, params), self.spec.message, params),
+            message=_with_closest(format_message(self.spec.message, params), self.spec.message, params)
+            + _lookalike_note(params),
             product=hit.product,
             location=location,
             engine=self.spec.engine,
@@ -139,6 +141,32 @@ def _with_closest(message: str, template: str, params: dict) -> str:
     if not closest or "{closest}" in template:
         return message
     return f"{message} (did you mean '{closest}'?)"
+
+
+def _lookalike_note(params: dict) -> str:
+    """A reference that is not a team but looks like one (confusable characters) says which."""
+    similar = params.get("lookalike")
+    return f" (it looks like team '{similar}' but is not: check its characters)" if similar else ""
+
+
+def _team_lookalikes(mesh: Mesh) -> list[Finding]:
+    """Team ids of org.yaml that look alike (govern/confusables.py) are ambiguous: an error on each."""
+    from govern.confusables import lookalike_groups
+
+    if mesh.org is None:
+        return []
+    out = []
+    first_index = {}
+    for i, team in enumerate(mesh.org.teams):
+        first_index.setdefault(team.id, i)
+    for group in lookalike_groups(t.id for t in mesh.org.teams):
+        for name in group[1:]:
+            line = mesh.org_source.line_of(("teams", first_index[name], "id")) if mesh.org_source else None
+            out.append(Finding(INPUT_INVALID, META_STANDARD, Severity.ERROR,
+                               f"team id '{name}' looks like team '{group[0]}': team ids must differ in more "
+                               "than case, Unicode look-alikes or invisible characters", None,
+                               Location("org.yaml", line), engine="loader"))
+    return out
 
 
 def _crash(spec: RuleSpec, exc: BaseException) -> Finding:
@@ -249,7 +277,9 @@ def evaluate(
     ``base`` is the mesh at a git base revision (govern/gitbase.py) for the history rules;
     ``focus_paths`` (mesh-relative files) keeps load findings of those files in focus mode too.
     """
-    today = today or dt.datetime.now(dt.UTC).date()
+    # the instant waivers are compared with: now, or the start (UTC) of the day --today names
+    now = dt.datetime.now(dt.UTC) if today is None else dt.datetime.combine(today, dt.time.min, dt.UTC)
+    today = today or now.date()
     standard = pack.version(version or mesh.config.standards.version)
     focus_ids = set(focus) if focus is not None else None
     targets = [p for p in mesh.products if focus_ids is None or p.id in focus_ids]
@@ -267,6 +297,7 @@ def evaluate(
     for f in mesh.findings:
         if focus_ids is None or f.product in focus_ids or f.location.path in target_paths:
             findings.append(f)
+    findings.extend(_team_lookalikes(mesh))
 
     cedar_rules: list[SelectedRule] = []
     yaml_contexts: list[EvalContext] | None = None
@@ -299,7 +330,8 @@ def evaluate(
             undecided.append(f"Cedar evaluation failed: {exc}")
 
     valid, problems = check_waivers(
-        mesh.waivers, mesh.waivers_path, set(pack.rules), set(mesh.by_id), today, mesh.config.waiverMaxDays
+        mesh.waivers, mesh.waivers_path, set(pack.rules), set(mesh.by_id), today, mesh.config.waiverMaxDays,
+        now=now,
     )
     findings.extend(problems)
     fingerprinter = Fingerprinter(mesh.root)

@@ -1288,6 +1288,7 @@ def _closure(state: _State, focus: set[str], cycles: list[list[str]], mesh: Mesh
         closure.update(p for p in rec(pid).names if p in index.rows)
         closure.update(member_of.get(pid, ()))
         closure.update(index.by_key.get(rec(pid).key, ()))
+    closure.update(_address_claimants(state, focus, mesh.config.dialect))
     for pid in analysed:
         closure.update(rec(pid).sql_owners)
         closure.update(rec(pid).sql_producers)
@@ -1296,6 +1297,48 @@ def _closure(state: _State, focus: set[str], cycles: list[list[str]], mesh: Mesh
         for pid in focus:
             closure.update(index.team_domains.get(rec(pid).team or "", {}).values())
     return _Closure(closure, analysed)
+
+
+def _address_claimants(state: _State, focus: set[str], default_dialect: str | None) -> set[str]:
+    """Products claiming an output location of a focus product (namespace.unique-address reports both).
+
+    Table names compare by their key normalised per dialect (the index's catalog of that dialect, else
+    every record's locations); other locations as written (every record is read: rare).
+    """
+    index = state.index
+    if not any(loc for pid in focus for _port, loc in state.record(pid).ports):
+        return set()
+    # the dialects the mesh's SQL reads locations in (the index's catalogs); none: the mesh's default
+    dialects = set(index.catalog) or {default_dialect}
+    out: set[str] = set()
+    raw: set[str] = set()
+    for dialect in sorted(dialects, key=lambda d: d or ""):
+        wanted = set()
+        for pid in focus:
+            r = state.record(pid)
+            known = r.port_keys.get(dialect)  # normalised when the index was written: no sqlglot import
+            if known is None:
+                from govern.analysis.catalog import location_key
+
+                known = [location_key(loc.strip(), dialect) if loc else None for _port, loc in r.ports]
+            for (_port, loc), key in zip(r.ports, known, strict=False):
+                if key is not None:
+                    wanted.add(tuple(key))
+                elif loc and loc.strip():
+                    raw.add(loc.strip())
+        blob = index.catalog.get(dialect)
+        if blob is not None:
+            out.update(product for key, product, _port, _loc in index.entry(blob) if tuple(key) in wanted)
+        elif wanted:
+            from govern.analysis.catalog import location_key
+
+            out.update(other for other in index.rows
+                       if any(loc and location_key(loc.strip(), dialect) in wanted
+                              for _port, loc in state.record(other).ports))
+    if raw:
+        out.update(other for other in index.rows
+                   if any((loc or "").strip() in raw for _port, loc in state.record(other).ports))
+    return out
 
 
 def _covers_mesh(paths: Iterable[str | Path], mesh: Mesh) -> bool:

@@ -149,7 +149,22 @@ class Waiver(_Strict):
     product: str | None = None
     reason: str | None = None
     approved_by: str | None = None
-    expires: dt.date | None = None
+    expires: dt.date | dt.datetime | None = Field(
+        default=None, description="Last day (UTC) the waiver applies, or an instant with an offset")
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _expiry_instant(cls, value: Any) -> Any:
+        """A date stays a date; a time must carry an offset (``Z``, ``+02:00``) so it names one instant."""
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value) if len(value) <= 10 else dt.datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"'{value}' is not a date (YYYY-MM-DD) or a time with an offset "
+                                 "(YYYY-MM-DDTHH:MM:SS+HH:MM)") from None
+        if isinstance(value, dt.datetime) and value.utcoffset() is None:
+            raise ValueError(f"time '{value.isoformat()}' has no offset: add Z or +HH:MM so it names one instant")
+        return value
 
 
 class WaiverFile(_Strict):

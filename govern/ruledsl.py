@@ -210,7 +210,12 @@ def _check_reference(value: Any, args: dict, ctx: EvalContext) -> dict | None:
     if target == "team":
         if ctx.team_ids is None:
             return None
-        return None if value in ctx.team_ids else _closest_param(closest(str(value), ctx.team_ids))
+        if value in ctx.team_ids:
+            return None
+        from govern.confusables import lookalike_of
+
+        similar = lookalike_of(value, ctx.team_ids) if isinstance(value, str) else None
+        return {"lookalike": similar} if similar else _closest_param(closest(str(value), ctx.team_ids))
     raise StandardsError(f"unknown reference target '{target}'")
 
 

@@ -24,6 +24,22 @@ UNWAIVABLE = frozenset({RULE_CRASHED, MANIFEST_INVALID, INPUT_INVALID, "input.ou
                         "input.symlink-skipped", "input.not-discovered", "input.misnamed", "input.nested-root"})
 
 
+def expiry_instant(expires: dt.date) -> dt.datetime:
+    """The UTC instant a waiver stops applying.
+
+    A date-only expiry is valid through the end of that day in UTC, so it ends at the next midnight
+    UTC; a time with an offset (``2026-06-01T23:00:00-05:00``) is that instant, compared in UTC.
+    """
+    if isinstance(expires, dt.datetime):
+        return expires.astimezone(dt.UTC)
+    return dt.datetime.combine(expires + dt.timedelta(days=1), dt.time.min, dt.UTC)
+
+
+def _last_day(expires: dt.date) -> dt.date:
+    """The UTC day on which a waiver applies for the last time."""
+    return expires.astimezone(dt.UTC).date() if isinstance(expires, dt.datetime) else expires
+
+
 def check_waivers(
     waivers: Iterable[LoadedWaiver],
     path: str | None,
@@ -31,8 +47,15 @@ def check_waivers(
     product_ids: set[str],
     today: dt.date,
     max_days: int,
+    now: dt.datetime | None = None,
 ) -> tuple[dict[tuple[str, str], LoadedWaiver], list[Finding]]:
-    """Split waivers into those that apply, keyed by (rule, product), and findings for the rest."""
+    """Split waivers into those that apply, keyed by (rule, product), and findings for the rest.
+
+    A waiver applies while ``now`` (default: the start of ``today``, UTC) is before its expiry instant
+    (see expiry_instant).
+    """
+    if now is None:
+        now = dt.datetime.combine(today, dt.time.min, dt.UTC)
     valid: dict[tuple[str, str], LoadedWaiver] = {}
     problems: list[Finding] = []
 
@@ -61,9 +84,9 @@ def check_waivers(
             report(entry, f"rule '{w.rule}' cannot be waived (the input could not be read or evaluated)")
         elif w.product not in product_ids:
             report(entry, f"unknown product '{w.product}'")
-        elif w.expires < today:
+        elif now >= expiry_instant(w.expires):
             report(entry, f"expired on {w.expires.isoformat()}")
-        elif (w.expires - today).days > max_days:
+        elif (_last_day(w.expires) - today).days > max_days:
             report(entry, f"expires {w.expires.isoformat()}, more than {max_days} days ahead")
         else:
             valid.setdefault((w.rule, w.product), entry)

@@ -288,6 +288,12 @@ def parse_yaml(text: str | bytes, path: str) -> tuple[Any, SourceMap]:
         start = exc.context_mark
         if "another document" in problem:
             problem = "found a second YAML document ('---'); the file must hold exactly one"
+        elif "nesting depth" in problem:
+            # libyaml (PyYAML >= 6.0.4) has its own depth limit in the scanner, which reads flow brackets
+            # ahead of the events _build counts; the file breaks govern's limit either way, say it in our words
+            raise InputError(f"nesting deeper than {MAX_DEPTH} levels", path=path,
+                             line=mark.line + 1 if mark else None,
+                             column=mark.column + 1 if mark else None) from None
         elif exc.context and start is not None and mark is not None and start.line != mark.line:
             problem += f" ({exc.context} that starts on line {start.line + 1})"
         raise InputError(

@@ -8,6 +8,7 @@ import click
 
 from govern.cli.common import (
     Choice,
+    allow_empty_option,
     change_options,
     emit_outputs,
     fail_closed,
@@ -26,6 +27,7 @@ THRESHOLDS = {"error": 2, "warning": 1, "never": 99}
 @change_options
 @input_options
 @format_option()
+@allow_empty_option
 @click.option("--fail-on", type=Choice(sorted(THRESHOLDS)), default="error", show_default=True,
               help="Exit 1 when an unwaived finding at or above this severity exists.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
@@ -34,7 +36,7 @@ THRESHOLDS = {"error": 2, "warning": 1, "never": 99}
               help="History database for --record (default: govern.yaml 'history:', else .govern/history.sqlite).")
 @fail_closed
 def check(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats, fail_on,
-          verbose, record=False, history=None) -> None:
+          verbose, record=False, history=None, allow_empty=False) -> None:
     """Check the mesh under PATH... (default: the current directory) against the standards in force.
 
     PATH may be directories (check every product under them) or files, as pre-commit passes them
@@ -48,7 +50,8 @@ def check(paths, root, version, today, pack_root, base, baseline, input_format, 
 
         ensure_full_mesh(paths, root, base, baseline)
     paths, forced = input_formats(paths, input_format, dbt_manifests)
-    result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced)
+    result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced,
+                       allow_empty=allow_empty)
     emit_outputs(result, formats, verbose=verbose)
     if record:
         record_check(result, history)

@@ -170,9 +170,70 @@ def input_formats(paths: tuple[str, ...], input_format: str | None,
     return (*paths, *dbt_manifests), formats
 
 
+def allow_empty_option(fn: Callable) -> Callable:
+    """--allow-empty: a whole-mesh run that finds no product exits 0 instead of 2."""
+    return click.option("--allow-empty", is_flag=True,
+                        help="Accept a run that finds no product (default: exit 2, nothing was decided).")(fn)
+
+
+def refuse_paths_outside_root(paths: tuple[str, ...], root: str | None, whole: bool) -> None:
+    """A PATH that does not exist or lies outside the mesh root decides nothing: ConfigError (exit 2).
+
+    Whole-mesh PATHs resolve as the loader resolves them; changed files as govern.ci resolves them
+    (relative to the working directory, the git work tree or the mesh root).
+    """
+    from govern.errors import ConfigError
+    from govern.paths import is_inside
+
+    if not paths:
+        return
+    if whole:
+        from govern.loader import find_mesh_root
+
+        for p in paths:
+            if not Path(p).exists():
+                raise ConfigError("path does not exist", path=p)
+        resolved = [(p, Path(p)) for p in paths]
+        mesh_root = Path(root).resolve() if root else find_mesh_root(Path(paths[0]))
+    else:
+        from govern.ci import choose_root, resolve_arguments
+
+        args = resolve_arguments(list(paths))
+        resolved = [(str(f), f) for f in (*args.dirs, *args.files)]
+        mesh_root = Path(root).resolve() if root else choose_root(args)
+    for shown, p in resolved:
+        if not is_inside(p, mesh_root):
+            raise ConfigError(f"path is not in the mesh root {mesh_root}", path=shown,
+                              expected="a path under the mesh root; --root names another root")
+
+
 def run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
               pack_root: str | None, base: str | None = None, baseline: str | None = None,
-              formats: dict[str, str] | None = None) -> Any:
+              formats: dict[str, str] | None = None, allow_empty: bool = False) -> Any:
+    """Run check/gate on PATH...; a run that finds no product and nothing blocking decides nothing.
+
+    Whole-mesh and named-input runs then get an undecided reason (exit 2) unless ``allow_empty``;
+    changed-files runs (files, --base) say on stderr that nothing was affected and go on (exit 0).
+    """
+    whole = not formats and base is None and baseline is None and all(Path(p).is_dir() for p in paths)
+    refuse_paths_outside_root(paths, root, whole or bool(formats))
+    result = _run_check(paths, root, version, today, pack_root, base, baseline, formats)
+    if result.products or any(f.blocking for f in result.findings):
+        return result
+    if whole or formats:
+        if not allow_empty:
+            where = " ".join(paths) if paths else result.root
+            reason = f"nothing to check under {where}: is this the mesh root?"
+            click.echo(f"govern: {reason} (--allow-empty accepts it)", err=True)
+            result.undecided.append(reason)
+    else:
+        click.echo("govern: the changed files affect no product; nothing to check", err=True)
+    return result
+
+
+def _run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
+               pack_root: str | None, base: str | None, baseline: str | None,
+               formats: dict[str, str] | None) -> Any:
     from govern.api import check
 
     library_loaded()

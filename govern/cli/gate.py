@@ -7,6 +7,7 @@ import sys
 import click
 
 from govern.cli.common import (
+    allow_empty_option,
     change_options,
     emit_outputs,
     fail_closed,
@@ -26,9 +27,10 @@ from govern.cli.common import (
 @click.option("--trust-cache", is_flag=True,
               help="Use the mesh index and pack cache of this machine (off by default: only where no earlier job, "
                    "pull request or restored CI cache can write .govern-cache/ or ~/.cache/govern).")
+@allow_empty_option
 @fail_closed
 def gate(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats,
-         trust_cache) -> None:
+         trust_cache=False, allow_empty=False) -> None:
     """Decide whether the products under PATH... may be deployed.
 
     PATH may be directories or changed files (changed-files mode, as for check); with --base REF only
@@ -46,7 +48,8 @@ def gate(paths, root, version, today, pack_root, base, baseline, input_format, d
         disable_caches()
 
     paths, forced = input_formats(paths, input_format, dbt_manifests)
-    result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced)
+    result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced,
+                       allow_empty=allow_empty)
     decision = decide(result)
     emit_outputs(result, formats, gate=decision)
     sys.exit(decision.exit_code)

@@ -110,3 +110,42 @@ Feature: Namespace standard
     When the mesh is checked
     Then a namespace error "namespace.unique-id" is reported for "sales.orders"
     And a namespace error "namespace.unique-id" is reported for "sales.ORDERS"
+
+  # --- unique addresses (mesh-core 1.1.0) ---
+
+  Scenario: Two products that claim one output location are both an error
+    Given the file "govern.yaml" contains
+      """
+      standards: {pack: mesh-core, version: 1.1.0}
+      dialect: snowflake
+      """
+    And a valid product "sales.orders"
+    And a valid product "sales.order_copy" with
+      """
+      outputPorts:
+        - {name: copy, type: table, location: ANALYTICS.Sales_Prod.ORDERS, classification: internal}
+      """
+    When the gate decides
+    Then a namespace error "namespace.unique-address" is reported for "sales.orders"
+    And a namespace error "namespace.unique-address" is reported for "sales.order_copy"
+    And the message of "namespace.unique-address" for "sales.orders" mentions "also claimed by sales.order_copy"
+    And the message of "namespace.unique-address" for "sales.order_copy" mentions "claims location 'ANALYTICS.Sales_Prod.ORDERS'"
+    And the gate blocks "sales.orders"
+    And the gate blocks "sales.order_copy"
+
+  Scenario: A quoted identifier is another table than the unquoted name
+    Given the file "govern.yaml" contains
+      """
+      standards: {pack: mesh-core, version: 1.1.0}
+      dialect: snowflake
+      """
+    And a valid product "sales.orders"
+    And a valid product "sales.order_copy" with
+      """
+      outputPorts:
+        - {name: copy, type: table, location: 'analytics.sales_prod."orders"', classification: internal}
+      """
+    When the gate decides
+    Then "namespace.unique-address" is not reported for "sales.orders"
+    And the gate allows "sales.orders"
+    And the gate allows "sales.order_copy"

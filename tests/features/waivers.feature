@@ -86,6 +86,51 @@ Feature: Waivers
     Then "structure.enum" for "sales.orders" is waived
     And the gate allows "sales.orders"
 
+  Scenario: An expiry with a time and an offset is an instant compared in UTC
+    Given the file "waivers.yaml" contains
+      """
+      waivers:
+        - rule: structure.enum
+          product: sales.orders
+          reason: migration window ends at midnight in Berlin
+          approved_by: governance-board@example.com
+          expires: 2026-06-01T00:00:00+02:00
+      """
+    When the gate decides
+    Then a "waiver.invalid" warning is reported in "waivers.yaml" at line 2
+    And the message of "waiver.invalid" in "waivers.yaml" mentions "expired on 2026-06-01T00:00:00+02:00"
+    And "structure.enum" for "sales.orders" is not waived
+    And the gate blocks "sales.orders"
+
+  Scenario: An expiry later today in another time zone still applies
+    Given the file "waivers.yaml" contains
+      """
+      waivers:
+        - rule: structure.enum
+          product: sales.orders
+          reason: migration window ends this evening in Chicago
+          approved_by: governance-board@example.com
+          expires: 2026-06-01T23:00:00-05:00
+      """
+    When the gate decides
+    Then "structure.enum" for "sales.orders" is waived
+    And the gate allows "sales.orders"
+
+  Scenario: An expiry with a time but no offset does not apply
+    Given the file "waivers.yaml" contains
+      """
+      waivers:
+        - rule: structure.enum
+          product: sales.orders
+          reason: migration window
+          approved_by: governance-board@example.com
+          expires: 2026-06-01T23:00:00
+      """
+    When the gate decides
+    Then the message of "input.invalid" in "waivers.yaml" mentions "has no offset"
+    And "structure.enum" for "sales.orders" is not waived
+    And the gate blocks "sales.orders"
+
   Scenario: A waiver without an expiry date does not apply
     Given the file "waivers.yaml" contains
       """
