@@ -368,8 +368,9 @@ def discovery_findings(root: Path, starts: list[Path], exclude: list[str], unwal
     if tracked is None:
         candidates, what = _searched_manifests(unwalked.pruned, root), "manifest"
     else:
-        within = [rel for p in starts if (rel := relative_to_root(p, root)) != "."]
-        candidates, what = [c for c in tracked if not within or any(c.startswith(w + "/") for w in within)
+        within = [relative_to_root(p, root) for p in starts]
+        whole = "." in within  # the root itself is one of the folders: every tracked manifest counts
+        candidates, what = [c for c in tracked if whole or any(c.startswith(w + "/") for w in within)
                             ], "tracked manifest"
     for rel in sorted(set(candidates)):
         folder = _unwalked_folder(rel)
