@@ -34,17 +34,28 @@ _MAC_SIZE = 32
 
 
 def caches_enabled() -> bool:
-    """govern's caches (mesh index, pack cache) are on unless GOVERN_CACHE is 0, false, no or off."""
+    """govern's caches (mesh index, pack cache) are on unless GOVERN_CACHE is 0, false, no or off, or
+    the caller is inside ``caches_off``."""
+    if _CACHES_OFF:
+        return False
     return os.environ.get("GOVERN_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def disable_caches() -> None:
-    """Turn every cache off for this process and the processes it starts (``GOVERN_CACHE=0``).
+_CACHES_OFF: list[bool] = []
 
-    The deployment gate calls this unless told to trust the caches: whoever can write the cache home
-    (an earlier CI job, a restored runner cache) can also write the key that seals them.
+
+@contextlib.contextmanager
+def caches_off() -> Iterator[None]:
+    """Every cache off meanwhile, in this process and the children it forks.
+
+    The deployment gate runs inside this unless told to trust the caches: whoever can write the cache
+    home (an earlier CI job, a restored runner cache) can also write the key that seals them.
     """
-    os.environ["GOVERN_CACHE"] = "0"
+    _CACHES_OFF.append(True)
+    try:
+        yield
+    finally:
+        _CACHES_OFF.pop()
 
 
 @contextlib.contextmanager

@@ -197,12 +197,17 @@ def refuse_paths_outside_root(paths: tuple[str, ...], root: str | None, whole: b
         mesh_root = Path(root).resolve() if root else find_mesh_root(Path(paths[0]))
     else:
         from govern.ci import choose_root, resolve_arguments
+        from govern.paths import marker_root
 
         args = resolve_arguments(list(paths))
         resolved = [(str(f), f) for f in (*args.dirs, *args.files)]
-        mesh_root = Path(root).resolve() if root else choose_root(args)
+        # run from inside a mesh (pre-commit runs at the repository's top), the files are that mesh's
+        here = marker_root(Path.cwd())
+        mesh_root = Path(root).resolve() if root else Path(here) if here else choose_root(args)
+    real_root = mesh_root.resolve()
     for shown, p in resolved:
-        if not is_inside(p, mesh_root):
+        # lexically: a link under the root that leads out is the loader's to report (input.symlink-skipped)
+        if not Path(os.path.abspath(p)).is_relative_to(real_root) and not is_inside(p, mesh_root):
             raise ConfigError(f"path is not in the mesh root {mesh_root}", path=shown,
                               expected="a path under the mesh root; --root names another root")
 

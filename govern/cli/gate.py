@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -41,15 +42,12 @@ def gate(paths, root, version, today, pack_root, base, baseline, input_format, d
     verdict comes from the files alone.
     """
     from govern.gate import decide
-
-    if not trust_cache:
-        from govern.sealed import disable_caches
-
-        disable_caches()
+    from govern.sealed import caches_off
 
     paths, forced = input_formats(paths, input_format, dbt_manifests)
-    result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced,
-                       allow_empty=allow_empty)
+    with contextlib.nullcontext() if trust_cache else caches_off():
+        result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced,
+                           allow_empty=allow_empty)
     decision = decide(result)
     emit_outputs(result, formats, gate=decision)
     sys.exit(decision.exit_code)
