@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 from meshkit import MeshDir, base_product, merge
+from trustkit import FIXED_NS, age
 
 TODAY = "2026-06-01"
-FIXED_NS = 1_000_000_000 * 10**9  # the one mtime an archive or a CI cache layer gives every file (2001)
 ORDERS = "sales/orders/dataproduct.yaml"
 ORDERS_SQL = "sales/orders/orders.sql"
 OLD = "crm/oldclient/dataproduct.yaml"
@@ -63,15 +63,6 @@ def build(root: Path) -> MeshDir:
     mesh.write(ORDERS_SQL, "select t0.id from analytics.crm_prod.customers as t0;\n")
     mesh.write("waivers.yaml", WAIVERS)
     return mesh
-
-
-def age(root: Path, ns: int = FIXED_NS) -> None:
-    """Give every file and directory of the mesh one old mtime, as archive tools and CI cache layers do."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            os.utime(Path(dirpath) / name, ns=(ns, ns))
-        os.utime(dirpath, ns=(ns, ns))
 
 
 def same_size_edit(path: Path, old: str, new: str) -> None:
