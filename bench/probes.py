@@ -71,9 +71,9 @@ def floor(root: Path) -> dict:
 def cedar(root: Path, repeat: int = 3) -> dict:
     """Cedar decisions per second in one batch (PolicySet and Entities built once, outside the timing)."""
     from govern.api import analyse_sql, pack_for
-    from govern.cedar import CedarEvaluator, deploy_requests, read_requests
-    from govern.graph import declared_edges
-    from govern.loader import load_mesh
+    from govern.load.loader import load_mesh
+    from govern.model.lineage import declared_edges
+    from govern.standards.cedar import CedarEvaluator, deploy_requests, read_requests
 
     mesh = load_mesh([root], root=root)
     pack = pack_for(mesh)
@@ -108,7 +108,7 @@ def cedar(root: Path, repeat: int = 3) -> dict:
 def sql(root: Path) -> dict:
     """SQL files per second through the analysis stage, 1 worker and all cores; results must match."""
     from govern.analysis import analyse
-    from govern.loader import load_mesh
+    from govern.load.loader import load_mesh
 
     mesh = load_mesh([root], root=root)
     out: dict = {"cores": os.cpu_count()}

@@ -55,7 +55,7 @@ def mesh_vs_floor(n: int) -> None:
     from meshkit import MeshDir
 
     from govern.analysis import analyse
-    from govern.loader import load_mesh
+    from govern.load.loader import load_mesh
 
     corpus = queries()
     root = Path(tempfile.mkdtemp()) / "mesh"

@@ -15,32 +15,29 @@ from __future__ import annotations
 # its signal handlers, and that import is the longest step of the window (tests/trust/test_decisions.py)
 TYPE_CHECKING = False
 
-__version__ = "0.1.0"
-# The distribution name on the package index (``pip install govern-mesh``): ``govern`` there is an
-# unrelated project. The import name and the command stay ``govern``.
-DISTRIBUTION = "govern-mesh"
+from govern.version import DISTRIBUTION, __version__  # noqa: E402  (after the note above, on purpose)
 
 _EXPORTS = {
     "check": "govern.api",
-    "evaluate": "govern.engine",
-    "load_mesh": "govern.loader",
-    "load_pack": "govern.standards",
-    "decide": "govern.gate",
-    "Finding": "govern.findings",
-    "Severity": "govern.findings",
-    "GovernError": "govern.errors",
+    "evaluate": "govern.evaluate.engine",
+    "load_mesh": "govern.load.loader",
+    "load_pack": "govern.standards.pack",
+    "decide": "govern.evaluate.gate",
+    "Finding": "govern.model.findings",
+    "Severity": "govern.model.findings",
+    "GovernError": "govern.model.errors",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
     from govern.api import check
-    from govern.engine import evaluate
-    from govern.errors import GovernError
-    from govern.findings import Finding, Severity
-    from govern.gate import decide
-    from govern.loader import load_mesh
-    from govern.standards import load_pack
+    from govern.evaluate.engine import evaluate
+    from govern.evaluate.gate import decide
+    from govern.load.loader import load_mesh
+    from govern.model.errors import GovernError
+    from govern.model.findings import Finding, Severity
+    from govern.standards.pack import load_pack
 
 
 def __getattr__(name: str) -> Any:

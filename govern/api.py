@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from govern.engine import Result, evaluate
-from govern.errors import StandardsError
-from govern.loader import Mesh, load_mesh
-from govern.standards import Pack, default_pack_root, load_pack, verify_in_use
+from govern.evaluate.engine import Result, evaluate
+from govern.load.loader import load_mesh
+from govern.model.errors import StandardsError
+from govern.model.mesh import Mesh
+from govern.standards.pack import Pack, default_pack_root, load_pack, verify_in_use
 
 if TYPE_CHECKING:
     from govern.analysis.facts import Analysis
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 def _config_line(mesh: Mesh, fpath: tuple[str, ...]) -> int | None:
     """Line of a field of govern.yaml (re-read only on the error path)."""
-    from govern.yamlio import read_yaml_file
+    from govern.load.yamlio import read_yaml_file
 
     try:
         return read_yaml_file(mesh.root / "govern.yaml", "govern.yaml")[1].line_of(fpath)
@@ -67,15 +68,15 @@ def check(
     """Load the mesh under ``paths`` and evaluate the standards version in force.
 
     ``formats`` forces the input format of named files (``{"target/manifest.json": "dbt"}``;
-    govern/importers); other files are detected by content.
+    govern/load/importers); other files are detected by content.
     """
     import time
 
-    from govern.meshindex import enabled as indexing
+    from govern.incremental.meshindex import enabled as indexing
 
     started = time.time_ns()
     paths = list(paths)
-    whole = focus is None and not formats  # a whole-mesh run refreshes the mesh index (govern/meshindex.py)
+    whole = focus is None and not formats  # a whole-mesh run refreshes the mesh index (govern/incremental/meshindex.py)
     # Large whole-mesh runs scan SQL in worker processes while the manifests load (analysis/prefetch.py).
     prefetch = _start_prefetch(paths, root) if whole else None
     try:
@@ -100,20 +101,23 @@ def check_mesh(
     prefetch: object | None = None,
     keep_scans: bool = False,
     index: tuple[list[str | Path], int] | None = None,
+    analysis: Analysis | None = None,
 ) -> Result:
     """Evaluate an already loaded mesh (changed-files mode loads it first to compute ``focus``).
 
-    ``base`` is the mesh at a git base revision for the history rules (govern/gitbase.py); ``prefetch``
+    ``base`` is the mesh at a git base revision for the history rules (govern/load/gitbase.py); ``prefetch``
     holds SQL scans started before the mesh was loaded (``_start_prefetch``); ``keep_scans`` keeps the
     SQL scans in the result's analysis for the mesh index; ``index`` = (paths, start time in ns) of a run
-    that loaded the whole mesh: the mesh index is written meanwhile (``meshindex.record_meanwhile``).
+    that loaded the whole mesh: the mesh index is written meanwhile (``meshindex.record_meanwhile``);
+    ``analysis`` is the SQL analysis when the caller ran it (changed-files mode from the mesh index).
     """
     pack = pack_for(mesh, pack_root)
     _check_config_version(mesh, pack, version)
-    analysis = analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans)
+    if analysis is None:
+        analysis = analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans)
     written = None
     if index is not None:
-        from govern.meshindex import record_meanwhile
+        from govern.incremental.meshindex import record_meanwhile
 
         written = record_meanwhile(index[0], mesh, analysis, index[1])
     try:
@@ -172,7 +176,7 @@ def _has_many_sql_files(root: Path, at_least: int) -> bool:
     """True when the mesh holds at least ``at_least`` .sql files (stops counting there)."""
     import os
 
-    from govern.loader import SKIP_DIRS
+    from govern.load.discovery import SKIP_DIRS
 
     found = 0
     for _, dirnames, filenames in os.walk(root, followlinks=False):
@@ -190,7 +194,8 @@ def _start_prefetch(paths: list[str | Path], root: str | Path | None) -> object 
     Never raises: any doubt (a path that is not the root, a broken govern.yaml) means no prefetching,
     and loading the mesh then reports the problem as usual.
     """
-    from govern.loader import find_mesh_root, load_config
+    from govern.load.discovery import find_mesh_root
+    from govern.load.loader import load_config
 
     recorded = None
     try:
@@ -198,7 +203,7 @@ def _start_prefetch(paths: list[str | Path], root: str | Path | None) -> object 
         if any(Path(p).resolve() != root_path for p in paths):
             return None
         config = load_config(root_path)
-        from govern.meshindex import enabled, recorded_scans
+        from govern.incremental.meshindex import enabled, recorded_scans
 
         recorded = recorded_scans(root_path) if enabled() else None
         # With an index, what is left to scan is what changed since (SQL files added since are found and

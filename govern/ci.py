@@ -4,7 +4,7 @@
 
 - only directories (or nothing): the mesh under them is loaded and every product is evaluated;
 - any file (as pre-commit passes them): changed-files mode. The whole mesh is loaded from its root,
-  and only the products the files affect (govern/changes.py) are evaluated and reported; directories
+  and only the products the files affect (govern/incremental/impact.py) are evaluated and reported; directories
   given alongside add every product under them;
 - ``--base REF``: changed-files mode for what changed since the merge base of REF and HEAD, plus the
   history rules (lifecycle, deletion, tombstoned ids, breaking port changes) against that base.
@@ -22,28 +22,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from govern.errors import ConfigError
-from govern.loader import find_mesh_root
-from govern.paths import marker_root as _marker_dir
-from govern.paths import unambiguous_marker_root
+from govern.incremental.impact import Arguments, plan
+from govern.load.discovery import find_mesh_root
+from govern.load.paths import marker_root as _marker_dir
+from govern.load.paths import unambiguous_marker_root
+from govern.model.errors import ConfigError
 
 if TYPE_CHECKING:
-    from govern.changes import Impact
-    from govern.engine import Result
-    from govern.gitbase import BaseSnapshot
-    from govern.loader import Mesh
-
-
-@dataclass
-class Arguments:
-    """PATH arguments split into existing files and directories (absolute)."""
-
-    files: list[Path] = field(default_factory=list)
-    dirs: list[Path] = field(default_factory=list)
+    from govern.evaluate.engine import Result
 
 
 def marker_root(start: Path) -> Path | None:
@@ -54,7 +43,7 @@ def marker_root(start: Path) -> Path | None:
 
 def resolve_arguments(paths: Iterable[str | Path], cwd: Path | None = None) -> Arguments:
     """Find each PATH: as given (or relative to cwd), else relative to the git work tree, else the mesh root."""
-    from govern.gitbase import find_work_tree
+    from govern.load.git import find_work_tree
 
     cwd = (cwd or Path.cwd()).resolve()
     bases = [cwd]
@@ -115,53 +104,34 @@ def run(
     else:
         result = _changed(args, root, version, today, pack_root, base, cwd)
     if baseline is not None:
-        from govern.baseline import apply, at_base, load
+        from govern.evaluate.baseline import apply, at_base, load
 
         accepted = load(baseline)
         apply(result, at_base(accepted, baseline, base) if base is not None else accepted)
     return result
 
 
-def plan(mesh: Mesh, args: Arguments, base_snapshot: BaseSnapshot | None = None) -> tuple[Impact, list[str]]:
-    """The impact of the changed files (and of the base diff) on ``mesh``, and the changed mesh paths."""
-    from govern.changes import affected, relative_to, under
-
-    changed: list[str] = []
-    for f in args.files:
-        rel = relative_to(f, mesh.root)
-        if rel is not None:
-            changed.append(rel)
-    deleted: list[str] = []
-    if base_snapshot is not None:
-        changed.extend(base_snapshot.changed)
-        deleted = list(base_snapshot.deleted)
-    impact = affected(mesh, changed, base=base_snapshot, deleted=deleted)
-    folders = [rel for d in args.dirs if (rel := relative_to(d, mesh.root)) is not None]
-    if folders and base_snapshot is None:
-        for product in mesh.products:
-            if under(product.path, folders):
-                impact.add(product.id, "under a given directory")
-    return impact, sorted(set(changed))
-
-
 def _changed(args: Arguments, root: str | Path | None, version: str | None, today: dt.date | None,
              pack_root: str | Path | None, base: str | None, cwd: Path | None) -> Result:
-    from govern import meshindex
     from govern.api import check_mesh
-    from govern.loader import load_mesh
+    from govern.incremental import meshindex
+    from govern.load.loader import load_mesh
 
     root_path = Path(root).resolve() if root else choose_root(args, cwd)
     if base is None and meshindex.enabled():  # the mesh index answers without loading the whole mesh when it can
-        fast = meshindex.check_changed(args, root_path, version, today, pack_root)
+        from govern.api import check_mesh
+
+        fast = meshindex.check_changed(args, root_path)
         if fast is not None:
-            return fast
+            return check_mesh(fast.mesh, version=version, today=today, focus=fast.focus, pack_root=pack_root,
+                              focus_paths=fast.changed, analysis=fast.analysis)
     import time
 
     started = time.time_ns()
     mesh = load_mesh([root_path], root=root_path)
     snapshot = None
     if base is not None:
-        from govern.gitbase import load_snapshot
+        from govern.load.gitbase import load_snapshot
 
         snapshot = load_snapshot(mesh.root, base, mesh.config.exclude)
     impact, changed = plan(mesh, args, snapshot)

@@ -33,7 +33,7 @@ def pack_copy(tmp_path: Path) -> Path:
     """A copy of the shipped standards pack (rules/ and standards/) to edit."""
     import shutil
 
-    from govern.standards import default_pack_root
+    from govern.standards.pack import default_pack_root
 
     root = default_pack_root()
     dest = tmp_path / "pack"

@@ -11,7 +11,7 @@ from meshkit import BASE_ORG, MeshDir
 from pytest_bdd import given, parsers, then, when
 
 import govern
-from govern.findings import Severity
+from govern.model.findings import Severity
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import yaml
 from meshkit import DOMAIN_TEAMS, MeshDir, merge
 from pytest_bdd import given, parsers, then
 
-from govern.yamlio import parse_yaml
+from govern.load.yamlio import parse_yaml
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WAREHOUSE = "postgres://warehouse.example.com:5432"

@@ -8,8 +8,8 @@ from meshkit import MeshDir
 from pytest_bdd import given, parsers, then, when
 
 import govern
-from govern.errors import StandardsError
-from govern.scorecard import Scorecards, build_scorecards, parse_scoring
+from govern.model.errors import StandardsError
+from govern.output.scorecard import Scorecards, build_scorecards, parse_scoring
 
 
 def _cards(run: dict) -> Scorecards:

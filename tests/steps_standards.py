@@ -12,8 +12,8 @@ import yaml
 from meshkit import MeshDir, base_product, merge
 from pytest_bdd import given, parsers, then
 
-from govern.findings import Severity
-from govern.standards import default_pack_root
+from govern.model.findings import Severity
+from govern.standards.pack import default_pack_root
 
 CUSTOM_PACK_DIR = "standards-pack"
 CUSTOM_PACK_NAME = "custom"
@@ -75,7 +75,7 @@ def given_custom_pack(mesh: MeshDir, docstring: str) -> None:
         "description": "A pack written by a feature scenario",
         "rules": rules,
     })
-    from govern.standards import load_pack, write_lock
+    from govern.standards.pack import load_pack, write_lock
 
     write_lock(load_pack(pack_root, CUSTOM_PACK_NAME))  # a released version is verified against its lock
     mesh.write_yaml("govern.yaml", {

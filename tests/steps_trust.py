@@ -7,7 +7,7 @@ import os
 from meshkit import MeshDir
 from pytest_bdd import given, parsers, then
 
-from govern.findings import Severity
+from govern.model.findings import Severity
 
 
 def _at(run: dict, rule: str, path: str) -> list:

@@ -12,7 +12,7 @@ from govern.analysis.facts import Analysis, ColumnLineage, ColumnSource, Product
 from govern.analysis.run import analyse, has_sql
 
 if TYPE_CHECKING:
-    from govern.loader import Mesh
+    from govern.model.mesh import Mesh
 
 __all__ = [
     "Analysis",

@@ -8,15 +8,12 @@ catalog) or with more (an extra catalog) still matches when exactly one location
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from govern.cedar import CLASSIFICATION_RANK
+from govern.analysis.tablenames import TableKey, location_key
+from govern.model.product import CLASSIFICATION_RANK
 
-TableKey = tuple[str, ...]
-_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
 CONFIDENTIAL = CLASSIFICATION_RANK["confidential"]
 
 
@@ -110,32 +107,6 @@ def _dedupe(infos: list[PortInfo]) -> list[PortInfo]:
 def owners(infos: list[PortInfo]) -> list[str]:
     """The distinct products owning these ports, sorted."""
     return sorted({i.product for i in _dedupe(infos)})
-
-
-@functools.lru_cache(maxsize=65536)  # pure; the catalog and the mesh index ask for the same locations
-def location_key(location: str, dialect: str | None) -> TableKey | None:
-    """A port location parsed as a table name of ``dialect`` and normalised; None if it is no table name."""
-    import sqlglot
-    from sqlglot import exp
-    from sqlglot.dialects.dialect import Dialect
-    from sqlglot.errors import SqlglotError
-    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
-
-    from govern.analysis.sqlscan import normalise_parts
-
-    if _SIMPLE.fullmatch(location):  # plain dotted names: no need to run the parser
-        return normalise_parts(Dialect.get_or_raise(dialect), tuple((p, False) for p in location.split(".")))
-    try:
-        table = sqlglot.parse_one(location, into=exp.Table, read=dialect)
-    except (SqlglotError, ValueError):
-        return None
-    if not isinstance(table, exp.Table) or table.args.get("alias") is not None:
-        return None
-    table = normalize_identifiers(table, dialect=dialect)
-    parts = table.parts
-    if not parts or not all(isinstance(p, exp.Identifier) for p in parts):
-        return None
-    return tuple(p.name for p in parts)
 
 
 def port_info(product: Any, port: Any) -> PortInfo:

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from govern.findings import Location
+from govern.model.findings import Location
 
 if TYPE_CHECKING:
-    from govern.analysis.catalog import PortInfo, TableKey
-    from govern.graph import Edge
+    from govern.analysis.catalog import PortInfo
+    from govern.analysis.tablenames import TableKey
+    from govern.model.lineage import Edge
 
 UNREADABLE = "unreadable"
 

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from govern.analysis.facts import Analysis
-    from govern.graph import Edge
-    from govern.loader import Mesh
+    from govern.model.lineage import Edge
+    from govern.model.mesh import Mesh
 
 LINEAGE_KINDS = frozenset({"declared", "sql", "runtime"})
 
@@ -172,7 +172,7 @@ def product_pairs(graph: nx.MultiDiGraph) -> dict[tuple[str, str], list[dict]]:
 
 def cycles(graph: nx.MultiDiGraph) -> list[list[str]]:
     """Cycles of product lineage, each as a path of product ids (cheap DAG test first)."""
-    from govern.graph import find_cycles, is_acyclic
+    from govern.model.lineage import find_cycles, is_acyclic
 
     nodes = [d["id"] for _, d in graph.nodes(data=True) if d.get("kind") == "product"]
     pairs = sorted(product_pairs(graph))
@@ -185,8 +185,8 @@ def load_graph(paths: list, root: Any = None, sql: bool = True,
                workers: int | None = None) -> tuple[Mesh, Analysis | None, nx.MultiDiGraph]:
     """Load the mesh, analyse its SQL (unless ``sql`` is False) and build the graph once."""
     from govern.analysis import analyse, needs_analysis
-    from govern.graph import declared_edges
-    from govern.loader import load_mesh
+    from govern.load.loader import load_mesh
+    from govern.model.lineage import declared_edges
 
     mesh = load_mesh(list(paths), root=root)
     analysis = analyse(mesh, workers=workers) if sql and needs_analysis(mesh) else None

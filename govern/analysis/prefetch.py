@@ -14,7 +14,7 @@ text (hash), no table it names or writes is more sensitive than the job's lineag
 with the catalog would have been identical), and it did not hit the time limit; every other job is
 scanned as before. The results are the same with or without prefetching (tests/unit/test_sql_pool.py).
 
-``Recorded`` serves scans a whole-mesh run kept in the mesh index (govern/meshindex.py) under the same
+``Recorded`` serves scans a whole-mesh run kept in the mesh index (govern/incremental/meshindex.py) under the same
 conditions, so that pre-commit re-reads unchanged SQL without parsing it, and so that the next whole-mesh
 run parses only the SQL files that changed since (no process scans the files the index vouches for;
 ``take`` falls back to the recorded scan, which it checks like a prefetched one).
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 def text_sha(text: str) -> bytes:
     """The content hash of a SQL text (BLAKE2b, 32 bytes)."""
-    from govern.sealed import digest
+    from govern.model.content import digest
 
     return digest(text.encode("utf-8", "surrogatepass"))
 
@@ -48,7 +48,7 @@ def _scan_folder(root: str, folder: str, recursive: bool, dialect: str | None, l
     in ``known`` (mesh-relative paths whose scan the mesh index holds)."""
     from govern.analysis.dbt import is_template
     from govern.analysis.sqlscan import scan_sql
-    from govern.loader import SKIP_DIRS
+    from govern.load.discovery import SKIP_DIRS
 
     out: list[tuple[str, bytes, FileScan]] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
@@ -94,7 +94,7 @@ def reusable(scan: FileScan, floor: int | None, catalog: Catalog | None) -> bool
 
 @dataclass
 class Recorded:
-    """Scans a previous whole-mesh run kept in the mesh index (govern/meshindex.py), by mesh-relative path.
+    """Scans a previous whole-mesh run kept in the mesh index (govern/incremental/meshindex.py), by mesh-relative path.
 
     Each entry is (dialect, limits as a tuple, hash of the text, ``scan_to_data`` of the scan). A scan
     is taken under the same conditions as a prefetched one. For a whole-mesh run (``meshindex.recorded_scans``)
@@ -227,7 +227,7 @@ def start(root: Path, dialect: str | None, limits: Limits, workers: int,
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from govern.loader import SKIP_DIRS
+    from govern.load.discovery import SKIP_DIRS
 
     def subdirs(path: str) -> list[str]:
         try:

@@ -14,15 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govern.analysis.catalog import (
-    Catalog,
-    PortInfo,
-    TableKey,
-    build_catalog,
-    port_info,
-    rank_of,
-    unique_products,
-)
+from govern.analysis.catalog import Catalog, PortInfo, build_catalog, port_info, rank_of, unique_products
 from govern.analysis.facts import (
     UNREADABLE,
     Analysis,
@@ -33,13 +25,14 @@ from govern.analysis.facts import (
     TableRead,
 )
 from govern.analysis.sqlscan import MAX_BYTES, PARSE_ERROR, TOO_COMPLEX, FileScan, Limits, scan_sql
-from govern.findings import Location
-from govern.graph import Edge
-from govern.loader import relative_to_root
+from govern.analysis.tablenames import TableKey
+from govern.load.manifest import relative_to_root
+from govern.model.findings import Location
+from govern.model.lineage import Edge
 
 if TYPE_CHECKING:
-    from govern.loader import Mesh
-    from govern.model import Product
+    from govern.model.mesh import Mesh
+    from govern.model.product import Product
 
 
 def has_sql(product: Product) -> bool:
@@ -77,8 +70,8 @@ def _manifest_location(product: Product, *fpath: Any) -> Location:
 def _read_file(mesh: Mesh, product: Product, relpath: str, base: Path, where: Location,
                facts: ProductSql) -> tuple[str, str] | None:
     """(display path, text) of a SQL file inside the mesh root, or None with an issue recorded."""
-    from govern.errors import InputError
-    from govern.paths import resolve_inside
+    from govern.load.paths import resolve_inside
+    from govern.model.errors import InputError
 
     root = mesh.root.resolve()
     try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import functools
 import re
 import signal
 import sys
@@ -25,7 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from govern.analysis.catalog import Catalog, TableKey
+from govern.analysis.catalog import Catalog
+from govern.analysis.tablenames import TableKey, normalise_parts
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -296,27 +296,6 @@ def _table_key(table: exp.Table, dialect: Any) -> TableKey | None:
     meta = table.meta or {}
     return normalise_parts(dialect, tuple((p.name, bool(p.quoted)) for p in parts),
                            bool(meta.get("quoted_table")), bool(meta.get("maybe_column")))
-
-
-@functools.lru_cache(maxsize=65_536)
-def normalise_parts(dialect: Any, parts: tuple[tuple[str, bool], ...], quoted_table: bool = False,
-                    maybe_column: bool = False) -> TableKey:
-    """Normalise table name parts (name, quoted) with the dialect's rules; cached, as names repeat."""
-    from sqlglot import exp
-    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
-
-    idents = [exp.Identifier(this=name, quoted=quoted) for name, quoted in parts]
-    if len(idents) > 3:
-        return tuple(p.name for p in normalize_identifiers(exp.to_table(".".join(
-            exp.Identifier(this=n, quoted=q).sql(dialect=dialect) for n, q in parts), dialect=dialect),
-            dialect=dialect).parts)
-    names = ("this", "db", "catalog")
-    table = exp.Table(**dict(zip(names, reversed(idents), strict=False)))
-    if quoted_table:
-        table.meta["quoted_table"] = True
-    if maybe_column:
-        table.meta["maybe_column"] = True
-    return tuple(p.name for p in normalize_identifiers(table, dialect=dialect).parts)
 
 
 def _table_ref(table: exp.Table, dialect: Any, text: _Text) -> TableRef | None:

@@ -26,7 +26,7 @@ def create(paths, root, version, today, pack_root, output) -> None:
     elsewhere in a file keep a finding known. Exit 0 written; 2 could not run (nothing is written
     when a rule crashed: a partial baseline would hide findings it never saw).
     """
-    from govern.baseline import write
+    from govern.evaluate.baseline import write
 
     result = run_check(paths, root, version, today, pack_root)
     if result.undecided:
@@ -35,7 +35,7 @@ def create(paths, root, version, today, pack_root, output) -> None:
         click.echo("govern: baseline not written", err=True)
         sys.exit(EXIT_UNDECIDED)
     document = write(result, output)
-    from govern.render import count
+    from govern.output.render import count
 
     click.echo(f"baseline: {count(document['total'], 'finding')} ({count(len(document['findings']), 'fingerprint')}) "
                f"of {count(len(result.products), 'product')} written to {output}")

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from govern.errors import GovernError
+from govern.model.errors import GovernError
 
 EXIT_UNDECIDED = 2
 
@@ -22,7 +22,7 @@ class Choice(click.Choice):
     """``click.Choice`` whose error names the closest choice: ``'jsn' is not one of ... (did you mean 'json'?)``."""
 
     def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
-        from govern.suggest import did_you_mean
+        from govern.model.suggest import did_you_mean
 
         names = [str(c) for c in self.choices]
         return f"'{value}' is not one of {', '.join(names)}{did_you_mean(str(value), names)}"
@@ -99,12 +99,12 @@ def split_format(spec: str) -> tuple[str, str | None]:
 
 def emit_outputs(result: Any, formats: tuple[str, ...], **options: Any) -> None:
     """Render every requested format; stdout or files. Unknown formats are a usage error."""
-    from govern.render import FORMATS, render
+    from govern.output.render import FORMATS, render
 
     for spec in formats:
         fmt, target = split_format(spec)
         if fmt not in FORMATS:
-            from govern.suggest import did_you_mean
+            from govern.model.suggest import did_you_mean
 
             raise click.BadParameter(f"unknown format '{fmt}'{did_you_mean(fmt, FORMATS)} "
                                      f"(expected {', '.join(sorted(FORMATS))})",
@@ -150,8 +150,8 @@ def change_options(fn: Callable) -> Callable:
 
 
 def input_options(fn: Callable) -> Callable:
-    """--input-format FMT and --dbt MANIFEST: read other formats (govern/importers)."""
-    from govern.importers import FORMATS
+    """--input-format FMT and --dbt MANIFEST: read other formats (govern/load/importers)."""
+    from govern.load.importers import FORMATS
 
     fn = click.option("--dbt", "dbt_manifests", multiple=True, metavar="MANIFEST",
                       type=click.Path(dir_okay=False, exists=True),
@@ -182,13 +182,13 @@ def refuse_paths_outside_root(paths: tuple[str, ...], root: str | None, whole: b
     Whole-mesh PATHs resolve as the loader resolves them; changed files as govern.ci resolves them
     (relative to the working directory, the git work tree or the mesh root).
     """
-    from govern.errors import ConfigError
-    from govern.paths import is_inside
+    from govern.load.paths import is_inside
+    from govern.model.errors import ConfigError
 
     if not paths:
         return
     if whole:
-        from govern.loader import find_mesh_root
+        from govern.load.discovery import find_mesh_root
 
         for p in paths:
             if not Path(p).exists():
@@ -197,7 +197,7 @@ def refuse_paths_outside_root(paths: tuple[str, ...], root: str | None, whole: b
         mesh_root = Path(root).resolve() if root else find_mesh_root(Path(paths[0]))
     else:
         from govern.ci import choose_root, resolve_arguments
-        from govern.paths import marker_root
+        from govern.load.paths import marker_root
 
         args = resolve_arguments(list(paths))
         resolved = [(str(f), f) for f in (*args.dirs, *args.files)]

@@ -24,9 +24,9 @@ def convert(paths, input_format, dbt_manifests, target, out_dir, root) -> None:
     Exit 0 when every input was read cleanly, 1 when some input had errors (still converted where
     possible; the problems are listed on stderr), 2 when it could not run.
     """
-    from govern.convert import convert as run
-    from govern.findings import Severity
-    from govern.loader import load_mesh
+    from govern.adopt.convert import convert as run
+    from govern.load.loader import load_mesh
+    from govern.model.findings import Severity
 
     paths, forced = input_formats(paths, input_format, dbt_manifests)
     mesh = load_mesh(list(paths), root=root, formats=forced)

@@ -30,7 +30,7 @@ def _interrupted(signum: int, _frame: object) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     pids: list[int] = []
-    meshindex = sys.modules.get("govern.meshindex")
+    meshindex = sys.modules.get("govern.incremental.meshindex")
     if meshindex is not None:
         pids.extend(pid for pid, _fd in getattr(meshindex, "_EARLY", {}).values())
     mp = sys.modules.get("multiprocessing")
@@ -67,10 +67,10 @@ def main() -> None:
     """Run the CLI of ``govern.cli.main``.
 
     For ``govern check FILE...`` (what pre-commit runs) the mesh index is first compared with the disk
-    in a forked child (``govern.meshindex.start_early``), on the other core while click, pydantic and
+    in a forked child (``govern.incremental.meshindex.start_early``), on the other core while click, pydantic and
     cedarpy are imported here.
     """
-    from govern.meshindex import start_early
+    from govern.incremental.meshindex import start_early
 
     install_signal_handlers()
     start_early(sys.argv[1:])

@@ -41,8 +41,8 @@ def gate(paths, root, version, today, pack_root, base, baseline, input_format, d
     2 could not decide (fails closed). The gate reads no cache unless --trust-cache is given: its
     verdict comes from the files alone.
     """
-    from govern.gate import decide
-    from govern.sealed import caches_off
+    from govern.evaluate.gate import decide
+    from govern.incremental.sealed import caches_off
 
     paths, forced = input_formats(paths, input_format, dbt_manifests)
     with contextlib.nullcontext() if trust_cache else caches_off():

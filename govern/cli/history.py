@@ -24,10 +24,11 @@ def history(path, root, history, domain, since, fmt) -> None:
     Runs are recorded by 'govern report' and 'govern check --record'. Exit 0, or 2 when the history
     cannot be read.
     """
-    from govern.history import History, HistoryError, default_history_path
-    from govern.loader import find_mesh_root, load_config
-    from govern.render.json_ import dumps
-    from govern.report import fmt_delta, fmt_number
+    from govern.load.discovery import find_mesh_root
+    from govern.load.loader import load_config
+    from govern.output.history import History, HistoryError, default_history_path
+    from govern.output.render.json_ import dumps
+    from govern.output.report import fmt_delta, fmt_number
 
     since_date = parse_date(since, "--since")
     if history:

@@ -24,16 +24,16 @@ def impact(args, root, depth, fmt, no_sql) -> None:
     Exit 0: printed (also when nothing depends on ID); 2: could not run (bad mesh, unknown ID).
     """
     from govern.analysis.graph import load_graph
-    from govern.analysis.views import impact as compute
-    from govern.analysis.views import impact_json, impact_text
-    from govern.errors import ConfigError
+    from govern.model.errors import ConfigError
+    from govern.output.lineage import impact as compute
+    from govern.output.lineage import impact_json, impact_text
 
     if len(args) not in (1, 2):
         raise click.UsageError("expected [PATH] ID: the product id, after the mesh path if it is not .")
     path, product_id = (".", args[0]) if len(args) == 1 else args
     mesh, _, graph = load_graph([path], root=root, sql=not no_sql)
     if product_id not in mesh.by_id:
-        from govern.suggest import did_you_mean
+        from govern.model.suggest import did_you_mean
 
         raise ConfigError(f"no product '{product_id}' in the mesh{did_you_mean(product_id, mesh.by_id)}", field="ID")
     result = compute(graph, product_id, depth=depth)

@@ -25,7 +25,7 @@ def init(directory, copy_pack, force, source) -> None:
     if source is not None:
         _init_from(source)
         return
-    from govern.scaffold import init as scaffold
+    from govern.adopt.scaffold import init as scaffold
 
     done = scaffold(directory, copy_pack=copy_pack, force=force)
     for rel in done.written:
@@ -36,7 +36,7 @@ def init(directory, copy_pack, force, source) -> None:
 
 
 def _init_from(source: str) -> None:
-    from govern.importers.dbtinit import init_from_dbt
+    from govern.adopt.dbt_init import init_from_dbt
 
     done = init_from_dbt(source)
     for rel in done.written:

@@ -31,12 +31,12 @@ def lineage(paths, root, product, direction, depth, fmt, full, no_sql, output) -
     Exit 0: printed; 2: could not run (bad mesh, unknown --product).
     """
     from govern.analysis.graph import load_graph
-    from govern.analysis.views import select, to_dot, to_json, to_mermaid, to_text
-    from govern.errors import ConfigError
+    from govern.model.errors import ConfigError
+    from govern.output.lineage import select, to_dot, to_json, to_mermaid, to_text
 
     mesh, analysis, graph = load_graph(list(paths), root=root, sql=not no_sql)
     if product is not None and product not in mesh.by_id:
-        from govern.suggest import did_you_mean
+        from govern.model.suggest import did_you_mean
 
         raise ConfigError(f"no product '{product}' in the mesh{did_you_mean(product, mesh.by_id)}", field="--product")
     if product is None and (direction or depth):

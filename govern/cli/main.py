@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from govern import DISTRIBUTION, __version__
+from govern.version import DISTRIBUTION, __version__
 
 COMMANDS: dict[str, str] = {
     "baseline": "govern.cli.baseline:baseline",
@@ -31,7 +31,7 @@ class LazyGroup(click.Group):
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple:
         name = args[0] if args else ""
         if name and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
-            from govern.suggest import did_you_mean
+            from govern.model.suggest import did_you_mean
 
             raise click.UsageError(f"No such command '{name}'{did_you_mean(name, COMMANDS)}.", ctx=ctx)
         return super().resolve_command(ctx, args)

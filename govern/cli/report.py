@@ -19,7 +19,7 @@ def history_option(fn):
 
 def resolve_history(result, history: str | None) -> Path:
     """--history, else govern.yaml's history:, else .govern/history.sqlite under the mesh root."""
-    from govern.history import default_history_path
+    from govern.output.history import default_history_path
 
     if history:
         return Path(history).resolve()
@@ -29,7 +29,7 @@ def resolve_history(result, history: str | None) -> Path:
 
 def is_full_mesh(paths: tuple[str, ...], root: str | None) -> bool:
     """True when PATH... covers the whole mesh (no path, or the mesh root itself)."""
-    from govern.loader import find_mesh_root
+    from govern.load.discovery import find_mesh_root
 
     if not paths:
         return True
@@ -47,8 +47,8 @@ def ensure_full_mesh(paths: tuple[str, ...], root: str | None, base: str | None,
 
 def record_check(result, history: str | None) -> None:
     """Record the scorecards of a check in the history (govern check --record)."""
-    from govern.history import History
-    from govern.scorecard import build_scorecards
+    from govern.output.history import History
+    from govern.output.scorecard import build_scorecards
 
     cards = build_scorecards(result)
     path = resolve_history(result, history)
@@ -72,7 +72,7 @@ def report(paths, root, version, today, pack_root, out, history, no_record, temp
     Exit 0 when the report was written (whatever the findings); 2 when it could not be written or a
     rule could not be evaluated (the report then shows the crash as a finding).
     """
-    from govern.report import fmt_number, generate_report
+    from govern.output.report import fmt_number, generate_report
 
     full = is_full_mesh(paths, root)
     if not full and not no_record:
@@ -85,7 +85,7 @@ def report(paths, root, version, today, pack_root, out, history, no_record, temp
     for path in outcome.files:
         click.echo(f"wrote {path}")
     run = f"run #{outcome.run.id}" if outcome.recorded else "not recorded"
-    from govern.render import count
+    from govern.output.render import count
 
     click.echo(f"{count(total.products, 'product')}, mean score {fmt_number(total.mean_score)} ({levels}); {run}")
     changes = outcome.changes

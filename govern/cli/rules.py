@@ -20,7 +20,9 @@ version_option = click.option("--standards-version", "version", metavar="X.Y.Z",
 def _in_force(path: str, pack_root: str | None, version: str | None) -> tuple[Any, Any]:
     """The pack and the standards version in force for the mesh at PATH (its govern.yaml)."""
     from govern.api import pack_for
-    from govern.loader import Mesh, find_mesh_root, load_config
+    from govern.load.discovery import find_mesh_root
+    from govern.load.loader import load_config
+    from govern.model.mesh import Mesh
 
     root = find_mesh_root(Path(path))
     config = load_config(root)
@@ -49,7 +51,7 @@ def rules(path, standards, fmt, pack_root, version) -> None:
 
     Exit 0, or 2 when the pack cannot be read or --standard names no standard of the pack.
     """
-    from govern.suggest import did_you_mean
+    from govern.model.suggest import did_you_mean
 
     _, sv = _in_force(path, pack_root, version)
     known = sorted({sel.spec.standard for sel in sv.rules})
@@ -103,8 +105,8 @@ def explain(rule, path, pack_root, version) -> None:
     The examples are the rule's test cases in the pack (rules/cases/*.yaml), which the test suite runs.
     Exit 0, or 2 for an unknown RULE (with the closest rule id).
     """
-    from govern.rulecases import load_cases
-    from govern.suggest import did_you_mean
+    from govern.model.suggest import did_you_mean
+    from govern.standards.rulecases import load_cases
 
     pack, sv = _in_force(path, pack_root, version)
     spec = pack.rules.get(rule)

@@ -8,7 +8,7 @@ import click
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of dataproduct.yaml."""
-    from govern.model import manifest_json_schema
-    from govern.render.json_ import dumps
+    from govern.model.product import manifest_json_schema
+    from govern.output.render.json_ import dumps
 
     click.echo(dumps(manifest_json_schema()), nl=False)

@@ -10,8 +10,8 @@ _MARK = {"pass": ".", "warn": "w", "fail": "F", "waived": "~"}
 
 
 def _text(cards, products, domain: str | None, product: str | None) -> str:
-    from govern.render import count, location_text
-    from govern.report import fmt_number
+    from govern.output.render import count, location_text
+    from govern.output.report import fmt_number
 
     lines: list[str] = []
     t = cards.total
@@ -74,12 +74,12 @@ def scorecard(paths, root, version, today, pack_root, product, domain, fmt) -> N
     Exit 0 when scored (whatever the scores), 2 when the mesh could not be scored or the product or
     domain does not exist.
     """
-    from govern.render.json_ import dumps
-    from govern.scorecard import build_scorecards, filter_scorecards
+    from govern.output.render.json_ import dumps
+    from govern.output.scorecard import build_scorecards, filter_scorecards
 
     result = run_check(paths, root, version, today, pack_root)
     cards = build_scorecards(result)
-    from govern.suggest import did_you_mean
+    from govern.model.suggest import did_you_mean
 
     if product is not None and cards.product(product) is None:
         hint = did_you_mean(product, result.mesh.by_id) if result.mesh is not None else ""

@@ -12,7 +12,7 @@ from govern.cli.common import fail_closed
 def _pack(pack_root: str | None, name: str):
     from pathlib import Path
 
-    from govern.standards import load_pack
+    from govern.standards.pack import load_pack
 
     return load_pack(Path(pack_root) if pack_root else None, name)
 
@@ -32,7 +32,7 @@ def standards() -> None:
 @fail_closed
 def list_versions(pack_root, name) -> None:
     """List the versions of the pack."""
-    from govern.standards import version_key
+    from govern.standards.pack import version_key
 
     pack = _pack(pack_root, name)
     for version in sorted(pack.versions, key=version_key):
@@ -62,7 +62,7 @@ def show(version, pack_root, name) -> None:
 @fail_closed
 def validate(pack_root, name) -> None:
     """Load every rule and validate the Cedar policies against the Cedar schema."""
-    from govern.standards import validate_pack
+    from govern.standards.pack import validate_pack
 
     pack = _pack(pack_root, name)
     problems = validate_pack(pack)
@@ -79,7 +79,7 @@ def validate(pack_root, name) -> None:
 @fail_closed
 def verify(pack_root, name) -> None:
     """Fail if a released version changed since it was locked."""
-    from govern.standards import verify_pack
+    from govern.standards.pack import verify_pack
 
     pack = _pack(pack_root, name)
     problems = verify_pack(pack)
@@ -97,7 +97,7 @@ def verify(pack_root, name) -> None:
 @fail_closed
 def lock(pack_root, name) -> None:
     """Record digests of released versions not yet in the lock file (never rewrites one)."""
-    from govern.standards import write_lock
+    from govern.standards.pack import write_lock
 
     pack = _pack(pack_root, name)
     for version, digest in write_lock(pack).items():
@@ -110,7 +110,7 @@ def lock(pack_root, name) -> None:
 @fail_closed
 def check_pack(pack_root, name) -> None:
     """validate and verify in one run (the govern-standards pre-commit hook). Exit 2 on any problem."""
-    from govern.standards import validate_pack, verify_pack
+    from govern.standards.pack import validate_pack, verify_pack
 
     pack = _pack(pack_root, name)
     problems = validate_pack(pack) + verify_pack(pack)

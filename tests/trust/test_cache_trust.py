@@ -362,9 +362,9 @@ def test_a_key_directory_that_is_a_symlink_is_not_written_through(tmp_path: Path
 
 def test_the_cedar_build_stamp_tells_a_module_replaced_with_the_same_size_and_mtime(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cedar verdicts are cached per cedarpy build (govern/packcache.py): a native module rebuilt with the same
+    """Cedar verdicts are cached per cedarpy build (govern/incremental/packcache.py): a native module rebuilt with the same
     size and mtime (a CI cache layer, a reinstall from an archive) is another build."""
-    from govern import packcache
+    from govern.incremental import packcache
 
     package = tmp_path / "site" / "cedarpy"
     package.mkdir(parents=True)
@@ -389,10 +389,10 @@ def test_the_cedar_build_stamp_tells_a_module_replaced_with_the_same_size_and_mt
 
 
 def test_a_racy_entry_is_compared_by_its_hash_never_by_its_stat(tmp_path: Path) -> None:
-    """git's racy-entry rule (govern/meshindex.py ``_unchanged``): an entry whose ctime is not older than the
+    """git's racy-entry rule (govern/incremental/meshindex.py ``_unchanged``): an entry whose ctime is not older than the
     indexing run (less ``MARGIN_NS``) could share its timestamps with a later edit on a file system with
     coarse timestamps, so even an identical stat does not vouch for it; the content hash decides."""
-    from govern import meshindex
+    from govern.incremental import meshindex
 
     path = tmp_path / "orders.sql"
     path.write_text("select 1 as one;\n")

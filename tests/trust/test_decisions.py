@@ -146,7 +146,7 @@ def test_a_signal_at_any_moment_exits_128_plus_signal_without_a_traceback(
 ) -> None:
     """Sent at several delays after start (start-up, imports, loading, the run): never 0 or 1, never a traceback."""
     env = {**os.environ, "NO_COLOR": "1", "GOVERN_CACHE": "0"}
-    # check with files forks the early index child (govern/meshindex.py start_early) when an index exists
+    # check with files forks the early index child (govern/incremental/meshindex.py start_early) when an index exists
     args = [str(big_mesh)] if command == "gate" else [
         str(next(big_mesh.rglob("dataproduct.yaml"))), "--root", str(big_mesh)]
     if command == "check":

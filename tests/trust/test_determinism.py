@@ -14,7 +14,7 @@ import pytest
 from meshkit import MeshDir
 from trustkit import TODAY, base_mesh, govern
 
-from govern.render import FORMATS
+from govern.output.render import FORMATS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mesh"
 SEEDS = ("0", "4242", "random")

@@ -16,8 +16,8 @@ from trustkit import BAD, base_mesh, copy_pack, relocked_pack
 from trustkit import govern as run_govern
 
 import govern
-from govern.checks import registry
-from govern.gate import decide
+from govern.evaluate.gate import decide
+from govern.standards.checks import registry
 
 
 def _boom(ctx):  # a rule with a bug
@@ -72,7 +72,7 @@ def test_a_crashing_rule_of_a_custom_pack_is_reported_and_the_other_rules_still_
 
 
 def test_crashing_yaml_rules_make_the_gate_exit_2(clean: MeshDir, monkeypatch) -> None:
-    from govern.ruledsl import CompiledRule
+    from govern.standards.ruledsl import CompiledRule
 
     def broken_run(self, ctx):
         raise RecursionError("maximum recursion depth exceeded")
@@ -84,7 +84,7 @@ def test_crashing_yaml_rules_make_the_gate_exit_2(clean: MeshDir, monkeypatch) -
 
 
 def test_a_cedar_crash_makes_the_gate_exit_2(clean: MeshDir, monkeypatch) -> None:
-    from govern.cedar import CedarEvaluator
+    from govern.standards.cedar import CedarEvaluator
 
     def broken_decide(self, requests):
         raise RuntimeError("cedar engine unavailable")
@@ -114,24 +114,24 @@ def test_a_real_cedar_evaluation_error_makes_the_result_undecided(tmp_path: Path
 
 @pytest.mark.parametrize("command", ["check", "gate"])
 def test_a_crash_while_loading_exits_2_with_a_message(clean: MeshDir, monkeypatch, command: str) -> None:
-    import govern.loader
+    import govern.load.manifest
 
     def broken(*args, **kwargs):
         raise MemoryError("out of memory while parsing")
 
-    monkeypatch.setattr(govern.loader, "parse_manifest", broken)
+    monkeypatch.setattr(govern.load.manifest, "parse_manifest", broken)
     out = run_govern(command, str(clean.root))
     assert out.exit_code == 2
     assert out.stderr == "govern: internal error: MemoryError: out of memory while parsing\n"
 
 
 def test_a_crash_while_rendering_exits_2(clean: MeshDir, monkeypatch) -> None:
-    import govern.render.text
+    import govern.output.render.text
 
     def broken(*args, **kwargs):
         raise UnicodeEncodeError("ascii", "é", 0, 1, "terminal cannot show it")
 
-    monkeypatch.setattr(govern.render.text, "render", broken)
+    monkeypatch.setattr(govern.output.render.text, "render", broken)
     out = run_govern("gate", str(clean.root))
     assert out.exit_code == 2 and "internal error: UnicodeEncodeError" in out.stderr
 

@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 from meshkit import BASE_ORG, base_product
 from trustkit import base_mesh, govern
 
-from govern.engine import evaluate
-from govern.errors import InputError
-from govern.gate import decide
-from govern.loader import load_mesh
-from govern.standards import Pack, load_pack
-from govern.yamlio import parse_yaml
+from govern.evaluate.engine import evaluate
+from govern.evaluate.gate import decide
+from govern.load.loader import load_mesh
+from govern.load.yamlio import parse_yaml
+from govern.model.errors import InputError
+from govern.standards.pack import Pack, load_pack
 
 TODAY = dt.date(2026, 6, 1)
 SCALE = int(os.environ.get("GOVERN_FUZZ_EXAMPLES", "1"))

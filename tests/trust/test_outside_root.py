@@ -232,7 +232,7 @@ def test_an_unreadable_folder_blocks(mesh: MeshDir, tmp_path: Path) -> None:
 
 
 def test_a_contract_of_another_format_linked_out_of_the_root_blocks(mesh: MeshDir, tmp_path: Path) -> None:
-    """An ODCS contract (govern/importers) linked out of the root used to be dropped without a word."""
+    """An ODCS contract (govern/load/importers) linked out of the root used to be dropped without a word."""
     contract = Path(__file__).resolve().parents[1] / "fixtures" / "bitol_mesh" / "contracts" / "ledger.odcs.yaml"
     outside = _outside(mesh) / "ledger.odcs.yaml"
     outside.write_text(contract.read_text(encoding="utf-8"), encoding="utf-8")

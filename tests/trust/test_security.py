@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from trustkit import base_mesh, govern
 
-from govern.errors import InputError
-from govern.yamlio import parse_yaml
+from govern.load.yamlio import parse_yaml
+from govern.model.errors import InputError
 
 GOVERN = Path(__file__).resolve().parents[2] / "govern"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mesh"
@@ -54,7 +54,7 @@ def test_a_python_tag_in_a_manifest_is_a_finding_and_runs_nothing(tmp_path: Path
 
 
 def test_no_module_loads_yaml_with_an_unsafe_loader() -> None:
-    """Every YAML read goes through govern.yamlio (CSafeLoader / SafeLoader, node by node)."""
+    """Every YAML read goes through govern.load.yamlio (CSafeLoader / SafeLoader, node by node)."""
     unsafe = {"load", "load_all", "unsafe_load", "unsafe_load_all", "full_load", "full_load_all"}
     loaders = {"Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader", "CFullLoader"}
     offenders = []
@@ -84,7 +84,7 @@ def test_no_eval_exec_or_dynamic_code_anywhere_in_govern() -> None:
                 if isinstance(fn, ast.Attribute) and fn.attr in {"loads", "load"} and \
                         isinstance(fn.value, ast.Name) and fn.value.id in {"pickle", "marshal", "shelve"} and \
                         not (fn.value.id == "marshal" and path.name == "sealed.py"):
-                    # govern/sealed.py decodes marshal data only after its keyed MAC (or a digest the MAC
+                    # govern/incremental/sealed.py decodes marshal data only after its keyed MAC (or a digest the MAC
                     # covers) matched: data this user's govern wrote (test_meshindex.py tries forgeries)
                     offenders.append(f"{path.relative_to(GOVERN)}:{node.lineno}: {fn.value.id}.{fn.attr}()")
                 for kw in node.keywords:  # subprocess(..., shell=True)
@@ -193,7 +193,7 @@ def test_commands_work_on_the_example_mesh_without_network(no_network: list[str]
     if not (EXAMPLE / "govern.yaml").exists():
         pytest.skip("examples/mesh is not in this tree")
     if "sarif" in args:
-        from govern.render import FORMATS
+        from govern.output.render import FORMATS
 
         if "sarif" not in FORMATS:
             pytest.skip("no sarif renderer in this tree")
@@ -227,7 +227,7 @@ def test_code_paths_that_escape_are_refused_and_never_read(tmp_path: Path, monke
 
 
 def test_resolve_inside_refuses_every_escape(tmp_path: Path) -> None:
-    from govern.paths import resolve_inside
+    from govern.load.paths import resolve_inside
 
     root = tmp_path / "mesh"
     (root / "a").mkdir(parents=True)
@@ -242,7 +242,7 @@ def test_resolve_inside_refuses_every_escape(tmp_path: Path) -> None:
 
 
 def test_sarif_and_json_paths_are_relative_to_the_mesh_root(tmp_path: Path) -> None:
-    from govern.render import FORMATS
+    from govern.output.render import FORMATS
 
     mesh = base_mesh(tmp_path / "mesh")
     mesh.product("finance.revenue", {"namespace": "qa"})

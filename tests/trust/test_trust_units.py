@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from govern.confusables import skeleton
-from govern.errors import InputError
-from govern.visible import visible
-from govern.yamlio import MAX_DEPTH, parse_yaml
+from govern.load.yamlio import MAX_DEPTH, parse_yaml
+from govern.model.confusables import skeleton
+from govern.model.errors import InputError
+from govern.output.visible import visible
 
 
 def _error(text: str | bytes) -> InputError:
@@ -107,7 +107,7 @@ def test_visible_shows_invisible_and_bidi_characters() -> None:
 
 
 def test_cedar_syntax_error_line_points_at_the_broken_policy() -> None:
-    from govern.cedar_syntax import syntax_error_line
+    from govern.standards.cedar_syntax import syntax_error_line
 
     good = '@id("a")\npermit (principal, action, resource);\n\n'
     tricky = '// a comment with ; and "quotes"\n@id("b; not the end")\npermit (principal, action, resource)\n'
@@ -120,8 +120,7 @@ def test_findings_per_file_are_capped_with_a_count(tmp_path) -> None:
     import yaml
     from meshkit import base_product
 
-    from govern.loader import MAX_FINDINGS_PER_FILE, load_manifest_file
-
+    from govern.load.manifest import MAX_FINDINGS_PER_FILE, load_manifest_file
     data = base_product("sales.orders")
     data["outputPorts"][0]["columns"] = [{"name": i} for i in range(200)]  # 200 wrong types
     path = tmp_path / "dataproduct.yaml"
@@ -134,7 +133,7 @@ def test_findings_per_file_are_capped_with_a_count(tmp_path) -> None:
 def test_a_fifo_named_like_a_manifest_is_refused_not_waited_on(tmp_path) -> None:
     import os
 
-    from govern.yamlio import read_yaml_file
+    from govern.load.yamlio import read_yaml_file
 
     fifo = tmp_path / "dataproduct.yaml"
     os.mkfifo(fifo)

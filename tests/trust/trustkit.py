@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from meshkit import MeshDir
 
 from govern.cli.main import cli
-from govern.standards import default_pack_root
+from govern.standards.pack import default_pack_root
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 BAD = CORPUS / "bad_inputs"
@@ -69,8 +69,8 @@ def copy_pack(dest: Path) -> Path:
 
 def relocked_pack(dest: Path) -> Path:
     """A copy of the shipped pack locked afresh, for a test that swaps a registered Python rule: the lock
-    covers each rule's code, so every run verifies it (govern/standards.py ``verify_in_use``)."""
-    from govern.standards import load_pack, write_lock
+    covers each rule's code, so every run verifies it (govern/standards/pack.py ``verify_in_use``)."""
+    from govern.standards.pack import load_pack, write_lock
 
     pack = copy_pack(dest)
     (pack / "standards" / "mesh-core" / "standards.lock").unlink()

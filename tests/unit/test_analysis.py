@@ -11,8 +11,8 @@ from meshkit import MeshDir
 
 import govern
 from govern.analysis import analyse, needs_analysis
-from govern.loader import load_mesh
-from govern.model import SqlSource
+from govern.load.loader import load_mesh
+from govern.model.product import SqlSource
 
 
 def _mesh(tmp_path: Path) -> MeshDir:

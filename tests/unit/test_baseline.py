@@ -13,10 +13,10 @@ import pytest
 from meshkit import MeshDir
 
 import govern
-from govern.baseline import apply, create, load
-from govern.errors import ConfigError
-from govern.findings import Finding, Location, Severity
-from govern.fingerprint import Fingerprinter, normalise_message
+from govern.evaluate.baseline import apply, create, load
+from govern.evaluate.fingerprint import Fingerprinter, normalise_message
+from govern.model.errors import ConfigError
+from govern.model.findings import Finding, Location, Severity
 
 GOVERN = Path(sys.executable).parent / "govern"
 ENV = {**os.environ, "GOVERN_TODAY": "2026-06-01", "NO_COLOR": "1"}

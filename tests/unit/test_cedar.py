@@ -7,8 +7,8 @@ import datetime as dt
 from meshkit import MeshDir
 
 import govern
-from govern.cedar import build_entities, deploy_requests, highest_classification, read_requests
-from govern.graph import declared_edges
+from govern.model.lineage import declared_edges
+from govern.standards.cedar import build_entities, deploy_requests, highest_classification, read_requests
 
 TODAY = dt.date(2026, 6, 1)
 

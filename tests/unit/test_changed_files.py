@@ -14,11 +14,11 @@ from meshkit import MeshDir
 
 import govern
 from govern.api import check_mesh
-from govern.changes import affected, sql_index
 from govern.ci import resolve_arguments
 from govern.ci import run as run_changed
-from govern.errors import ConfigError
-from govern.loader import load_mesh
+from govern.incremental.impact import affected, sql_index
+from govern.load.loader import load_mesh
+from govern.model.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mesh"

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from meshkit import MeshDir, base_product
 
 from govern.cli.main import cli
-from govern.standards import default_pack_root
+from govern.standards.pack import default_pack_root
 
 
 def invoke(*args: str):

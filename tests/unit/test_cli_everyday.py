@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 from meshkit import BASE_ORG, MeshDir
 
-from govern.rulecases import load_cases
-from govern.standards import default_pack_root, load_pack
+from govern.standards.pack import default_pack_root, load_pack
+from govern.standards.rulecases import load_cases
 
 GOVERN = Path(sys.executable).parent / "govern"
 TODAY = "2026-06-01"
@@ -215,7 +215,7 @@ def test_impact_lineage_and_scorecard_default_to_the_current_directory(tmp_path:
 def test_the_hook_pattern_has_one_source_and_covers_every_input_format(tmp_path: Path) -> None:
     import re
 
-    from govern.scaffold import HOOK_FILES
+    from govern.adopt.scaffold import HOOK_FILES
 
     repo = Path(__file__).resolve().parents[2]
     published = yaml.safe_load((repo / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))

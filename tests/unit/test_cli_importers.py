@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import govern
 from govern.cli.main import cli
-from govern.standards import default_pack_root
+from govern.standards.pack import default_pack_root
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 TODAY = "2026-06-01"

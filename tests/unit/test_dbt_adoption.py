@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from govern.cli.main import cli
-from govern.loader import load_mesh
+from govern.load.loader import load_mesh
 from tests.meshkit import base_product
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

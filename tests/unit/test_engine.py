@@ -10,9 +10,9 @@ import pytest
 from meshkit import MeshDir
 
 import govern
-from govern.checks import registry
-from govern.findings import Severity
-from govern.standards import default_pack_root
+from govern.model.findings import Severity
+from govern.standards.checks import registry
+from govern.standards.pack import default_pack_root
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -113,7 +113,7 @@ def _custom_pack(tmp_path: Path, edit) -> Path:
 
 def relock(pack: Path) -> None:
     """Lock the pack copy afresh (what a pack maintainer does when releasing)."""
-    from govern.standards import load_pack, write_lock
+    from govern.standards.pack import load_pack, write_lock
 
     (pack / "standards" / "mesh-core" / "standards.lock").unlink()
     write_lock(load_pack(pack))

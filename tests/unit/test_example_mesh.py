@@ -195,7 +195,7 @@ def test_the_readme_lists_every_intended_violation() -> None:
 
 
 def test_the_example_mesh_has_every_product_these_tests_name() -> None:
-    from govern.loader import load_mesh
+    from govern.load.loader import load_mesh
 
     mesh = load_mesh([MESH])
     ids = {p.id for p in mesh.products}

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from meshkit import MeshDir
 
-from govern.compat import SemVer, at_least, bump, diff_ports
-from govern.model import OutputPort
+from govern.model.product import OutputPort
+from govern.standards.compat import SemVer, at_least, bump, diff_ports
 
 REPO = Path(__file__).resolve().parents[2]
 GOVERN = Path(sys.executable).parent / "govern"

@@ -14,7 +14,7 @@ import pytest
 from meshkit import MeshDir
 
 import govern
-from govern.history import (
+from govern.output.history import (
     SCHEMA_VERSION,
     History,
     HistoryError,
@@ -23,7 +23,7 @@ from govern.history import (
     format_utc,
     utc_now,
 )
-from govern.scorecard import Scorecards, build_scorecards
+from govern.output.scorecard import Scorecards, build_scorecards
 
 # Writers run in forked processes: the scorecards built by the fixture are inherited, not pickled.
 _CTX = multiprocessing.get_context("fork")

@@ -17,11 +17,11 @@ import yaml
 from referencing import Registry, Resource
 
 import govern
-from govern.errors import ConfigError
-from govern.findings import Severity
-from govern.importers import detect, detect_text, find_inputs
-from govern.importers.dbt import render_raw
-from govern.loader import load_mesh
+from govern.load.importers import detect, detect_text, find_inputs
+from govern.load.importers.dbt import render_raw
+from govern.load.loader import load_mesh
+from govern.model.errors import ConfigError
+from govern.model.findings import Severity
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SCHEMAS = Path(__file__).parent.parent / "schemas"

@@ -12,12 +12,12 @@ import pytest
 from meshkit import MeshDir
 
 from govern.analysis.graph import build_graph, cycles, load_graph, walk
-from govern.analysis.views import impact, impact_text, select, to_dot, to_json, to_mermaid, to_text
-from govern.checks import RuleContext, registry
-from govern.graph import declared_edges, find_cycles, is_acyclic
-from govern.loader import Mesh
-from govern.model import DataProduct, GovernConfig, InputRef, Product
-from govern.yamlio import SourceMap
+from govern.model.lineage import declared_edges, find_cycles, is_acyclic
+from govern.model.mesh import Mesh
+from govern.model.product import DataProduct, GovernConfig, InputRef, Product
+from govern.model.source import SourceMap
+from govern.output.lineage import impact, impact_text, select, to_dot, to_json, to_mermaid, to_text
+from govern.standards.checks import RuleContext, registry
 
 N = 50_000
 

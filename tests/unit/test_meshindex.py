@@ -1,4 +1,4 @@
-"""The persistent mesh index (govern/meshindex.py) never changes an answer.
+"""The persistent mesh index (govern/incremental/meshindex.py) never changes an answer.
 
 Each test builds a synthetic mesh (bench/generate.py), runs a full check (which writes the index), changes
 the mesh on disk, and compares changed-files mode answered from the index with the same run done the
@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from govern import meshindex
 from govern.ci import resolve_arguments, run
+from govern.incremental import meshindex
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -69,9 +69,20 @@ def _write_manifest(root: Path, rel: str, data: dict) -> None:
     (root / rel).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
+def _from_index(files: list[str], root: Path):
+    """The result of changed-files mode answered from the index, or None when the index declined."""
+    from govern.api import check_mesh
+
+    prepared = meshindex.check_changed(resolve_arguments(files, root), root)
+    if prepared is None:
+        return None
+    return check_mesh(prepared.mesh, today=TODAY, focus=prepared.focus,
+                      focus_paths=prepared.changed, analysis=prepared.analysis)
+
+
 def _both(root: Path, files: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[dict | None, dict]:
     """(answer from the index or None if it declined, answer of the slow path) for changed ``files``."""
-    fast = meshindex.check_changed(resolve_arguments(files, root), root, today=TODAY)
+    fast = _from_index(files, root)
     monkeypatch.setenv("GOVERN_CACHE", "0")
     slow = run(files, cwd=root, today=TODAY)
     monkeypatch.delenv("GOVERN_CACHE")
@@ -246,7 +257,7 @@ def test_changes_the_index_cannot_vouch_for_load_the_whole_mesh(mesh: Path, muta
     # the normal run (index on) answers like the slow one, and refreshes the index ...
     assert _answer(run(files, cwd=mesh, today=TODAY)) == slow
     # ... so that the same question is now answered from the index, with the same answer
-    again = meshindex.check_changed(resolve_arguments(files, mesh), mesh, today=TODAY)
+    again = _from_index(files, mesh)
     assert again is not None, meshindex.LAST["reason"]
     assert _answer(again) == slow
 
@@ -286,14 +297,14 @@ def test_an_index_written_by_someone_else_is_never_trusted(mesh: Path, tmp_path:
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """An index committed to the repository or planted by a pull request could claim the mesh is clean."""
     files = edit_description(mesh)
-    assert meshindex.check_changed(resolve_arguments(files, mesh), mesh, today=TODAY) is not None
+    assert _from_index(files, mesh) is not None
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
-    assert meshindex.check_changed(resolve_arguments(files, mesh), mesh, today=TODAY) is None
+    assert _from_index(files, mesh) is None
     assert meshindex.LAST["reason"] == "no usable index"
 
 
 def test_gate_and_check_agree_with_the_index_off(mesh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from govern.gate import decide
+    from govern.evaluate.gate import decide
 
     files = deprecate_past_sunset(mesh)
     with_index = run(files, cwd=mesh, today=TODAY)

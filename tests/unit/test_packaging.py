@@ -36,7 +36,7 @@ def test_installed_wheel_verifies_its_pack_outside_the_checkout(wheel: Path, tmp
     zipfile.ZipFile(wheel).extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site)}
     code = (
-        "import govern.standards as s, sys; p = s.load_pack(); "
+        "import govern.standards.pack as s, sys; p = s.load_pack(); "
         "print(s.default_pack_root()); sys.exit(1 if s.verify_pack(p) or s.validate_pack(p) else 0)"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)

@@ -1,4 +1,4 @@
-"""The pack cache (govern/packcache.py): the same pack with or without it, and never a stale entry."""
+"""The pack cache (govern/incremental/packcache.py): the same pack with or without it, and never a stale entry."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from govern import packcache, sealed
-from govern.engine import _require_valid_cedar
-from govern.errors import StandardsError
-from govern.findings import Severity
-from govern.standards import Pack, default_pack_root, load_pack
+from govern.evaluate.engine import _require_valid_cedar
+from govern.incremental import packcache, sealed
+from govern.model.errors import StandardsError
+from govern.model.findings import Severity
+from govern.standards.pack import Pack, default_pack_root, load_pack
 
 
 @pytest.fixture(autouse=True)
@@ -132,7 +132,7 @@ def test_a_cache_sealed_with_another_key_is_ignored(own_cache: Path, tmp_path: P
 
 
 def test_govern_cache_0_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    from govern import meshindex
+    from govern.incremental import meshindex
 
     for value in ("0", "false", "No", " off ", "1", "yes", ""):
         monkeypatch.setenv("GOVERN_CACHE", value)
@@ -165,8 +165,8 @@ def _cedar_case(root: Path) -> tuple[list, object, list]:
     from meshkit import MeshDir
 
     import govern
-    from govern.cedar import deploy_requests, read_requests
-    from govern.graph import declared_edges
+    from govern.model.lineage import declared_edges
+    from govern.standards.cedar import deploy_requests, read_requests
 
     mesh = MeshDir(root / "mesh")
     mesh.org()
@@ -190,7 +190,7 @@ def _verdicts(decisions: list) -> list:
 def test_cedar_verdicts_are_the_same_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import cedarpy
 
-    from govern.cedar import CedarEvaluator
+    from govern.standards.cedar import CedarEvaluator
 
     specs, mesh, requests = _cedar_case(tmp_path)
     plain = _verdicts(CedarEvaluator(specs, mesh, requests).decide(requests))

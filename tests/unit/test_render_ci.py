@@ -18,9 +18,9 @@ import yaml
 from meshkit import MeshDir
 
 import govern
-from govern.render import render
-from govern.render.github import escape_data, escape_property
-from govern.render.markdown import escape
+from govern.output.render import render
+from govern.output.render.github import escape_data, escape_property
+from govern.output.render.markdown import escape
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mesh"

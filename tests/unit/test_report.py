@@ -396,7 +396,7 @@ def test_installed_wheel_renders_reports_outside_the_checkout(tmp_path: Path) ->
     mesh = MeshDir(tmp_path / "mesh")
     mesh.org()
     mesh.product("sales.orders")
-    code = ("import govern.report as r, govern.api as a, sys; print(r.default_templates_dir()); "
+    code = ("import govern.output.report as r, govern.api as a, sys; print(r.default_templates_dir()); "
             "r.generate_report(a.check([sys.argv[1]]), sys.argv[2], history_path=None)")
     proc = subprocess.run([sys.executable, "-c", code, str(mesh.root), str(tmp_path / "out")], cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True)
@@ -406,7 +406,7 @@ def test_installed_wheel_renders_reports_outside_the_checkout(tmp_path: Path) ->
 
 
 def test_markdown_escaping_keeps_tables_and_ids_intact() -> None:
-    from govern.report import md_escape
+    from govern.output.report import md_escape
 
     assert md_escape("sales.orders_v2") == "sales.orders_v2"  # intra-word _ is not emphasis
     assert md_escape("_x_") == "\\_x\\_"

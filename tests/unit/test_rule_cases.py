@@ -9,8 +9,8 @@ import pytest
 from meshkit import BASE_ORG, MeshDir
 
 import govern
-from govern.rulecases import RuleCase, load_cases
-from govern.standards import default_pack_root, load_pack
+from govern.standards.pack import default_pack_root, load_pack
+from govern.standards.rulecases import RuleCase, load_cases
 
 CASES = load_cases(default_pack_root())
 PACK = load_pack()

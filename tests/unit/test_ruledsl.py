@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from govern.errors import StandardsError
-from govern.ruledsl import EvalContext, compile_path, compile_rule, format_message
+from govern.model.errors import StandardsError
+from govern.standards.ruledsl import EvalContext, compile_path, compile_rule, format_message
 
 TODAY = dt.date(2026, 6, 1)
 

@@ -13,15 +13,15 @@ from click.testing import CliRunner
 from meshkit import MeshDir
 
 from govern.cli.main import cli
-from govern.errors import StandardsError
-from govern.findings import Finding, Severity
-from govern.scorecard import (
+from govern.model.errors import StandardsError
+from govern.model.findings import Finding, Severity
+from govern.output.scorecard import (
     parse_scoring,
     product_score,
     scoring_for,
     standard_status,
 )
-from govern.standards import default_pack_root, load_pack
+from govern.standards.pack import default_pack_root, load_pack
 
 LEVELS = [{"name": "raw"}, {"name": "curated", "standards": ["owner"]}]
 

@@ -11,7 +11,7 @@ import pytest
 from bench.generate import generate
 from govern.analysis import analyse
 from govern.api import check
-from govern.loader import load_mesh
+from govern.load.loader import load_mesh
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mesh"
 
@@ -57,7 +57,7 @@ def test_the_check_result_does_not_depend_on_the_number_of_workers(synthetic: Pa
 def test_scans_started_before_the_manifests_loaded_change_nothing(which: str, synthetic: Path) -> None:
     from govern.analysis.prefetch import start
     from govern.analysis.sqlscan import Limits
-    from govern.loader import load_config
+    from govern.load.loader import load_config
 
     root = synthetic if which == "synthetic" else EXAMPLE
     config = load_config(root)

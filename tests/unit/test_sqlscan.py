@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from govern.analysis.catalog import Catalog, ColumnInfo, PortInfo, location_key
+from govern.analysis.catalog import Catalog, ColumnInfo, PortInfo
 from govern.analysis.sqlscan import PARSE_ERROR, TOO_COMPLEX, Limits, scan_sql
+from govern.analysis.tablenames import location_key
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sql"
 

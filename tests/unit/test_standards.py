@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from govern.errors import StandardsError
-from govern.standards import load_pack, validate_pack, verify_pack, write_lock
+from govern.model.errors import StandardsError
+from govern.standards.pack import load_pack, validate_pack, verify_pack, write_lock
 
 
 def test_shipped_pack_loads_validates_and_verifies() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from meshkit import MeshDir
 
-from govern.standards import default_pack_root
+from govern.standards.pack import default_pack_root
 
 TODAY = "2026-06-01"
 OLD = 1_735_689_600  # 2025-01-01T00:00:00Z: old enough for the mesh index to trust a file by its stat

@@ -16,7 +16,7 @@ import traceback
 
 import govern.cli.entry
 import govern.cli.main
-import govern.engine
+import govern.evaluate.engine
 
 
 def _child(request: dict) -> None:

@@ -1,0 +1,1 @@
+"""Adoption: ``govern init`` (and ``--from`` a dbt project) and ``govern convert``, over the facade."""

@@ -1,0 +1,1 @@
+"""Evaluation and decision: rules against a mesh, waivers, baselines, fingerprints, the gate."""

@@ -1,0 +1,238 @@
+"""Discovery: the mesh root, the manifests under it, and what a walk must not miss silently."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from govern.load.manifest import MANIFEST_NAMES, relative_to_root
+from govern.load.paths import (
+    INPUT_SYMLINK_SKIPPED,
+    is_inside,
+    real_path,
+    unambiguous_marker_root,
+)
+from govern.model.findings import (
+    INPUT_INVALID,
+    META_STANDARD,
+    Finding,
+    Location,
+    Severity,
+)
+
+INPUT_NOT_DISCOVERED = "input.not-discovered"  # a manifest in a folder discovery does not walk (an error)
+INPUT_MISNAMED = "input.misnamed"  # DataProduct.yaml: a manifest name in the wrong case (an error)
+INPUT_NESTED_ROOT = "input.nested-root"  # govern.yaml or org.yaml in a folder below the mesh root
+_NEVER_SEARCHED = (".git", ".govern-cache")  # skipped folders not even searched for manifests
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".govern-cache", "target"}
+_INPUT_SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl")  # inputs of other formats (govern/load/importers)
+
+
+def find_mesh_root(start: Path) -> Path:
+    """Walk up from ``start`` to the nearest govern.yaml or org.yaml, else the dbt project (the folder of
+    ``dbt_project.yml`` next to ``start`` or above its ``target/``), else the git work tree, else start.
+    Raises ConfigError when a directory above the nearest marker holds one too (nested mesh roots)."""
+    marked = unambiguous_marker_root(start)  # ConfigError when nested mesh roots make the choice ambiguous
+    if marked is not None:
+        return Path(marked)
+    start = start.resolve()
+    here = start if start.is_dir() else start.parent
+    for candidate in (here, here.parent):  # a dbt project, or its target/ folder (govern check --dbt ...)
+        if (candidate / "dbt_project.yml").is_file() and (candidate == here or here.name == "target"):
+            return candidate
+    return next((c for c in (here, *here.parents) if (c / ".git").exists()), here)
+
+
+@dataclass
+class Unwalked:
+    """What discovery saw but did not read: the caller reports it (see ``discovery_findings``)."""
+
+    pruned: list[Path] = field(default_factory=list)  # skipped and hidden folders (SKIP_DIRS, .name)
+    misnamed: list[Path] = field(default_factory=list)  # DataProduct.yaml, DATAPRODUCT.YML, ...
+    markers: list[Path] = field(default_factory=list)  # govern.yaml / org.yaml below the mesh root
+
+
+def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Path] | None = None,
+             unreadable: list[tuple[Path, str]] | None = None, unwalked: Unwalked | None = None) -> list[Path]:
+    """Manifest files under ``paths``, sorted; never follows links out of the mesh root.
+
+    Manifests and directory links that lead outside the root (or into a link loop) are not read;
+    they are appended to ``skipped`` so the caller can report them. Folders that cannot be listed are
+    appended to ``unreadable`` with the reason. ``unwalked`` receives the folders not walked, files
+    named like a manifest in the wrong case and root markers below the root.
+    """
+    real_top = os.path.realpath(root)
+    found: set[Path] = set()
+    outside: set[Path] = set()
+
+    def cannot_list(exc: OSError) -> None:
+        if unreadable is not None and exc.filename is not None:
+            unreadable.append((Path(exc.filename), exc.strerror or str(exc)))
+
+    def inside_root(p: Path) -> bool:
+        if is_inside(p, root):
+            return True
+        outside.add(p)
+        return False
+
+    def excluded(p: Path) -> bool:
+        rel = relative_to_root(p, root)
+        return any(fnmatch.fnmatch(rel, pat) for pat in exclude)
+
+    for start in paths:
+        if start.is_file():
+            if not excluded(start) and inside_root(start):
+                found.add(real_path(start))
+            continue
+        for dirpath, dirnames, filenames in os.walk(start, onerror=cannot_list, followlinks=False):
+            if unwalked is not None:
+                unwalked.pruned.extend(Path(dirpath) / d for d in dirnames
+                                       if (d in SKIP_DIRS or d.startswith(".")) and d not in _NEVER_SEARCHED)
+                if ("govern.yaml" in filenames or "org.yaml" in filenames) and os.path.realpath(dirpath) != real_top:
+                    unwalked.markers.append(Path(dirpath))
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            for d in dirnames:  # links are not followed; say so when one leaves the root
+                link = Path(dirpath) / d
+                if link.is_symlink():
+                    inside_root(link)
+            for name in filenames:
+                if name in MANIFEST_NAMES:
+                    candidate = Path(dirpath) / name
+                    if not excluded(candidate) and inside_root(candidate):
+                        found.add(real_path(candidate))
+                elif name.lower() in MANIFEST_NAMES:
+                    candidate = Path(dirpath) / name
+                    if unwalked is not None and not excluded(candidate):
+                        unwalked.misnamed.append(candidate)
+                elif name.lower().endswith(_INPUT_SUFFIXES) and not name.startswith("."):
+                    # a contract or event file of another format (govern/load/importers) linked out of the root
+                    # is not read either: say so instead of dropping it silently
+                    candidate = Path(dirpath) / name
+                    if os.path.islink(candidate) and not excluded(candidate):
+                        inside_root(candidate)
+            if "dbt_project.yml" in filenames:  # target/ is not walked; the importer reads its manifest.json
+                built = Path(dirpath) / "target" / "manifest.json"
+                if os.path.islink(built) and not excluded(built):
+                    inside_root(built)
+    if skipped is not None:
+        skipped.extend(sorted(outside, key=lambda p: p.as_posix()))
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def _loader_error(rule: str, message: str, path: str, severity: Severity = Severity.ERROR) -> Finding:
+    return Finding(rule=rule, standard=META_STANDARD, severity=severity, message=message,
+                   location=Location(path, None), engine="loader")
+
+
+def _unwalked_folder(rel: str) -> str | None:
+    """The first folder of ``rel`` that discovery does not walk ('crm/node_modules'), or None."""
+    parts = rel.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part in SKIP_DIRS or part.startswith("."):
+            return "/".join(parts[:i + 1])
+    return None
+
+
+def _tracked_manifests(root: Path) -> list[str] | None:
+    """Files git tracks under ``root`` named like a manifest in any case (paths relative to the root), or
+    None when ``root`` is not in a git work tree or git cannot answer."""
+    from govern.load.git import GitError, find_work_tree, run_git, split_z
+    if find_work_tree(root) is None:
+        return None
+    specs = [f":(icase,glob)**/{name}" for name in MANIFEST_NAMES]
+    try:
+        return split_z(run_git(["ls-files", "-z", "--", *specs], root, timeout=20))
+    except GitError:
+        return None
+
+
+def _searched_manifests(folders: list[Path], root: Path) -> list[str]:
+    """Files named like a manifest in any case under ``folders`` (not walked by discovery), relative to
+    the root; without git this walk stands in for ``git ls-files``."""
+    out: list[str] = []
+    for folder in folders:
+        if os.path.islink(folder):
+            continue
+        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d not in _NEVER_SEARCHED)
+            out.extend(relative_to_root(Path(dirpath) / n, root) for n in filenames if n.lower() in MANIFEST_NAMES)
+    return out
+
+
+def discovery_findings(root: Path, starts: list[Path], exclude: list[str], unwalked: Unwalked,
+                       marker_chosen: bool) -> list[Finding]:
+    """Errors for what a walk of the folders ``starts`` did not read and must not silently miss.
+
+    - a manifest in a folder discovery does not walk (``SKIP_DIRS``, hidden folders): git is asked once for
+      its tracked files named like a manifest; without git the skipped folders are searched by name;
+    - a file named like a manifest in the wrong case (``DataProduct.yaml``);
+    - ``govern.yaml`` or ``org.yaml`` below the root: an error when the root was chosen by markers (the
+      folder may be meant as a mesh of its own), a warning when ``--root`` chose it.
+    """
+    out = [_loader_error(INPUT_MISNAMED, f"named '{p.name}': govern reads only dataproduct.yaml or "
+                                         f"dataproduct.yml; rename it", relative_to_root(p, root))
+           for p in unwalked.misnamed]
+    tracked = _tracked_manifests(root)
+    if tracked is None:
+        candidates, what = _searched_manifests(unwalked.pruned, root), "manifest"
+    else:
+        within = [relative_to_root(p, root) for p in starts]
+        whole = "." in within  # the root itself is one of the folders: every tracked manifest counts
+        candidates, what = [c for c in tracked if whole or any(c.startswith(w + "/") for w in within)
+                            ], "tracked manifest"
+    for rel in sorted(set(candidates)):
+        folder = _unwalked_folder(rel)
+        if folder is None or any(fnmatch.fnmatch(rel, pat) for pat in exclude):
+            continue
+        if not os.path.lexists(root / rel):
+            continue  # tracked, but deleted in the work tree
+        out.append(_loader_error(INPUT_NOT_DISCOVERED, f"{what} in a folder govern does not walk ({folder}/): it "
+                                 "is not checked; move it, or list the folder in exclude: of govern.yaml", rel))
+    for folder in unwalked.markers:
+        names = " and ".join(n for n in ("govern.yaml", "org.yaml") if (folder / n).is_file())
+        rel = relative_to_root(folder, root)
+        if marker_chosen:
+            out.append(_loader_error(INPUT_NESTED_ROOT, f"{names} in a folder below the mesh root: '{rel}' looks "
+                                     "like a mesh of its own inside this one; pass --root, or remove it",
+                                     f"{rel}/{names.split()[0]}"))
+        else:
+            out.append(_loader_error(INPUT_NESTED_ROOT, f"{names} in a folder below the mesh root (--root): it is "
+                                     "not read; its products are checked as part of this mesh",
+                                     f"{rel}/{names.split()[0]}", Severity.WARNING))
+    return out
+
+
+def outside_root_finding(path: Path, root: Path) -> Finding:
+    """An error for a link or path under the mesh that leads outside the root (not read, so not checked:
+    the gate blocks, and no waiver applies)."""
+    try:
+        shown = path.absolute().relative_to(root.absolute()).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    try:
+        target = os.readlink(path) if path.is_symlink() else None
+    except OSError:
+        target = None
+    detail = f"symbolic link to '{target}'" if target is not None else "path"
+    return Finding(
+        rule=INPUT_SYMLINK_SKIPPED,
+        standard=META_STANDARD,
+        severity=Severity.ERROR,
+        message=f"{detail} leaves the mesh root (or loops); it was not followed, so what it holds is not checked",
+        location=Location(shown, None),
+        engine="loader",
+    )
+
+
+def unreadable_folder_finding(path: Path, reason: str, root: Path) -> Finding:
+    """An error for a folder of the mesh that cannot be listed: the manifests in it are not checked."""
+    return Finding(
+        rule=INPUT_INVALID,
+        standard=META_STANDARD,
+        severity=Severity.ERROR,
+        message=f"folder cannot be read ({reason}); the manifests in it are not checked",
+        location=Location(relative_to_root(path, root), None),
+        engine="loader",
+    )

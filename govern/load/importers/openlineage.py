@@ -1,0 +1,448 @@
+"""OpenLineage events (JSON, a JSON array, or NDJSON of RunEvent / JobEvent / DatasetEvent) → observed lineage.
+
+Events are what actually ran. They are matched against the mesh by dataset: a dataset whose name (or a
+``symlinks`` alias) is the location of a product's output port *is* that port.
+
+- A job that writes a product's port is that product's execution at runtime: every dataset it reads
+  that is another product's port is a **runtime lineage edge** (``Edge(kind="runtime")``) located at the
+  event (file, NDJSON line, JSON pointer). The lineage rules treat it like an edge observed in SQL, so
+  a runtime read that no manifest declares is an undeclared dependency, a runtime read of a retired
+  product is ``tombstoning.consume-retired``, and each one is a Cedar read request.
+- A job whose outputs no declared product owns becomes a product of its own (origin ``openlineage``;
+  govern.yaml ``importers.openlineage.unownedJobs: ignore`` turns that off): id ``<domain>.<job>``
+  (domain from the owning team in org.yaml, else the job namespace), owner from ``ownership`` facets,
+  inputs from the datasets it reads, ports from the datasets it writes (columns from ``schema``).
+- ``lifecycleStateChange`` DROP / TRUNCATE that is not followed by a CREATE / OVERWRITE or a new write of
+  the dataset is kept as a dropped dataset; ``lineage.dataset-dropped`` reports the products that still
+  serve or consume it. ``ownership`` facets on a product's dataset are kept as observed owners
+  (``owner.observed-mismatch``).
+
+Every event is validated against the OpenLineage 2-0-2 spec and the facet schemas govern reads; an
+invalid event is an ``input.invalid`` finding at its line and pointer and is not used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govern.load.importers.common import (
+    Mapper,
+    as_dict,
+    as_list,
+    as_text,
+    invalid,
+    json_pointer,
+    normalise_location,
+    parse_json,
+    slug,
+    team_domain,
+    team_id,
+)
+from govern.load.importers.context import ImportContext
+from govern.load.importers.validate import OPENLINEAGE_FACETS, schema_errors, where
+from govern.model.errors import InputError
+from govern.model.findings import Location, Severity
+from govern.model.lineage import Edge
+
+MAX_EVENTS_BYTES = 256 * 1024 * 1024
+CLEARS = {"CREATE", "OVERWRITE"}
+REMOVES = {"DROP", "TRUNCATE"}
+
+
+def looks_like(head: str) -> bool:
+    """Content detection: an OpenLineage event (or a list / NDJSON of them)."""
+    return '"eventTime"' in head and (
+        '"job"' in head or '"dataset"' in head or '"eventType"' in head or "openlineage.io/spec" in head)
+
+
+@dataclass
+class DatasetDrop:
+    """A DROP / TRUNCATE seen in events and not undone later."""
+
+    dataset: str
+    change: str
+    at: str
+    location: Location
+    producer: str | None = None  # the product whose output port the dataset is
+    port: str | None = None
+    readers: list[tuple[str, Location]] = field(default_factory=list)  # products whose jobs read it
+
+
+@dataclass
+class ObservedOwner:
+    """Owners named by an ``ownership`` facet on a product's dataset or on the job that writes it."""
+
+    product: str
+    owners: list[str]
+    dataset: str
+    location: Location
+
+
+@dataclass
+class RuntimeLineage:
+    """What the events of one mesh showed; the engine reads ``edges``, rules read the rest."""
+
+    files: list[str] = field(default_factory=list)
+    events: int = 0
+    jobs: int = 0
+    datasets: int = 0
+    edges: list[Any] = field(default_factory=list)
+    drops: list[DatasetDrop] = field(default_factory=list)
+    owners: list[ObservedOwner] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)  # datasets read or written that no product owns
+
+
+@dataclass
+class _Event:
+    data: dict
+    path: str
+    line: int | None
+    prefix: str  # JSON pointer of the event inside its file ("" for NDJSON lines and single objects)
+    order: int
+
+    @property
+    def time(self) -> str:
+        return as_text(self.data.get("eventTime")) or ""
+
+    def loc(self, *parts: Any) -> Location:
+        return Location(self.path, self.line, None, self.prefix + json_pointer(parts))
+
+
+DatasetKey = tuple[str, str]
+
+
+@dataclass
+class _Job:
+    namespace: str
+    name: str
+    events: list[_Event] = field(default_factory=list)
+    reads: dict[DatasetKey, Location] = field(default_factory=dict)
+    writes: dict[DatasetKey, Location] = field(default_factory=dict)
+
+
+def _split_events(raw: str, display: str, ctx: ImportContext) -> list[tuple[Any, int | None, str]]:
+    """(event, line, pointer prefix) for each event of a JSON, JSON-array or NDJSON text."""
+    stripped = raw.lstrip("\ufeff \t\r\n")
+    lines = raw.splitlines()
+    ndjson = display.lower().endswith((".ndjson", ".jsonl")) or (
+        stripped.startswith("{") and sum(1 for ln in lines if ln.strip()) > 1
+        and all(ln.strip().startswith("{") for ln in lines if ln.strip()))
+    if ndjson:
+        out = []
+        for n, text in enumerate(lines, start=1):
+            if not text.strip():
+                continue
+            try:
+                out.append((parse_json(text, display, line_offset=n - 1), n, ""))
+            except InputError as exc:
+                ctx.findings.append(invalid(exc.message, display, exc.line))
+        return out
+    try:
+        doc = parse_json(raw, display)
+    except InputError as exc:
+        ctx.findings.append(invalid(exc.message, display, exc.line))
+        return []
+    if isinstance(doc, list):
+        return [(item, None, f"/{i}") for i, item in enumerate(doc)]
+    return [(doc, None, "")]
+
+
+def _valid(event: _Event, ctx: ImportContext) -> bool:
+    """Validate an event and the facets govern reads; report problems at their pointer."""
+    problems = schema_errors(event.data, "openlineage")
+    if problems:
+        for fpath, message in problems[:5]:
+            ctx.findings.append(invalid(f"OpenLineage event: {where(fpath)}{message}", event.path,
+                                        event.line, pointer=event.prefix + json_pointer(fpath)))
+        return False
+    for kind, facets, base in _facet_sets(event.data):
+        for name, facet in facets.items():
+            schema = OPENLINEAGE_FACETS.get((kind, name))
+            if schema is None:
+                continue
+            for fpath, message in schema_errors({name: facet}, schema)[:3]:
+                ctx.findings.append(invalid(f"OpenLineage {kind} facet '{name}': {where(fpath[1:])}{message}",
+                                            event.path, event.line,
+                                            pointer=event.prefix + json_pointer((*base, *fpath)),
+                                            severity=Severity.WARNING))
+                facet["_govern_invalid"] = True
+    return True
+
+
+def _facet_sets(data: dict) -> list[tuple[str, dict, tuple]]:
+    out: list[tuple[str, dict, tuple]] = [("job", as_dict(as_dict(data.get("job")).get("facets")), ("job", "facets"))]
+    for side in ("inputs", "outputs"):
+        for i, ds in enumerate(as_list(data.get(side))):
+            out.append(("dataset", as_dict(as_dict(ds).get("facets")), (side, i, "facets")))
+    if isinstance(data.get("dataset"), dict):
+        out.append(("dataset", as_dict(data["dataset"].get("facets")), ("dataset", "facets")))
+    return [(k, f, b) for k, f, b in out if f]
+
+
+def _facet(ds: dict, name: str) -> dict:
+    facet = as_dict(as_dict(ds.get("facets")).get(name))
+    return {} if facet.get("_govern_invalid") else facet
+
+
+def _key(ds: dict) -> DatasetKey:
+    return (as_text(ds.get("namespace")) or "", as_text(ds.get("name")) or "")
+
+
+def _display(key: DatasetKey) -> str:
+    return key[1] if not key[0] else f"{key[0]}/{key[1]}" if "://" in key[0] else f"{key[0]}:{key[1]}"
+
+
+class _Resolver:
+    """Dataset → (product, port) by output-port location, through ``symlinks`` aliases."""
+
+    def __init__(self, ctx: ImportContext, events: list[_Event]) -> None:
+        self.index = ctx.port_index()
+        self.aliases: dict[DatasetKey, set[DatasetKey]] = {}
+        for event in events:
+            for ds in _datasets(event.data):
+                key = _key(ds)
+                for ident in as_list(_facet(ds, "symlinks").get("identifiers")):
+                    ident = as_dict(ident)
+                    other = (as_text(ident.get("namespace")) or "", as_text(ident.get("name")) or "")
+                    if other[1]:
+                        self.aliases.setdefault(key, set()).add(other)
+                        self.aliases.setdefault(other, set()).add(key)
+
+    def names(self, key: DatasetKey) -> list[DatasetKey]:
+        return [key, *sorted(self.aliases.get(key, ()))]
+
+    def resolve(self, key: DatasetKey) -> tuple[str, str] | None:
+        for ns, name in self.names(key):
+            for candidate in (name, f"{ns.rstrip('/')}/{name.lstrip('/')}" if ns else name):
+                hit = self.index.get(normalise_location(candidate))
+                if hit is not None:
+                    return hit
+        return None
+
+    def canonical(self, key: DatasetKey) -> DatasetKey:
+        return min(self.names(key))
+
+
+def _datasets(data: dict) -> list[dict]:
+    out = [as_dict(d) for side in ("inputs", "outputs") for d in as_list(data.get(side))]
+    if isinstance(data.get("dataset"), dict):
+        out.append(data["dataset"])
+    return out
+
+
+def _owners(facet: dict) -> list[str]:
+    return [name for o in as_list(facet.get("owners")) if (name := as_text(as_dict(o).get("name")))]
+
+
+def read_events(files: list[tuple[Path, str]], ctx: ImportContext) -> list[_Event]:
+    events: list[_Event] = []
+    for path, display in files:
+        try:
+            size = path.stat().st_size
+            if size > MAX_EVENTS_BYTES:
+                ctx.findings.append(invalid(f"file is larger than {MAX_EVENTS_BYTES} bytes ({size})", display))
+                continue
+            raw = path.read_bytes().decode("utf-8-sig")
+        except OSError as exc:
+            ctx.findings.append(invalid(f"cannot read file: {exc.strerror}", display))
+            continue
+        except UnicodeDecodeError as exc:
+            ctx.findings.append(invalid(f"not valid UTF-8 (byte {exc.start})", display))
+            continue
+        for data, line, prefix in _split_events(raw, display, ctx):
+            if not isinstance(data, dict):
+                ctx.findings.append(invalid("an OpenLineage event must be a JSON object", display, line,
+                                            pointer=prefix))
+                continue
+            event = _Event(data, display, line, prefix, len(events))
+            if _valid(event, ctx):
+                events.append(event)
+    events.sort(key=lambda e: (e.time, e.order))
+    return events
+
+
+def load_all(files: list[tuple[Path, str]], ctx: ImportContext) -> None:
+    """Read every event file, match events against the mesh and record the runtime lineage on it."""
+    events = read_events(files, ctx)
+    runtime = RuntimeLineage(files=[d for _, d in files], events=len(events))
+    resolver = _Resolver(ctx, events)
+    jobs: dict[tuple[str, str], _Job] = {}
+    seen_datasets: set[DatasetKey] = set()
+    for event in events:
+        job = as_dict(event.data.get("job"))
+        if job:
+            key = (as_text(job.get("namespace")) or "", as_text(job.get("name")) or "")
+            entry = jobs.setdefault(key, _Job(*key))
+            entry.events.append(event)
+            for side, target in (("inputs", entry.reads), ("outputs", entry.writes)):
+                for i, ds in enumerate(as_list(event.data.get(side))):
+                    target[_key(as_dict(ds))] = event.loc(side, i)
+        seen_datasets.update(_key(ds) for ds in _datasets(event.data))
+    runtime.jobs, runtime.datasets = len(jobs), len(seen_datasets)
+    runtime.unresolved = sorted({_display(k) for k in seen_datasets if resolver.resolve(k) is None})
+
+    owned_by: dict[tuple[str, str], list[str]] = {}
+    shadow: dict[tuple[str, str], str] = {}
+    for jkey, job in sorted(jobs.items()):
+        owned_by[jkey] = sorted({hit[0] for k in job.writes if (hit := resolver.resolve(k)) is not None})
+        if not owned_by[jkey] and job.writes and ctx.options.openlineage.unownedJobs == "product":
+            shadow[jkey] = _job_product_id(job, ctx)
+            for dkey in job.writes:  # later jobs reading these datasets read this product
+                resolver.index.setdefault(normalise_location(dkey[1]), (shadow[jkey], _port_name(dkey[1])))
+    readers_of: dict[DatasetKey, list[tuple[str, Location]]] = {}
+    for jkey, job in sorted(jobs.items()):
+        owned = owned_by[jkey]
+        consumers = owned
+        if jkey in shadow:
+            product = _job_product(job, resolver, ctx, shadow[jkey])
+            consumers = [product] if product else []
+        for consumer in consumers:
+            for dkey, loc in sorted(job.reads.items()):
+                readers_of.setdefault(resolver.canonical(dkey), []).append((consumer, loc))
+                hit = resolver.resolve(dkey)
+                if hit is None or hit[0] == consumer or not owned:
+                    continue  # a product made from a job declares its reads as inputs already
+                runtime.edges.append(Edge(consumer=consumer, producer=hit[0], kind="runtime", port=hit[1],
+                                          location=loc))
+    _drops(events, resolver, readers_of, runtime)
+    _observed_owners(events, jobs, resolver, runtime)
+    runtime.edges.sort(key=lambda e: (e.consumer, e.producer, e.location.path or "", e.location.line or 0,
+                                      e.location.pointer or ""))
+    ctx.mesh.runtime = runtime
+    ctx.mesh.observed_edges.extend(runtime.edges)
+
+
+def _drops(events: list[_Event], resolver: _Resolver, readers_of: dict, runtime: RuntimeLineage) -> None:
+    pending: dict[DatasetKey, DatasetDrop | None] = {}
+    for event in events:
+        outputs = {_key(as_dict(d)) for d in as_list(event.data.get("outputs"))}
+        places = [(side, i, as_dict(d)) for side in ("inputs", "outputs")
+                  for i, d in enumerate(as_list(event.data.get(side)))]
+        if isinstance(event.data.get("dataset"), dict):
+            places.append(("dataset", None, event.data["dataset"]))
+        for side, i, ds in places:
+            key = resolver.canonical(_key(ds))
+            change = (as_text(_facet(ds, "lifecycleStateChange").get("lifecycleStateChange")) or "").upper()
+            where = (side,) if i is None else (side, i)
+            if change in REMOVES:
+                hit = resolver.resolve(_key(ds))
+                pending[key] = DatasetDrop(
+                    dataset=_display(_key(ds)), change=change, at=event.time,
+                    location=event.loc(*where, "facets", "lifecycleStateChange"),
+                    producer=hit[0] if hit else None, port=hit[1] if hit else None)
+            elif change in CLEARS or (side == "outputs" and _key(ds) in outputs and event.data.get("run")
+                                      and (as_text(event.data.get("eventType")) or "") == "COMPLETE"):
+                pending[key] = None
+    for key, drop in sorted(pending.items()):
+        if drop is None:
+            continue
+        drop.readers = sorted(set(readers_of.get(key, [])), key=lambda r: (r[0], r[1].path or "", r[1].line or 0))
+        runtime.drops.append(drop)
+
+
+def _observed_owners(events: list[_Event], jobs: dict, resolver: _Resolver, runtime: RuntimeLineage) -> None:
+    latest: dict[tuple[str, str], ObservedOwner] = {}
+    for event in events:
+        for side, i, ds in [(s, i, as_dict(d)) for s in ("inputs", "outputs")
+                            for i, d in enumerate(as_list(event.data.get(s)))] + (
+                [("dataset", None, event.data["dataset"])] if isinstance(event.data.get("dataset"), dict) else []):
+            owners = _owners(_facet(ds, "ownership"))
+            hit = resolver.resolve(_key(ds))
+            if owners and hit is not None:
+                where = (side,) if i is None else (side, i)
+                latest[(hit[0], _display(_key(ds)))] = ObservedOwner(
+                    hit[0], owners, _display(_key(ds)), event.loc(*where, "facets", "ownership"))
+        job = as_dict(event.data.get("job"))
+        owners = _owners(_facet(job, "ownership"))
+        if owners:
+            for ds in as_list(event.data.get("outputs")):
+                hit = resolver.resolve(_key(as_dict(ds)))
+                if hit is not None:
+                    latest[(hit[0], "job:" + (as_text(job.get("name")) or ""))] = ObservedOwner(
+                        hit[0], owners, f"job {as_text(job.get('namespace'))}:{as_text(job.get('name'))}",
+                        event.loc("job", "facets", "ownership"))
+    runtime.owners = [latest[k] for k in sorted(latest)]
+
+
+def _job_owners(job: _Job, ctx: ImportContext) -> tuple[str | None, str | None, tuple, _Event | None]:
+    """(team, person, where in the event, event) from the ownership facets of a job's latest event."""
+    event = next((e for e in reversed(job.events) if as_list(e.data.get("outputs"))), None)
+    if event is None:
+        return None, None, (), None
+    data = event.data
+    owners = _owners(_facet(as_dict(data.get("job")), "ownership"))
+    owner_where: tuple = ("job", "facets", "ownership")
+    if not owners:
+        for i, ds in enumerate(as_list(data.get("outputs"))):
+            owners = _owners(_facet(as_dict(ds), "ownership"))
+            if owners:
+                owner_where = ("outputs", i, "facets", "ownership")
+                break
+    group = person = None
+    for owner in owners:
+        kind, _, value = owner.partition(":")
+        if not value:
+            kind, value = ("user", owner) if "@" in owner else ("team", owner)
+        if kind.lower() in ("team", "group") and group is None:
+            group = team_id(value, ctx.org)
+        elif kind.lower() in ("user", "person", "email") and person is None:
+            person = value
+    return group, person, owner_where, event
+
+
+def _job_product_id(job: _Job, ctx: ImportContext) -> str:
+    group = _job_owners(job, ctx)[0]
+    return f"{slug(team_domain(group, ctx.org) or job.namespace)}.{slug(job.name)}"
+
+
+def _port_name(dataset_name: str) -> str:
+    return dataset_name.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+
+
+def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str) -> str | None:
+    """A product for a job whose outputs no declared product owns, located at its latest event."""
+    group, person, owner_where, event = _job_owners(job, ctx)
+    if event is None:
+        return None
+    data = event.data
+    m = Mapper(event.path, base=event.prefix, line=event.line)
+    domain = team_domain(group, ctx.org) or job.namespace
+    m.put(("id",), pid, ("job", "name"))
+    m.put(("name",), job.name, ("job", "name"))
+    doc = _facet(as_dict(data.get("job")), "documentation")
+    m.put(("description",), as_text(doc.get("description")), ("job", "facets", "documentation", "description"))
+    m.put(("domain",), domain, ("job", "facets", "ownership") if team_domain(group, ctx.org) else ("job", "namespace"))
+    m.put(("owner", "group"), group, owner_where)
+    m.put(("owner", "person"), person, owner_where)
+    m.put(("execution", "job"), f"openlineage:{job.namespace}/{job.name}", ("job",))
+    i = 0
+    seen: set[tuple[str, str]] = set()
+    for k, ds in enumerate(as_list(data.get("inputs"))):
+        hit = resolver.resolve(_key(as_dict(ds)))
+        if hit is None or hit[0] == pid or hit in seen:
+            continue
+        seen.add(hit)
+        m.put(("inputs", i, "product"), hit[0], ("inputs", k))
+        m.put(("inputs", i, "port"), hit[1], ("inputs", k))
+        i += 1
+    for k, ds in enumerate(as_list(data.get("outputs"))):
+        ds = as_dict(ds)
+        name = as_text(ds.get("name")) or f"output_{k}"
+        port = ("outputPorts", k)
+        m.put((*port, "name"), _port_name(name), ("outputs", k, "name"))
+        m.put((*port, "type"), "table", ("outputs", k))
+        m.put((*port, "location"), name, ("outputs", k, "name"))
+        fields = as_list(_facet(ds, "schema").get("fields"))
+        for c, fld in enumerate(fields):
+            fld = as_dict(fld)
+            where = ("outputs", k, "facets", "schema", "fields", c)
+            m.put((*port, "columns", c, "name"), as_text(fld.get("name")) or f"field_{c}", (*where, "name"))
+            m.put((*port, "columns", c, "type"), as_text(fld.get("type")), (*where, "type"))
+            m.put((*port, "columns", c, "description"), as_text(fld.get("description")), (*where, "description"))
+        m.at(port, ("outputs", k))
+    defaults, port_defaults = ctx.options.defaults_for("openlineage")
+    m.apply_defaults(defaults, port_defaults)
+    product = ctx.add(m.product("openlineage"))
+    return product.id if product else None

@@ -1,0 +1,180 @@
+"""Load a mesh: find the root, discover manifests, read org.yaml, waivers.yaml and govern.yaml.
+
+Every problem with one file becomes a finding for that file; the rest of the mesh still loads.
+Only a broken ``govern.yaml`` stops loading (ConfigError), because without it no decision is sound.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from govern.load.discovery import (
+    Unwalked,
+    discover,
+    discovery_findings,
+    find_mesh_root,
+    outside_root_finding,
+    unreadable_folder_finding,
+)
+from govern.load.manifest import (
+    input_error_finding,
+    load_manifest_file,
+    unknown_field_findings,
+    validation_findings,
+)
+from govern.load.paths import (
+    INPUT_OUTSIDE_ROOT,
+    config_path_inside,
+    forget_roots,
+    root_file,
+)
+from govern.load.yamlio import load_yaml_mapping
+from govern.model.errors import ConfigError, InputError
+from govern.model.findings import (
+    INPUT_INVALID,
+    META_STANDARD,
+    Finding,
+    Location,
+    Severity,
+)
+from govern.model.mesh import LoadedWaiver, Mesh
+from govern.model.product import GovernConfig, Org, Waiver
+from govern.model.source import SourceMap
+
+
+def load_config(root: Path, findings: list[Finding] | None = None) -> GovernConfig:
+    """Read govern.yaml at the mesh root (defaults when absent). A broken config is a ConfigError.
+
+    An unknown key (a typo such as ``standard:``, which would silently drop the version pin) is a
+    ConfigError with the closest known key. ``findings`` receives the warnings of reading it (none today).
+    """
+    try:
+        path = root_file(root, "govern.yaml")
+        if path is None or not path.is_file():
+            return GovernConfig()
+        data, smap = load_yaml_mapping(path, "govern.yaml", "govern.yaml")
+        config = GovernConfig.model_validate(data)
+        _check_config_paths(config, smap, root)
+        unknown = unknown_field_findings(config, smap, None)
+        if unknown:
+            raise ConfigError(f"{unknown[0].message}; govern.yaml accepts no unknown keys", path="govern.yaml",
+                              line=unknown[0].location.line)
+        return config
+    except InputError as exc:
+        raise ConfigError(exc.message, path=exc.path, line=exc.line, field=exc.field) from None
+    except ValidationError as exc:
+        first = validation_findings(exc, smap, None, "config.invalid")[0]
+        raise ConfigError(first.message, path="govern.yaml", line=first.location.line) from None
+
+
+def _check_config_paths(config: GovernConfig, smap: SourceMap, root: Path) -> None:
+    """``standards.path`` and ``history`` must stay inside the mesh root (InputError at their line)."""
+    for fpath, value in ((("standards", "path"), config.standards.path), (("history",), config.history)):
+        if value is None:
+            continue
+        try:
+            config_path_inside(root, value)
+        except InputError as exc:
+            raise InputError(exc.message, path="govern.yaml", line=smap.line_of(fpath), field=".".join(fpath),
+                             expected=exc.expected) from None
+
+
+def _root_input(mesh: Mesh, name: str) -> Path | None:
+    """``org.yaml`` or ``waivers.yaml`` of the root; a link out of the root is an error finding instead."""
+    try:
+        path = root_file(mesh.root, name)
+    except InputError as exc:
+        mesh.findings.append(input_error_finding(exc, INPUT_OUTSIDE_ROOT))
+        return None
+    return path if path is not None and path.is_file() else None
+
+
+def _load_org(mesh: Mesh) -> None:
+    path = _root_input(mesh, "org.yaml")
+    if path is None:
+        return
+    try:
+        data, smap = load_yaml_mapping(path, "org.yaml", "org.yaml")
+        mesh.org = Org.model_validate(data)
+        mesh.org_source = smap
+        mesh.findings.extend(unknown_field_findings(mesh.org, smap, None))
+    except InputError as exc:
+        mesh.findings.append(input_error_finding(exc))
+    except ValidationError as exc:
+        mesh.findings.extend(validation_findings(exc, smap, None, INPUT_INVALID))
+
+
+def _load_waivers(mesh: Mesh) -> None:
+    path = _root_input(mesh, "waivers.yaml")
+    if path is None:
+        return
+    mesh.waivers_path = "waivers.yaml"
+    try:
+        data, smap = load_yaml_mapping(path, "waivers.yaml", "waivers.yaml")
+    except InputError as exc:
+        mesh.findings.append(input_error_finding(exc))
+        return
+    entries = data.get("waivers")
+    if not isinstance(entries, list):
+        mesh.findings.append(
+            Finding(INPUT_INVALID, META_STANDARD, Severity.ERROR,
+                    "waivers.yaml must have a top-level 'waivers:' list", None,
+                    Location("waivers.yaml", smap.line_of(("waivers",))), engine="loader")
+        )
+        return
+    for i, entry in enumerate(entries):
+        try:
+            waiver = Waiver.model_validate(entry)
+        except ValidationError as exc:
+            mesh.findings.extend(validation_findings(exc, smap, None, INPUT_INVALID, prefix=("waivers", i)))
+            continue
+        mesh.findings.extend(unknown_field_findings(waiver, smap, None, prefix=("waivers", i)))
+        mesh.waivers.append(LoadedWaiver(waiver, smap.line_of(("waivers", i)), i))
+
+
+def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = None,
+              formats: dict[str | Path, str] | None = None, root_given: bool | None = None) -> Mesh:
+    """Load every manifest under ``paths`` (default: the mesh root) plus the root's config files.
+
+    Inputs of other formats under ``paths`` (dbt, ODCS, ODPS, OpenLineage; govern/load/importers) are
+    detected by content and imported too; ``formats`` forces the format of named files.
+    ``root_given`` (default: ``root`` is not None) says the operator chose the root (``--root``), not
+    its markers: a root marker below it is then a warning, not an error.
+    """
+    forget_roots()  # resolved roots are remembered within one load only (govern/load/paths.py)
+    path_list = [Path(p) for p in (paths or [])]
+    for p in path_list:
+        if not p.exists():
+            raise ConfigError("path does not exist", path=str(p))
+    root_path = Path(root).resolve() if root else find_mesh_root(path_list[0] if path_list else Path.cwd())
+    config_findings: list[Finding] = []
+    config = load_config(root_path, config_findings)
+    mesh = Mesh(root=root_path, config=config, findings=config_findings)
+    _load_org(mesh)
+    _load_waivers(mesh)
+    skipped: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+    unwalked = Unwalked()
+    starts = path_list or [root_path]
+    manifests = discover(starts, root_path, config.exclude, skipped, unreadable, unwalked)
+    mesh.findings.extend(outside_root_finding(p, root_path) for p in skipped)
+    mesh.findings.extend(unreadable_folder_finding(p, why, root_path) for p, why in unreadable)
+    folders = [p for p in starts if p.is_dir()]
+    if folders:  # what the walk of these folders did not read (files named on their own are read as given)
+        given = root is not None if root_given is None else root_given
+        mesh.findings.extend(discovery_findings(root_path, folders, config.exclude, unwalked, not given))
+    from govern.load import importers  # lazy: only meshes with such inputs pay for them
+
+    foreign = importers.find_inputs(path_list or [root_path], root_path, config.exclude, formats)
+    for manifest in manifests:
+        if manifest in foreign:
+            continue
+        product, problems = load_manifest_file(manifest, root_path)
+        mesh.findings.extend(problems)
+        if product is not None:
+            mesh.products.append(product)
+    mesh.index()
+    importers.load_inputs(mesh, foreign)
+    return mesh

@@ -1,0 +1,205 @@
+"""One manifest file: read, validate into a Product, and every problem as a finding at its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from govern.load.paths import (
+    INPUT_OUTSIDE_ROOT,
+    real_path,
+    real_root,
+    resolve_inside,
+)
+from govern.load.yamlio import load_yaml_mapping
+from govern.model.errors import InputError
+from govern.model.findings import (
+    INPUT_INVALID,
+    MANIFEST_INVALID,
+    MANIFEST_UNKNOWN_FIELD,
+    META_STANDARD,
+    Finding,
+    Location,
+    Severity,
+)
+from govern.model.product import DataProduct, Product
+from govern.model.source import FieldPath, SourceMap
+from govern.model.suggest import did_you_mean
+
+MANIFEST_NAMES = ("dataproduct.yaml", "dataproduct.yml")
+MAX_FINDINGS_PER_FILE = 50  # beyond this, one summary finding (a file with 90,000 unknown keys)
+
+
+def relative_to_root(path: Path, root: Path) -> str:
+    """A POSIX path relative to the mesh root (absolute only if outside it)."""
+    try:
+        return real_path(path).relative_to(real_root(root)).as_posix()
+    except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
+        return path.as_posix()
+
+
+def _field_path_text(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _capped(findings: list[Finding], what: str) -> list[Finding]:
+    """At most MAX_FINDINGS_PER_FILE findings of one kind for one file, then one that counts the rest."""
+    if len(findings) <= MAX_FINDINGS_PER_FILE:
+        return findings
+    kept = findings[:MAX_FINDINGS_PER_FILE]
+    last = kept[-1]
+    more = len(findings) - len(kept)
+    summary = Finding(last.rule, last.standard, last.severity, f"... and {more} more {what} in this file",
+                      last.product, last.location, engine=last.engine)
+    return [*kept, summary]
+
+
+def validation_findings(exc: ValidationError, smap: SourceMap, product: str | None, rule: str,
+                        prefix: FieldPath = ()) -> list[Finding]:
+    """One error finding per pydantic error, at the line of the field (``prefix``: where the model sits)."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = (*prefix, *err["loc"])
+        where = _field_path_text(loc) or "(document)"
+        expected = err["msg"]
+        if err["type"] == "missing":
+            message = f"field '{where}' is required"
+        else:
+            got = err.get("input")
+            shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+            message = f"field '{where}': {expected} (got {shown[:80]})"
+        out.append(
+            Finding(
+                rule=rule,
+                standard=META_STANDARD,
+                severity=Severity.ERROR,
+                message=message,
+                product=product,
+                location=Location(smap.path, smap.line_of(loc), pointer=smap.pointer_of(loc)),
+                engine="loader",
+            )
+        )
+    return _capped(out, "invalid fields")
+
+
+def known_field_names(model: type[BaseModel]) -> list[str]:
+    """The names a manifest may use for the fields of ``model`` (aliases where a field has one)."""
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | None,
+                           prefix: FieldPath = ()) -> list[Finding]:
+    """Warnings for fields the model does not know (kept, never silently dropped)."""
+    out: list[Finding] = []
+
+    def walk(obj: Any, fpath: FieldPath) -> None:
+        if isinstance(obj, BaseModel):
+            for name in sorted(obj.model_extra or {}):
+                out.append(
+                    Finding(
+                        rule=MANIFEST_UNKNOWN_FIELD,
+                        standard=META_STANDARD,
+                        severity=Severity.WARNING,
+                        message=f"unknown field '{_field_path_text((*fpath, name))}' is not part of the model"
+                                f"{did_you_mean(name, known_field_names(type(obj)))}",
+                        product=product,
+                        location=Location(smap.path, smap.line_of((*fpath, name)),
+                                          pointer=smap.pointer_of((*fpath, name))),
+                        engine="loader",
+                    )
+                )
+            for name in type(obj).model_fields:
+                walk(getattr(obj, name), (*fpath, name))
+        elif isinstance(obj, list):
+            for i, item in enumerate(obj):
+                walk(item, (*fpath, i))
+
+    walk(model, prefix)
+    return _capped(out, "unknown fields")
+
+
+def input_error_finding(exc: InputError, rule: str = INPUT_INVALID, product: str | None = None) -> Finding:
+    message = exc.message
+    if exc.field:
+        message = f"field '{exc.field}': {message}"
+    if exc.expected:
+        message += f" (expected {exc.expected})"
+    return Finding(
+        rule=rule,
+        standard=META_STANDARD,
+        severity=Severity.ERROR,
+        message=message,
+        product=product,
+        location=Location(exc.path, exc.line, exc.column),
+        engine="loader",
+    )
+
+
+def parse_manifest(data: dict, smap: SourceMap, origin: str = "native") -> tuple[Product | None, list[Finding]]:
+    """Validate manifest data into a Product, or return findings that say what is wrong where."""
+    raw_id = data.get("id")
+    pid = raw_id if isinstance(raw_id, str) else None
+    if data.get("kind") != "DataProduct":
+        kind = data.get("kind")
+        return None, [
+            Finding(
+                rule=MANIFEST_INVALID,
+                standard=META_STANDARD,
+                severity=Severity.ERROR,
+                message=f"field 'kind' must be DataProduct (got {kind!r})",
+                product=pid,
+                location=Location(smap.path, smap.line_of(("kind",))),
+                engine="loader",
+            )
+        ]
+    try:
+        model = DataProduct.model_validate(data)
+    except ValidationError as exc:
+        return None, validation_findings(exc, smap, pid, MANIFEST_INVALID)
+    product = Product(model=model, source=smap, data=data, origin=origin)
+    return product, unknown_field_findings(model, smap, model.id)
+
+
+def check_code_paths(product: Product, manifest: Path, root: Path) -> list[Finding]:
+    """Refuse ``execution.code`` entries that leave the mesh root; they are removed from the model."""
+    execution = product.model.execution
+    if execution is None or not execution.code:
+        return []
+    kept: list[str] = []
+    out: list[Finding] = []
+    for i, rel in enumerate(execution.code):
+        try:
+            resolve_inside(root, manifest.parent, rel)
+            kept.append(rel)
+        except InputError as exc:
+            out.append(
+                Finding(
+                    rule=INPUT_OUTSIDE_ROOT,
+                    standard=META_STANDARD,
+                    severity=Severity.ERROR,
+                    message=f"field 'execution.code[{i}]': {exc.message}; it is not read",
+                    product=product.id,
+                    location=Location(product.path, product.source.line_of(("execution", "code", i))),
+                    engine="loader",
+                )
+            )
+    execution.code = kept
+    return out
+
+
+def load_manifest_file(path: Path, root: Path) -> tuple[Product | None, list[Finding]]:
+    """Read and validate one manifest file."""
+    display = relative_to_root(path, root)
+    try:
+        data, smap = load_yaml_mapping(path, display, "a data product manifest")
+    except InputError as exc:
+        return None, [input_error_finding(exc, MANIFEST_INVALID)]
+    product, findings = parse_manifest(data, smap)
+    if product is not None:
+        findings.extend(check_code_paths(product, path, root))
+    return product, findings

@@ -1,0 +1,254 @@
+"""The internal model every input format maps into. Rules only ever see these objects.
+
+Fields that carry a global standard (namespace, format, lifecycle state, ...) are plain strings here:
+a wrong value is a finding of that standard, not a parse failure. The JSON Schema still lists the
+allowed values, so editors can complete them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from govern.model.source import SourceMap
+
+NAMESPACES = ("prod", "preprod", "test")
+FORMATS = ("structured", "unstructured")
+COMPLEXITIES = ("simple", "complex")
+STRUCTURES = ("lot", "set", "append")
+LIFECYCLE_STATES = ("init", "active", "deprecated", "retired", "tombstoned")
+CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
+CLASSIFICATION_RANK = {name: rank for rank, name in enumerate(CLASSIFICATIONS)}  # least to most sensitive
+VISIBILITIES = ("mesh", "domain", "private")
+PORT_TYPES = ("table", "view", "file", "stream", "api")
+
+
+# Default factories are Python functions, not ``list``/``dict``: pydantic reads the signature of every
+# default factory when it builds a model, and a builtin's is parsed from its text signature with the
+# tokenizer (about 4 ms of every start for these models). The defaults and the JSON Schema are the same.
+def _new_list() -> list:
+    return []
+
+
+def _new_dict() -> dict:
+    return {}
+
+
+def _enum(values: tuple[str, ...], description: str) -> Any:
+    return Field(default=None, description=description, json_schema_extra={"enum": list(values)})
+
+
+class _Strict(BaseModel):
+    # Unknown fields are kept (and reported as warnings), never silently dropped.
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
+
+
+class Column(_Strict):
+    name: str
+    type: str | None = None
+    description: str | None = None
+    pii: bool = False
+    classification: str | None = _enum(CLASSIFICATIONS, "Column-level classification, if finer than the port")
+
+
+class OutputPort(_Strict):
+    name: str
+    type: str | None = _enum(PORT_TYPES, "Kind of output")
+    location: str | None = Field(default=None, description="Physical address SQL uses, e.g. db.schema.table")
+    classification: str | None = _enum(CLASSIFICATIONS, "Data classification of the port")
+    description: str | None = None
+    columns: list[Column] = Field(default_factory=_new_list)
+
+
+class InputRef(_Strict):
+    product: str = Field(description="Id of the upstream data product")
+    port: str | None = Field(default=None, description="Output port of the upstream product")
+
+
+class Owner(_Strict):
+    group: str | None = Field(default=None, description="Team id (must exist in org.yaml when present)")
+    person: str | None = Field(default=None, description="E-mail address of the owning person")
+
+
+class LifecycleEvent(_Strict):
+    state: str = _enum(LIFECYCLE_STATES, "State entered")
+    at: dt.date
+
+
+class Lifecycle(_Strict):
+    state: str | None = _enum(LIFECYCLE_STATES, "Current lifecycle state")
+    events: list[LifecycleEvent] = Field(default_factory=_new_list, description="Oldest first")
+    sunset: dt.date | None = Field(default=None, description="Required when deprecated")
+    replacedBy: str | None = Field(default=None, description="Successor product id")
+    reason: str | None = None
+
+
+class Tombstone(_Strict):
+    at: dt.date | None = None
+    reason: str | None = None
+
+
+class Execution(_Strict):
+    job: str | None = Field(default=None, description="Execution lineage: scheduler:job id")
+    code: list[str] = Field(default_factory=_new_list, description="SQL files, relative to the manifest")
+    dialect: str | None = Field(default=None, description="sqlglot dialect name")
+
+
+class Access(_Strict):
+    visibility: str | None = _enum(VISIBILITIES, "Who may discover and read the product")
+    readers: list[str] = Field(default_factory=_new_list, description="Teams granted read on restricted/private data")
+
+
+class DataProduct(_Strict):
+    """A data product manifest (``dataproduct.yaml``)."""
+
+    kind: str = Field(description="Always DataProduct", json_schema_extra={"const": "DataProduct"})
+    id: str = Field(description="<domain>.<name>, lowercase [a-z0-9_] segments")
+    name: str | None = None
+    description: str | None = None
+    domain: str | None = None
+    version: str | None = Field(default=None, description="Semantic version")
+    namespace: str | None = _enum(NAMESPACES, "Deployment namespace")
+    owner: Owner | None = None
+    format: str | None = _enum(FORMATS, "Data format standard")
+    complexity: str | None = _enum(COMPLEXITIES, "Complexity standard")
+    structure: str | None = _enum(STRUCTURES, "Structure standard")
+    lifecycle: Lifecycle | None = None
+    tombstone: Tombstone | None = None
+    inputs: list[InputRef] = Field(default_factory=_new_list)
+    execution: Execution | None = None
+    outputPorts: list[OutputPort] = Field(default_factory=_new_list)
+    access: Access | None = None
+    tags: list[str] = Field(default_factory=_new_list)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        # YAML reads 1.0 as a float; keep the text so versioning.semver can report it.
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+class Team(_Strict):
+    id: str
+    domain: str | None = None
+    name: str | None = None
+    members: list[str] = Field(default_factory=_new_list)
+
+
+class Org(_Strict):
+    """``org.yaml``: the teams of the organisation, the principal directory for Cedar."""
+
+    teams: list[Team] = Field(default_factory=_new_list)
+    domains: list[str] = Field(default_factory=_new_list)
+
+
+class Waiver(_Strict):
+    rule: str | None = None
+    product: str | None = None
+    reason: str | None = None
+    approved_by: str | None = None
+    expires: dt.date | dt.datetime | None = Field(
+        default=None, description="Last day (UTC) the waiver applies, or an instant with an offset")
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _expiry_instant(cls, value: Any) -> Any:
+        """A date stays a date; a time must carry an offset (``Z``, ``+02:00``) so it names one instant."""
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value) if len(value) <= 10 else dt.datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"'{value}' is not a date (YYYY-MM-DD) or a time with an offset "
+                                 "(YYYY-MM-DDTHH:MM:SS+HH:MM)") from None
+        if isinstance(value, dt.datetime) and value.utcoffset() is None:
+            raise ValueError(f"time '{value.isoformat()}' has no offset: add Z or +HH:MM so it names one instant")
+        return value
+
+
+class WaiverFile(_Strict):
+    waivers: list[Waiver] = Field(default_factory=_new_list)
+
+
+class StandardsRef(_Strict):
+    pack: str = "mesh-core"
+    version: str | None = Field(default=None, description="Version in force; latest released if absent")
+    path: str | None = Field(default=None, description="Directory of a custom pack, relative to the mesh root")
+
+
+class SqlConfig(_Strict):
+    allowTables: list[str] = Field(default_factory=_new_list, description="Raw sources SQL may read (glob patterns)")
+    maxNodes: int = 50_000
+    timeoutSeconds: float = 5.0
+
+
+class GovernConfig(_Strict):
+    """``govern.yaml`` at the mesh root."""
+
+    standards: StandardsRef = Field(default_factory=StandardsRef)
+    dialect: str | None = None
+    sql: SqlConfig = Field(default_factory=SqlConfig)
+    history: str | None = None
+    waiverMaxDays: int = 180
+    exclude: list[str] = Field(default_factory=_new_list, description="Glob patterns of paths not to scan")
+    importers: dict[str, Any] = Field(
+        default_factory=_new_dict,
+        description="Options of the dbt / ODCS / ODPS / OpenLineage importers (govern/load/importers/config.py)",
+    )
+
+
+@dataclass(frozen=True)
+class SqlSource:
+    """SQL that builds a product: a file of the mesh, or text an importer carried (e.g. dbt compiled_code)."""
+
+    path: str  # relative to the mesh root; where findings point
+    text: str | None = None  # None: read the file at ``path``
+    dialect: str | None = None
+    line_offset: int = 0  # added to line numbers when the text is embedded in another file
+
+
+@dataclass
+class Product:
+    """A data product as the engine sees it: the model, where it came from, and its plain data."""
+
+    model: DataProduct
+    source: SourceMap
+    data: dict[str, Any] = field(default_factory=dict)
+    origin: str = "native"
+    sql: list[SqlSource] = field(default_factory=list)  # set by importers; native: from execution.code
+    # field path → where an importer inferred the value from ("config.materialized 'table'"), for
+    # values the source format does not state but implies (govern convert shows them)
+    inferred: dict[tuple, str] = field(default_factory=dict)
+    # why the SQL of execution.code is not analysed (an importer's reason, e.g. a macro that cannot be
+    # rendered offline); None: analysed
+    sql_skipped: str | None = None
+    # the thing in the source format to fix, in its own terms (dbt: "model `orders` in models/x.yml");
+    # findings on the product then say the fix in those terms (govern/load/importers/hints.py)
+    source_name: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def state(self) -> str | None:
+        return self.model.lifecycle.state if self.model.lifecycle else None
+
+    @property
+    def owner_team(self) -> str | None:
+        return self.model.owner.group if self.model.owner else None
+
+
+def manifest_json_schema() -> dict:
+    """The published JSON Schema of the native manifest."""
+    schema = DataProduct.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://govern.dev/schemas/dataproduct.schema.json"
+    schema["title"] = "govern data product manifest"
+    return schema

@@ -1,0 +1,98 @@
+"""Python rule functions, for what the YAML rule language cannot express.
+
+One concern per module; each registers its function under the rule id with ``@register``. The rule's
+metadata (standard, severity, message, help) lives in ``rules/*.yaml`` with ``engine: python``.
+A function receives a ``RuleContext`` and yields ``Hit`` objects; the engine turns them into findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from govern.model.findings import Location
+from govern.model.source import FieldPath
+
+if TYPE_CHECKING:
+    from govern.model.lineage import Edge
+    from govern.model.mesh import Mesh
+    from govern.model.product import Product
+
+
+@dataclass
+class Hit:
+    """One violation found by a Python rule."""
+
+    product: str | None
+    path: FieldPath = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    location: Location | None = None  # overrides the manifest location (e.g. a SQL file and line)
+
+
+@dataclass
+class RuleContext:
+    """What a Python rule may read: the whole mesh, the products to report on, the date, lineage edges."""
+
+    mesh: Mesh
+    targets: list[Product]
+    today: dt.date
+    edges: list[Edge]
+    analysis: Any = None  # facts from the analysis stage (SQL, runtime lineage); None when not run
+    base: Any = None  # govern.load.gitbase.BaseSnapshot: the mesh at a git base revision (--base); None otherwise
+
+    @cached_property
+    def target_ids(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.targets)
+
+    @cached_property
+    def edges_by_consumer(self) -> dict[str, list[Edge]]:
+        out: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            out.setdefault(edge.consumer, []).append(edge)
+        return out
+
+    def targets_at_base(self) -> Iterable[tuple[Product, Product]]:
+        """(product now, product at --base) for each target that existed at the base revision."""
+        if self.base is None:
+            return
+        for product in self.targets:
+            old = self.base.by_id.get(product.id)
+            if old is not None:
+                yield product, old
+
+    def target_edges(self) -> Iterable[Edge]:
+        """Lineage edges whose consumer is a product being reported on."""
+        for product in self.targets:
+            yield from self.edges_by_consumer.get(product.id, ())
+
+
+RuleFunction = Callable[[RuleContext], Iterable[Hit]]
+_REGISTRY: dict[str, RuleFunction] = {}
+_LOADED = False
+
+
+def register(rule_id: str) -> Callable[[RuleFunction], RuleFunction]:
+    """Register a rule function under its rule id."""
+
+    def wrap(fn: RuleFunction) -> RuleFunction:
+        if rule_id in _REGISTRY and _REGISTRY[rule_id] is not fn:
+            raise RuntimeError(f"rule '{rule_id}' registered twice")
+        _REGISTRY[rule_id] = fn
+        return fn
+
+    return wrap
+
+
+def registry() -> dict[str, RuleFunction]:
+    """All registered rule functions (imports every module of this package once)."""
+    global _LOADED
+    if not _LOADED:
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            importlib.import_module(f"{__name__}.{info.name}")
+        _LOADED = True
+    return _REGISTRY
