@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from govern.model.findings import Location
+from govern.model.scope import Reads
 from govern.model.source import FieldPath
 
 if TYPE_CHECKING:
@@ -72,20 +73,42 @@ class RuleContext:
 
 
 RuleFunction = Callable[[RuleContext], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a Python rule declares at ``@register``: what it reads beyond the product it reports on
+    (govern/model/scope.py; None: the whole mesh), and which fields of a product it reads (None: any)."""
+
+    reads: frozenset[Reads] | None = None
+    fields: tuple[str, ...] | None = None
+
+
 _REGISTRY: dict[str, RuleFunction] = {}
+_DECLARED: dict[str, Declared] = {}
 _LOADED = False
 
 
-def register(rule_id: str) -> Callable[[RuleFunction], RuleFunction]:
-    """Register a rule function under its rule id."""
+def register(rule_id: str, *, reads: Iterable[Reads] | None = None,
+             fields: Iterable[str] | None = None) -> Callable[[RuleFunction], RuleFunction]:
+    """Register a rule function under its rule id, with what it reads (``reads``: kinds of
+    ``govern.model.scope.Reads``; ``fields``: top-level manifest fields such as ``"inputs"``)."""
 
     def wrap(fn: RuleFunction) -> RuleFunction:
         if rule_id in _REGISTRY and _REGISTRY[rule_id] is not fn:
             raise RuntimeError(f"rule '{rule_id}' registered twice")
         _REGISTRY[rule_id] = fn
+        _DECLARED[rule_id] = Declared(frozenset(Reads(r) for r in reads) if reads is not None else None,
+                                      tuple(fields) if fields is not None else None)
         return fn
 
     return wrap
+
+
+def declared(rule_id: str) -> Declared:
+    """What the Python rule ``rule_id`` declared at ``@register`` (nothing declared: the whole mesh)."""
+    registry()
+    return _DECLARED.get(rule_id, Declared())
 
 
 def registry() -> dict[str, RuleFunction]:

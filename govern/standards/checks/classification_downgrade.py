@@ -11,12 +11,13 @@ from collections.abc import Iterator
 
 from govern.analysis.facts import sql_targets
 from govern.model.product import CLASSIFICATION_RANK
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 NAMES = {rank: name for name, rank in CLASSIFICATION_RANK.items()}
 
 
-@register("sql.classification-downgrade")
+@register("sql.classification-downgrade", reads={Reads.SQL, Reads.SQL_PRODUCERS}, fields=("outputPorts", "execution"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     analysis = ctx.analysis
     for product, facts in sql_targets(ctx):

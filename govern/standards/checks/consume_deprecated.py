@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
@@ -34,11 +35,15 @@ def _deprecated_reads(ctx: RuleContext, past_sunset: bool) -> Iterator[Hit]:
         )
 
 
-@register("lifecycle.consume-deprecated")
+@register("lifecycle.consume-deprecated",
+          reads={Reads.PRODUCERS, Reads.SQL, Reads.SQL_PRODUCERS, Reads.RUNTIME},
+          fields=("inputs", "execution"))
 def check_before_sunset(ctx: RuleContext) -> Iterator[Hit]:
     yield from _deprecated_reads(ctx, past_sunset=False)
 
 
-@register("lifecycle.consume-deprecated-past-sunset")
+@register("lifecycle.consume-deprecated-past-sunset",
+          reads={Reads.PRODUCERS, Reads.SQL, Reads.SQL_PRODUCERS, Reads.RUNTIME},
+          fields=("inputs", "execution"))
 def check_past_sunset(ctx: RuleContext) -> Iterator[Hit]:
     yield from _deprecated_reads(ctx, past_sunset=True)

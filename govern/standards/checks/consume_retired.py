@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
-@register("tombstoning.consume-retired")
+@register("tombstoning.consume-retired",
+          reads={Reads.PRODUCERS, Reads.SQL, Reads.SQL_PRODUCERS, Reads.RUNTIME},
+          fields=("inputs", "execution"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     seen: set[tuple[str, str, str]] = set()
     for edge in ctx.target_edges():

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 GONE = ("retired", "tombstoned")
 
 
-@register("lineage.dataset-dropped")
+@register("lineage.dataset-dropped",
+          reads={Reads.RUNTIME, Reads.PRODUCERS, Reads.SQL, Reads.SQL_PRODUCERS},
+          fields=("inputs", "outputPorts", "execution", "lifecycle"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     runtime = getattr(ctx.mesh, "runtime", None)
     drops = getattr(runtime, "drops", None) or []

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from govern.model.findings import MANIFEST_INVALID, Location
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
-@register("tombstoning.not-deleted")
+@register("tombstoning.not-deleted", reads={Reads.HISTORY}, fields=("id", "lifecycle"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     if ctx.base is None:
         return

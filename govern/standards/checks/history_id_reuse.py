@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from govern.model.confusables import id_key
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
-@register("tombstoning.id-resurrected")
+@register("tombstoning.id-resurrected", reads={Reads.HISTORY, Reads.SAME_ID}, fields=("id", "lifecycle"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     if ctx.base is None:
         return

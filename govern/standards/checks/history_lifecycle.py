@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from govern.model.product import LIFECYCLE_STATES
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 ORDER = {state: i for i, state in enumerate(LIFECYCLE_STATES)}
@@ -23,7 +24,7 @@ def why_illegal(before: str | None, after: str | None) -> str | None:
     return None
 
 
-@register("lifecycle.transition-since-base")
+@register("lifecycle.transition-since-base", reads={Reads.HISTORY}, fields=("lifecycle",))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     for product, old in ctx.targets_at_base():
         why = why_illegal(old.state, product.state)

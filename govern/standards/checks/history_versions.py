@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 from govern.standards.compat import SemVer, at_least, bump, diff_ports, summarise
 
@@ -23,14 +24,14 @@ def _compare(ctx: RuleContext) -> Iterator[tuple]:
         yield product, params, bump(old_v, new_v), changes
 
 
-@register("versioning.breaking-change")
+@register("versioning.breaking-change", reads={Reads.HISTORY}, fields=("version", "outputPorts"))
 def breaking(ctx: RuleContext) -> Iterator[Hit]:
     for product, params, kind, changes in _compare(ctx):
         if changes and changes.breaking and kind != "down" and not at_least(kind, "major"):
             yield Hit(product.id, ("version",), {**params, "changes": summarise(changes.breaking)})
 
 
-@register("versioning.additive-change")
+@register("versioning.additive-change", reads={Reads.HISTORY}, fields=("version", "outputPorts"))
 def additive(ctx: RuleContext) -> Iterator[Hit]:
     for product, params, kind, changes in _compare(ctx):
         # With a breaking change as well, versioning.breaking-change already asks for more.
@@ -38,7 +39,7 @@ def additive(ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(product.id, ("version",), {**params, "changes": summarise(changes.additive)})
 
 
-@register("versioning.no-downgrade")
+@register("versioning.no-downgrade", reads={Reads.HISTORY}, fields=("version",))
 def no_downgrade(ctx: RuleContext) -> Iterator[Hit]:
     for product, params, kind, _ in _compare(ctx):
         if kind == "down":

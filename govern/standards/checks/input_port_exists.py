@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
-@register("lineage.input-port-exists")
+@register("lineage.input-port-exists", reads={Reads.PRODUCERS}, fields=("inputs",))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     for product in ctx.targets:
         for i, ref in enumerate(product.model.inputs):

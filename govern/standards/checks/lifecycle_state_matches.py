@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
-@register("lifecycle.state-matches-events")
+@register("lifecycle.state-matches-events", reads={Reads.PRODUCT}, fields=("lifecycle",))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     for product in ctx.targets:
         lifecycle = product.model.lifecycle

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from govern.model.product import LIFECYCLE_STATES
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 ORDER = {state: i for i, state in enumerate(LIFECYCLE_STATES)}
@@ -17,7 +18,7 @@ def illegal_step(before: str, after: str) -> bool:
     return ORDER[after] != ORDER[before] + 1
 
 
-@register("lifecycle.transitions")
+@register("lifecycle.transitions", reads={Reads.PRODUCT}, fields=("lifecycle",))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     for product in ctx.targets:
         lifecycle = product.model.lifecycle

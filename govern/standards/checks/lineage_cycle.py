@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from govern.model.lineage import find_cycles, is_acyclic
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 MAX_SHOWN = 12  # products named in a cycle's message; a longer cycle is abbreviated in the middle
@@ -20,7 +21,7 @@ def cycle_text(cycle: list[str]) -> str:
     return " -> ".join(head) + f" -> ... ({hidden:,} more) ... -> " + " -> ".join(tail)
 
 
-@register("lineage.cycle")
+@register("lineage.cycle", reads={Reads.GRAPH}, fields=("inputs", "execution"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     nodes = list(ctx.mesh.by_id)
     pairs = sorted({(e.consumer, e.producer) for e in ctx.edges})

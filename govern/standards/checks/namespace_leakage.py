@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 LOWER = ("preprod", "test")
 
 
-@register("lineage.namespace-leakage")
+@register("lineage.namespace-leakage",
+          reads={Reads.PRODUCERS, Reads.SQL, Reads.SQL_PRODUCERS, Reads.RUNTIME},
+          fields=("namespace", "inputs", "execution"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     seen: set[tuple[str, str, str]] = set()
     for edge in ctx.target_edges():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
@@ -13,7 +14,7 @@ def _key(text: str) -> str:
     return value.strip().lower().replace("-", "_")
 
 
-@register("owner.observed-mismatch")
+@register("owner.observed-mismatch", reads={Reads.RUNTIME}, fields=("owner",))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     runtime = getattr(ctx.mesh, "runtime", None)
     for seen in getattr(runtime, "owners", None) or []:

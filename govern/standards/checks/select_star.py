@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from govern.analysis.facts import sql_targets
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
-@register("sql.select-star")
+@register("sql.select-star", reads={Reads.SQL}, fields=("namespace", "execution"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     for product, facts in sql_targets(ctx):
         if product.model.namespace != "prod":

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from govern.analysis.facts import UNREADABLE, sql_targets
 from govern.analysis.sqlscan import PARSE_ERROR, TOO_COMPLEX
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
@@ -18,16 +19,16 @@ def _issues(ctx: RuleContext, kind: str) -> Iterator[Hit]:
                           location=issue.location)
 
 
-@register("sql.parse-error")
+@register("sql.parse-error", reads={Reads.SQL}, fields=("execution",))
 def parse_error(ctx: RuleContext) -> Iterator[Hit]:
     yield from _issues(ctx, PARSE_ERROR)
 
 
-@register("sql.too-complex")
+@register("sql.too-complex", reads={Reads.SQL}, fields=("execution",))
 def too_complex(ctx: RuleContext) -> Iterator[Hit]:
     yield from _issues(ctx, TOO_COMPLEX)
 
 
-@register("sql.code-unreadable")
+@register("sql.code-unreadable", reads={Reads.SQL}, fields=("execution",))
 def code_unreadable(ctx: RuleContext) -> Iterator[Hit]:
     yield from _issues(ctx, UNREADABLE)

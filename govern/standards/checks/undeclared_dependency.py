@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from govern.analysis.facts import Analysis
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
@@ -18,7 +19,9 @@ def _table(ctx: RuleContext, edge) -> str:
     return edge.port or edge.producer
 
 
-@register("lineage.undeclared-dependency")
+@register("lineage.undeclared-dependency",
+          reads={Reads.SQL, Reads.SQL_PRODUCERS, Reads.RUNTIME},
+          fields=("inputs", "execution"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     seen: set[tuple[str, str, str | None]] = set()
     for edge in ctx.target_edges():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from govern.model.findings import Location
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
@@ -37,7 +38,7 @@ def dialects_in_use(mesh: object) -> set[str | None]:
     return out
 
 
-@register("namespace.unique-address")
+@register("namespace.unique-address", reads={Reads.SAME_ADDRESS}, fields=("outputPorts", "lifecycle", "execution"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     dialects = dialects_in_use(ctx.mesh)
     claims: dict[tuple, list[tuple]] = {}

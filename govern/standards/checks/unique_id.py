@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 from govern.model.confusables import id_key
 from govern.model.findings import Location
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
-@register("namespace.unique-id")
+@register("namespace.unique-id", reads={Reads.SAME_ID}, fields=("id", "lifecycle"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     groups: dict[str, list] = {}
     for product in ctx.mesh.products:

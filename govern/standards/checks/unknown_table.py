@@ -6,6 +6,7 @@ import fnmatch
 from collections.abc import Iterator
 
 from govern.analysis.facts import TableRead, sql_targets
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
@@ -15,7 +16,7 @@ def allowed(read: TableRead, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern.casefold()) for pattern in patterns for name in names)
 
 
-@register("lineage.unknown-table")
+@register("lineage.unknown-table", reads={Reads.SQL, Reads.SQL_PRODUCERS, Reads.CONFIG}, fields=("execution",))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     patterns = ctx.mesh.config.sql.allowTables
     for product, facts in sql_targets(ctx):

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from govern.analysis.facts import sql_targets
+from govern.model.scope import Reads
 from govern.standards.checks import Hit, RuleContext, register
 
 
-@register("lineage.unused-input")
+@register("lineage.unused-input",
+          reads={Reads.SQL, Reads.PRODUCERS, Reads.SQL_PRODUCERS},
+          fields=("inputs", "execution"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
     for product, facts in sql_targets(ctx):
         # Only a complete analysis can say an input is never read.
