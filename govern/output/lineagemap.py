@@ -205,7 +205,7 @@ def _char_width(ch: str) -> float:
         return 0.56
     if ord(ch) > 0x2E7F:  # CJK and other wide scripts
         return 1.0
-    return 0.55
+    return 0.57
 
 
 def text_width(text: str, size: float) -> float:
@@ -881,7 +881,8 @@ def _product_svg(b: Box, vid: str, links: bool) -> str:
              f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}" rx="5" fill="{fill}" '
              f'stroke="{"#4a5560" if greyed else colour}" stroke-width="1.5"'
              + (f' stroke-dasharray="{dash}"' if dash else "") + "/>",
-             f'<path d="M{_num(x + 5)} {_num(y)}h2v{_num(h)}h-2a5 5 0 0 1-5-5v-{_num(h - 10)}a5 5 0 0 1 5-5z" '
+             f'<path d="M{_num(x + 4.2)} {_num(y - 0.8)}h3v{_num(h + 1.6)}h-3a5 5 0 0 1-5-5v-{_num(h - 8.4)}'
+             f'a5 5 0 0 1 5-5z" '
              f'fill="{colour}"/>']
     name = fit(b.label, w - 20, 12.5)
     parts.append(f'<text x="{_num(x + 13)}" y="{_num(y + 16)}" font-size="12.5" font-weight="600" fill="{TEXT}">'
@@ -1004,7 +1005,7 @@ def _legend(lmap: LineageMap, width: float) -> tuple[list[tuple[float, float, Ca
         if x > MARGIN and x + w > width - MARGIN:
             x, y = MARGIN, y + 18
         placed.append((x, y, draw))
-        x += w + 16
+        x += w + 22
     return placed, y + 14 - MARGIN
 
 
