@@ -1032,6 +1032,8 @@ def _lane_svg(lane: Lane, i: int, width: float, interactive: bool) -> str:
             f'fill="{fill}" stroke="#d9dee4"/>'
             f'<g class="lane-label"{show}><title>{esc(lane.label)}: {esc(lane.sub)}'
             + ("\nclick: expand this domain" if show else "") + "</title>"
+            f'<rect x="{MARGIN}" y="{_num(lane.y)}" width="{LANE_LABEL_W}" height="{_num(min(lane.h, 48))}" '
+            'fill="#ffffff" fill-opacity="0"/>'
             f'<text x="{label_x}" y="{_num(lane.y + 22)}" font-size="13" font-weight="650" fill="{TEXT}">'
             f"{esc(fit(lane.label, LANE_LABEL_W - 16, 13))}</text>"
             f'<text x="{label_x}" y="{_num(lane.y + 38)}" font-size="11" fill="{MUTED}">'
