@@ -614,7 +614,7 @@ def view_all(lmap: LineageMap, tips: dict[str, str]) -> View:
              for i, d in enumerate(domains)]
     lanes.sort(key=lambda lane: lane.y)
     height = max((lane.y + lane.h for lane in lanes), default=top)
-    return View("all", "All products", boxes, lines, lanes, max(width + MARGIN, MIN_WIDTH), height + MARGIN)
+    return View("all", "All products", boxes, lines, lanes, max(width + MARGIN + 12, MIN_WIDTH), height + MARGIN)
 
 
 def view_domains(lmap: LineageMap) -> View:
@@ -649,7 +649,7 @@ def view_domains(lmap: LineageMap) -> View:
     by_key = {b.key: b for b in boxes}
     for ln in lines:
         ln.path, ln.arrow, ln.label_at = _chord(by_key[ln.a], by_key[ln.b], CHORD_BEND[ln.kind])
-    return View("domains", "Domains", boxes, lines, [], max(width + MARGIN, MIN_WIDTH), height + MARGIN,
+    return View("domains", "Domains", boxes, lines, [], max(width + MARGIN + 12, MIN_WIDTH), height + MARGIN,
                 note="click a domain to expand it")
 
 
@@ -789,7 +789,7 @@ def view_domain(lmap: LineageMap, index: int, domain: str, tips: dict[str, str])
     lanes.sort(key=lambda lane: lane.y)
     height = max(lane.y + lane.h for lane in lanes)
     title = f"Domain {domain}"
-    return View(f"domain-{index}", title, boxes, lines, lanes, max(width + MARGIN, MIN_WIDTH), height + MARGIN,
+    return View(f"domain-{index}", title, boxes, lines, lanes, max(width + MARGIN + 12, MIN_WIDTH), height + MARGIN,
                 note="other domains: only the products linked to this one")
 
 
@@ -985,12 +985,19 @@ def _legend_items(lmap: LineageMap) -> list[tuple[float, Callable[[float, float]
         return text_width(text, 11), lambda x, y: (
             f'<text x="{_num(x)}" y="{_num(y)}" font-size="11" fill="{MUTED}">{esc(text)}</text>')
 
+    def heading(text: str) -> tuple[float, Callable[[float, float], str]]:
+        return 64.0 - 22, lambda x, y: (
+            f'<text x="{_num(x)}" y="{_num(y)}" font-size="11" font-weight="600" fill="{MUTED}">{text}</text>')
+
+    items.append(heading("level"))
     items += [level(i, name) for i, name in enumerate(lmap.levels)] or [level(-1, "not scored")]
     items.append((0.0, lambda x, y: ""))  # a line break
+    items.append(heading("link"))
     items += [link(kind) for kind in LINK_KINDS]
     items.append((0.0, lambda x, y: ""))
+    items.append(heading("state"))
     items += [state(name) for name in STATE_MARKS]
-    items.append(note("a dashed border: deprecated or retired; struck through: tombstoned"))
+    items.append(note("dashed border: deprecated or retired; struck through: tombstoned"))
     return items
 
 

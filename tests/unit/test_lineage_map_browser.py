@@ -8,6 +8,8 @@ browser is a failure, not a skip.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -38,15 +40,17 @@ class Browser:
         self._from_browser, from_child = os.pipe()
 
         def wire() -> None:  # the protocol's pipe: the browser reads fd 3 and writes fd 4
-            os.dup2(to_child, 3)
-            os.dup2(from_child, 4)
+            # move both ends clear of 3 and 4 first: either may already be 3 or 4 in this process
+            reads, writes = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_child, from_child))
+            os.dup2(reads, 3)
+            os.dup2(writes, 4)
 
         args = [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}",
                 f"--window-size={width},{height}", "--remote-debugging-pipe", "about:blank"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, close_fds=False, preexec_fn=wire)  # noqa: PLW1509
+                                     stderr=subprocess.DEVNULL, close_fds=False, preexec_fn=wire)
         os.close(to_child)
         os.close(from_child)
         self._buffer = b""
@@ -142,10 +146,8 @@ class Browser:
         return out
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, TimeoutError, OSError):
             self.call("Browser.close", timeout=10)
-        except (RuntimeError, TimeoutError, OSError):
-            pass
         try:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
