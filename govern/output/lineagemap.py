@@ -102,7 +102,7 @@ class MapLink:
     producer: str
     consumer: str
     kind: str
-    detail: str = ""  # kinds and where each was seen
+    detail: str = ""  # its kinds (and, for an observed-only link, where it was seen)
 
 
 @dataclass
@@ -176,7 +176,10 @@ def build_map(sel: Selection, cards: Scorecards | None = None, *, title: str = "
             continue
         kinds = {d["kind"] for d in datas}
         kind = link_kind(kinds, link_status(kinds, consumer, sel.checked))
-        links.append(MapLink(producer, consumer, kind, pair_text(datas, consumer, sel.checked)))
+        # where an undeclared read was seen is what its reader needs; a declared link says what it is
+        detail = pair_text(datas, consumer, sel.checked) if kind == "observed" else (
+            ", ".join(sorted(kinds)) + ("  [not read by SQL]" if kind == "unread" else ""))
+        links.append(MapLink(producer, consumer, kind, detail))
     return LineageMap(title, levels, products, links, full_view_limit, neighbour_limit)
 
 
