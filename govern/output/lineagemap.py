@@ -29,9 +29,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from govern.model.findings import Severity
 from govern.output.palette import UNSCORED_COLOUR, level_colour, tint
 
 if TYPE_CHECKING:
@@ -121,6 +119,7 @@ class LineageMap:
 
     @property
     def opens_on(self) -> str:
+        """The view the map opens on: every product, or the domains above ``full_view_limit`` products."""
         return "all" if len(self.products) <= self.full_view_limit else "domains"
 
 
@@ -131,19 +130,12 @@ def link_kind(kinds: Iterable[str], status: str | None) -> str:
     return "unread" if status == "not read by SQL" else "declared"
 
 
-def scorecard_href(card: ProductScorecard) -> str:
-    """The report's anchor for a product: its findings section, else its row in the products table."""
-    shown = any(f.severity is not Severity.INFO or f.waived for f in card.findings)  # as the report lists them
-    prefix = "#p-" if shown else "#product-"
-    return prefix + quote(card.product, safe="")
-
-
 def build_map(sel: Selection, cards: Scorecards | None = None, *, title: str = "",
               href: Callable[[ProductScorecard], str] | None = None,
               full_view_limit: int = FULL_VIEW_LIMIT, neighbour_limit: int = NEIGHBOUR_LIMIT) -> LineageMap:
     """The map of the products a lineage selection shows, coloured by their scorecards (when given).
 
-    ``href`` gives the link of a product's scorecard (the report passes ``scorecard_href``).
+    ``href`` gives the link of a product's scorecard (the report passes ``report.scorecard_href``).
     """
     from govern.analysis.graph import product_node, product_pairs
     from govern.output.lineage import link_status, pair_text
@@ -562,12 +554,22 @@ def _short(pid: str, domain: str) -> str:
     return rest if dot and head == domain and rest else pid
 
 
+def _product_key(pid: str) -> str:
+    """The key of a product's box: product keys and domain keys never collide, whatever the ids."""
+    return "p:" + pid
+
+
+def _domain_key(domain: str, role: str) -> str:
+    return f"d:{role}:{domain}"
+
+
 def _product_box(lmap: LineageMap, pid: str, lane: int, label: str, tips: dict[str, str], home: bool) -> Box:
-    return Box(pid, "product", lane, label, product=lmap.products[pid], tooltip=tips[pid], home=home)
+    return Box(_product_key(pid), "product", lane, label, product=lmap.products[pid], tooltip=tips[pid], home=home)
 
 
 def _link_line(link: MapLink) -> Line:
-    return Line(link.producer, link.consumer, link.kind, 1, f"{link.producer} → {link.consumer}: {link.detail}")
+    return Line(_product_key(link.producer), _product_key(link.consumer), link.kind, 1,
+                f"{link.producer} → {link.consumer}: {link.detail}")
 
 
 def _domain_stats(lmap: LineageMap, members: list[str]) -> tuple[tuple[int, ...], float | None, int]:
@@ -638,15 +640,14 @@ def view_domains(lmap: LineageMap) -> View:
     for i, d in enumerate(domains):
         counts, mean, errors = _domain_stats(lmap, members[d])
         extra = f"{_plural(inside[d], 'link')} inside the domain"
-        boxes.append(Box(f"domain-{i}", "domain", 0, d, w=DOMAIN_W, h=DOMAIN_H, domain=d,
+        boxes.append(Box(_domain_key(d, ""), "domain", 0, d, w=DOMAIN_W, h=DOMAIN_H, domain=d,
                          members=len(members[d]), level_counts=counts, mean_score=mean, open_errors=errors,
                          show=f"domain-{i}", inside=inside[d],
                          tooltip=_domain_tooltip(lmap, d, len(members[d]), counts, mean, errors, extra)))
-    index = {d: i for i, d in enumerate(domains)}
     lines = []
     for (a, b, kind), n in sorted(between.items()):
         tip = f"{a} → {b}: {_plural(n, 'product link')}, {LINK_LEGEND[kind]}"
-        lines.append(Line(f"domain-{index[a]}", f"domain-{index[b]}", kind, n, tip))
+        lines.append(Line(_domain_key(a, ""), _domain_key(b, ""), kind, n, tip))
     top = MARGIN + _legend(lmap, MIN_WIDTH)[1] + 6
     width, height = _ring(boxes, lines, top)
     by_key = {b.key: b for b in boxes}
@@ -740,39 +741,36 @@ def view_domain(lmap: LineageMap, index: int, domain: str, tips: dict[str, str])
     index_of = {d: i for i, d in enumerate(domains)}
     boxes = [_product_box(lmap, pid, 0, _short(pid, domain), tips, True) for pid in own]
     collapsed = {d for d in others if len(neighbours[d]) > lmap.neighbour_limit}
-    node_of: dict[str, str] = {pid: pid for pid in own}
     for d in others:
-        if d in collapsed:
-            continue
-        for pid in sorted(neighbours[d]):
-            boxes.append(_product_box(lmap, pid, lane_of[d], _short(pid, d), tips, False))
-            node_of[pid] = pid
+        if d not in collapsed:
+            boxes += [_product_box(lmap, pid, lane_of[d], _short(pid, d), tips, False) for pid in sorted(neighbours[d])]
     lines: list[Line] = []
     grouped: dict[tuple[str, str, str], list[MapLink]] = {}
     for link in touching:
         a_dom, b_dom = lmap.products[link.producer].domain, lmap.products[link.consumer].domain
         if a_dom in collapsed and link.producer not in own_set:
-            grouped.setdefault((f"up-{a_dom}", link.consumer, link.kind), []).append(link)
+            grouped.setdefault((_domain_key(a_dom, "upstream"), _product_key(link.consumer), link.kind),
+                               []).append(link)
         elif b_dom in collapsed and link.consumer not in own_set:
-            grouped.setdefault((link.producer, f"down-{b_dom}", link.kind), []).append(link)
+            grouped.setdefault((_product_key(link.producer), _domain_key(b_dom, "downstream"), link.kind),
+                               []).append(link)
         else:
             lines.append(_link_line(link))
     for d in sorted(collapsed):
-        for role, prefix in (("upstream", "up-"), ("downstream", "down-")):
-            ends = [k for k in grouped if (k[0] if role == "upstream" else k[1]) == prefix + d]
-            if not ends:
+        whole = sorted(pid for pid, p in lmap.products.items() if p.domain == d)
+        for role in ("upstream", "downstream"):
+            key = _domain_key(d, role)
+            linked = sorted({pid for (a, b, _), group in grouped.items() if key in (a, b) for link in group
+                             for pid in (link.producer, link.consumer) if pid not in own_set})
+            if not linked:
                 continue
-            count = len({pid for k in ends for link in grouped[k]
-                         for pid in (link.producer, link.consumer) if pid not in own_set})
-            total = sum(1 for p in lmap.products.values() if p.domain == d)
-            counts, mean, errors = _domain_stats(lmap, sorted(neighbours[d]))
-            what = (f"{_plural(count, 'product')} {domain} reads from" if role == "upstream"
-                    else f"{_plural(count, 'product')} reading {domain}")
-            boxes.append(Box(prefix + d, "domain", lane_of[d], d, domain=d, role=role, members=count,
+            counts, mean, errors = _domain_stats(lmap, linked)
+            what = (f"{_plural(len(linked), 'product')} {domain} reads from" if role == "upstream"
+                    else f"{_plural(len(linked), 'product')} reading {domain}")
+            boxes.append(Box(key, "domain", lane_of[d], d, domain=d, role=role, members=len(linked),
                              level_counts=counts, mean_score=mean, open_errors=errors,
                              show=f"domain-{index_of[d]}",
-                             tooltip=_domain_tooltip(lmap, d, total, *_domain_stats(
-                                 lmap, sorted(p for p, x in lmap.products.items() if x.domain == d)), what)))
+                             tooltip=_domain_tooltip(lmap, d, len(whole), *_domain_stats(lmap, whole), what)))
     for (a, b, kind), group in sorted(grouped.items()):
         names = sorted({f"{x.producer} → {x.consumer}" for x in group})
         shown = names[:8] + ([f"… {len(names) - 8} more"] if len(names) > 8 else [])
@@ -801,7 +799,7 @@ def views(lmap: LineageMap) -> list[View]:
     reads, read_by = _counts(lmap)
     tips = {pid: product_tooltip(p, reads[pid], read_by[pid]) for pid, p in lmap.products.items()}
     out = []
-    if len(lmap.products) <= lmap.full_view_limit:
+    if lmap.opens_on == "all":
         out.append(view_all(lmap, tips))
     out.append(view_domains(lmap))
     out += [view_domain(lmap, i, d, tips) for i, d in enumerate(lmap.domains())]

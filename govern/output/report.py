@@ -30,7 +30,7 @@ from govern.output.history import (
     utc_now,
 )
 from govern.output.palette import UNSCORED_COLOUR, level_colour
-from govern.output.scorecard import STATUSES, Scorecards, build_scorecards
+from govern.output.scorecard import STATUSES, ProductScorecard, Scorecards, build_scorecards
 from govern.standards.pack import default_pack_root
 
 if TYPE_CHECKING:
@@ -77,6 +77,19 @@ def md_escape(value: Any) -> str:
         return ""
     # templates never start a line with an expression, so line-start markup (#, -, +) cannot occur
     return _MD_UNDERSCORE.sub(r"\\_", str(value).translate(_MD_ESCAPES))
+
+
+def listed(f: Finding) -> bool:
+    """A finding the report lists: not info, unless waived (rules in audit mode stay out of the tables)."""
+    return f.severity is not Severity.INFO or f.waived
+
+
+def scorecard_href(card: ProductScorecard) -> str:
+    """The anchor of a product's scorecard in the report: its findings section, else its products-table row."""
+    from urllib.parse import quote
+
+    prefix = "#p-" if any(listed(f) for f in card.findings) else "#product-"
+    return prefix + quote(card.product, safe="")
 
 
 # --- snapshots and changes -------------------------------------------------------------------------
@@ -310,7 +323,7 @@ def build_context(cards: Scorecards, run: RunInfo, runs: list[RunInfo], changes:
     for c in cards.products:
         issues = sorted(((s, st) for s, st in c.statuses.items() if st != "pass"),
                         key=lambda kv: (STATUS_ORDER.index(kv[1]), kv[0]))
-        visible = [f for f in c.findings if f.severity is not Severity.INFO or f.waived]
+        visible = [f for f in c.findings if listed(f)]
         products.append({
             "id": c.product, "name": c.name or "", "domain": c.domain, "owner": c.owner or "",
             "state": c.state or "", "path": c.path or "", "score": c.score, "level": c.level,
@@ -353,8 +366,7 @@ def build_context(cards: Scorecards, run: RunInfo, runs: list[RunInfo], changes:
         "standards": [a.to_dict() for a in cards.aggregates],
         "products": products,
         "products_with_findings": [p for p in products if p["findings"]],
-        "mesh_findings": [_finding_view(f, rules) for f in cards.mesh_findings
-                          if f.severity is not Severity.INFO or f.waived],
+        "mesh_findings": [_finding_view(f, rules) for f in cards.mesh_findings if listed(f)],
         "changes": _changes_view(changes, rules, run),
         "history": history_rows,
         "level_chart": _level_chart(cards),
@@ -445,7 +457,7 @@ def lineage_map_of(result: Any, cards: Scorecards, title: str = "") -> LineageMa
     in the report; None when the result carries no mesh."""
     from govern.analysis.graph import build_graph
     from govern.output.lineage import select
-    from govern.output.lineagemap import build_map, scorecard_href
+    from govern.output.lineagemap import build_map
 
     mesh = getattr(result, "mesh", None)
     if mesh is None:

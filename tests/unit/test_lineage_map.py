@@ -421,3 +421,23 @@ def test_lineage_html_page_is_self_contained(outputs: dict) -> None:
     assert "default-src 'none'" in csp
     assert html.count("<svg") == 6  # all products, domains, and four domains
     assert ' href="' not in html  # a standalone map has no scorecards to open
+
+
+def test_ids_that_look_like_internal_keys_do_not_collide() -> None:
+    """A product id may be anything, including what the layout uses to name a domain box."""
+    odd = ["d:upstream:crm", "p:crm.a", "d::crm", "crm.a"]
+    products = {pid: MapProduct(pid, "crm" if pid.startswith("crm") else "x", level="raw", level_rank=0)
+                for pid in odd}
+    links = [MapLink("crm.a", "d:upstream:crm", "declared"), MapLink("crm.a", "p:crm.a", "observed"),
+             MapLink("d::crm", "crm.a", "declared")]
+    lmap = LineageMap("odd", ("raw",), dict(sorted(products.items())), links, neighbour_limit=0)
+    for view in views(lmap):
+        keys = [b.key for b in view.boxes]
+        assert len(keys) == len(set(keys)), view.name
+        svg = ET.fromstring(lineagemap.view_svg(lmap, view, "v0"))
+        drawn = edges(svg)
+        assert len(drawn) == len(view.lines)
+    x_view = views(lmap)[3]  # domain x expanded: crm (one product linked) is one box upstream, one downstream
+    assert sorted((b.domain, b.role) for b in x_view.boxes if b.kind == "domain") == [
+        ("crm", "downstream"), ("crm", "upstream")]
+    assert sorted(b.product.id for b in x_view.boxes if b.kind == "product") == ["d::crm", "d:upstream:crm", "p:crm.a"]
