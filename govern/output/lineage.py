@@ -79,7 +79,9 @@ def select(graph: nx.MultiDiGraph, analysis: Analysis | None, product: str | Non
     return sel
 
 
-def _status(kinds: set[str], consumer: str, checked: frozenset[str]) -> str | None:
+def link_status(kinds: set[str], consumer: str, checked: frozenset[str]) -> str | None:
+    """'undeclared' (read in SQL, not declared), 'not read by SQL' (declared; the consumer's SQL was fully
+    analysed and never reads it) or None, for the kinds of the edges between two products."""
     if "sql" in kinds and "declared" not in kinds:
         return "undeclared"
     if "declared" in kinds and "sql" not in kinds and consumer in checked:
@@ -93,14 +95,15 @@ def _describe(graph: nx.MultiDiGraph, pid: str) -> str:
     return f"{d.get('namespace') or '?'}, {d.get('state') or '?'}, owner {owner}"
 
 
-def _pair_text(kinds_locations: list[dict], consumer: str, checked: frozenset[str]) -> str:
+def pair_text(kinds_locations: list[dict], consumer: str, checked: frozenset[str]) -> str:
+    """The kinds of a product link with where each was seen, and its status: ``declared (p:3); sql (q.sql:8)``."""
     kinds = {d["kind"] for d in kinds_locations}
     parts = []
     for kind in sorted(kinds):
         where = sorted({f"{d['path']}:{d['line']}" if d.get("line") else d.get("path") or ""
                         for d in kinds_locations if d["kind"] == kind} - {""})
         parts.append(f"{kind} ({', '.join(where)})" if where else kind)
-    status = _status(kinds, consumer, checked)
+    status = link_status(kinds, consumer, checked)
     return "; ".join(parts) + (f"  [{status}]" if status else "")
 
 
@@ -116,11 +119,11 @@ def to_text(sel: Selection) -> str:
         for pid in sel.products:
             lines.append(f"{pid}  [{_describe(graph, pid)}]")
             for producer, datas in sorted(by_consumer.get(pid, [])):
-                lines.append(f"  <- {producer}  {_pair_text(datas, pid, sel.checked)}")
+                lines.append(f"  <- {producer}  {pair_text(datas, pid, sel.checked)}")
         total = len(pairs)
         declared = sum(1 for d in pairs.values() if any(x["kind"] == "declared" for x in d))
         observed = sum(1 for d in pairs.values() if any(x["kind"] == "sql" for x in d))
-        undeclared = sum(1 for (_, c), d in pairs.items() if _status({x["kind"] for x in d}, c, sel.checked)
+        undeclared = sum(1 for (_, c), d in pairs.items() if link_status({x["kind"] for x in d}, c, sel.checked)
                          == "undeclared")
         found = cycles(graph)
         lines.append("")
@@ -148,7 +151,7 @@ def to_text(sel: Selection) -> str:
             reach, indent = stack.pop()
             producer, consumer = (reach.product, reach.parent) if arrow == "<-" else (reach.parent, reach.product)
             datas = pairs.get((producer or "", consumer or ""), [])
-            detail = _pair_text(datas, consumer or "", sel.checked) if datas else ", ".join(reach.via)
+            detail = pair_text(datas, consumer or "", sel.checked) if datas else ", ".join(reach.via)
             lines.append(f"{'  ' * indent}{arrow} {reach.product}  [{_describe(graph, reach.product)}]  {detail}")
             stack.extend((c, indent + 1) for c in reversed(children.get(reach.product, [])))
     return "\n".join(lines) + "\n"
@@ -211,7 +214,7 @@ def _merged(sel: Selection) -> list[tuple[str, str, list[str]]]:
 def _edge_status(sel: Selection, a: str, b: str, kinds: list[str]) -> str | None:
     if sel.graph.nodes[a].get("kind") != "product" or sel.graph.nodes[b].get("kind") != "product":
         return None
-    return _status(set(kinds), sel.graph.nodes[b]["id"], sel.checked)
+    return link_status(set(kinds), sel.graph.nodes[b]["id"], sel.checked)
 
 
 def _dot_quote(*lines: str) -> str:

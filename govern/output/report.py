@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govern.model.errors import GovernError
 from govern.model.findings import Finding, Severity
@@ -29,23 +29,21 @@ from govern.output.history import (
     format_utc,
     utc_now,
 )
-from govern.output.scorecard import STATUSES, Scorecards, build_scorecards
+from govern.output.palette import UNSCORED_COLOUR, level_colour
+from govern.output.scorecard import STATUSES, ProductScorecard, Scorecards, build_scorecards
 from govern.standards.pack import default_pack_root
+
+if TYPE_CHECKING:
+    from govern.output.lineagemap import LineageMap
 
 REPORT_FILES = ("index.html", "report.md", "scorecards.json")
 TREND_RUNS = 52  # the trend charts show at most this many runs (the latest ones)
-# colours of the certitude levels, lowest first; more levels reuse the last colours
-LEVEL_COLOURS = ("#b4483c", "#c98a16", "#2e7d4f", "#2f6db5", "#7a4fb0")
 STATUS_ORDER = ("fail", "warn", "waived", "pass")
 
 
 def default_templates_dir() -> Path:
     """``reports/templates`` of the shipped pack (installed) or of the source checkout."""
     return default_pack_root() / "reports" / "templates"
-
-
-def level_colour(index: int) -> str:
-    return LEVEL_COLOURS[min(max(index, 0), len(LEVEL_COLOURS) - 1)]
 
 
 def fmt_number(value: Any) -> str:
@@ -79,6 +77,19 @@ def md_escape(value: Any) -> str:
         return ""
     # templates never start a line with an expression, so line-start markup (#, -, +) cannot occur
     return _MD_UNDERSCORE.sub(r"\\_", str(value).translate(_MD_ESCAPES))
+
+
+def listed(f: Finding) -> bool:
+    """A finding the report lists: not info, unless waived (rules in audit mode stay out of the tables)."""
+    return f.severity is not Severity.INFO or f.waived
+
+
+def scorecard_href(card: ProductScorecard) -> str:
+    """The anchor of a product's scorecard in the report: its findings section, else its products-table row."""
+    from urllib.parse import quote
+
+    prefix = "#p-" if any(listed(f) for f in card.findings) else "#product-"
+    return prefix + quote(card.product, safe="")
 
 
 # --- snapshots and changes -------------------------------------------------------------------------
@@ -241,7 +252,7 @@ def _trend(cards: Scorecards, runs: list[RunInfo]) -> dict[str, Any]:
     # levels no longer configured (older runs) are shown after the configured ones
     extra = sorted({name for r in shown for name in r.levels} - set(levels))
     level_series = [
-        {"name": name, "colour": level_colour(i) if name in levels else "#777777",
+        {"name": name, "colour": level_colour(i) if name in levels else UNSCORED_COLOUR,
          "values": [r.levels.get(name, 0) for r in shown]}
         for i, name in enumerate([*levels, *extra])
     ]
@@ -312,7 +323,7 @@ def build_context(cards: Scorecards, run: RunInfo, runs: list[RunInfo], changes:
     for c in cards.products:
         issues = sorted(((s, st) for s, st in c.statuses.items() if st != "pass"),
                         key=lambda kv: (STATUS_ORDER.index(kv[1]), kv[0]))
-        visible = [f for f in c.findings if f.severity is not Severity.INFO or f.waived]
+        visible = [f for f in c.findings if listed(f)]
         products.append({
             "id": c.product, "name": c.name or "", "domain": c.domain, "owner": c.owner or "",
             "state": c.state or "", "path": c.path or "", "score": c.score, "level": c.level,
@@ -355,25 +366,25 @@ def build_context(cards: Scorecards, run: RunInfo, runs: list[RunInfo], changes:
         "standards": [a.to_dict() for a in cards.aggregates],
         "products": products,
         "products_with_findings": [p for p in products if p["findings"]],
-        "mesh_findings": [_finding_view(f, rules) for f in cards.mesh_findings
-                          if f.severity is not Severity.INFO or f.waived],
+        "mesh_findings": [_finding_view(f, rules) for f in cards.mesh_findings if listed(f)],
         "changes": _changes_view(changes, rules, run),
         "history": history_rows,
         "level_chart": _level_chart(cards),
         "domain_chart": _domain_chart(cards),
         "trend": _trend(cards, runs),
         "scoring": cards.config.to_dict(),
+        "lineage_map": "",  # the map's HTML (generate_report adds it when the result carries the mesh)
     }
 
 
 # --- rendering -------------------------------------------------------------------------------------
 
 
-def _environment(templates_dir: Path, markdown: bool) -> Any:
+def _environment(templates_dir: Path, markdown: bool, page: str | None = None) -> Any:
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    if not (templates_dir / ("report.md.j2" if markdown else "index.html.j2")).is_file():
+    if not (templates_dir / (page or ("report.md.j2" if markdown else "index.html.j2"))).is_file():
         raise GovernError("report templates not found", path=str(templates_dir))
     env = SandboxedEnvironment(
         loader=FileSystemLoader(str(templates_dir)),
@@ -392,21 +403,67 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
+def _inline(templates_dir: Path, *names: str) -> str:
+    """The text of template files to inline in a <style> or <script> element, joined."""
+    texts = []
+    for name in names:
+        path = templates_dir / name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise GovernError(f"cannot read the report template: {exc.strerror}", path=str(path)) from None
+        if "</" in text:
+            raise GovernError(f"{name} must not contain '</'", path=str(path))
+        texts.append(text)
+    return "\n".join(texts)
+
+
+def _csp(css: str, script: str) -> str:
+    """Only the page's own style and script; no network, no other origin."""
+    return (f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(script)}; "
+            "img-src data:; base-uri 'none'; form-action 'none'")
+
+
 def render_html(context: dict[str, Any], templates_dir: Path | None = None) -> str:
-    """The self-contained HTML report."""
+    """The self-contained HTML report (``context["lineage_map"]``: the map's HTML, from ``lineagemap.map_html``)."""
     from markupsafe import Markup
 
     templates_dir = templates_dir or default_templates_dir()
     env = _environment(templates_dir, markdown=False)
-    css = (templates_dir / "report.css").read_text(encoding="utf-8")
-    script = (templates_dir / "sort.js").read_text(encoding="utf-8")
-    for name, text in (("report.css", css), ("sort.js", script)):
-        if "</" in text:
-            raise GovernError(f"{name} must not contain '</'", path=str(templates_dir / name))
-    csp = (f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(script)}; "
-           "img-src data:; base-uri 'none'; form-action 'none'")
+    css = _inline(templates_dir, "report.css", "lineagemap.css")
+    script = _inline(templates_dir, "sort.js", "lineagemap.js")
     template = env.get_template("index.html.j2")
-    return template.render(**context, css=Markup(css), script=Markup(script), csp=csp)
+    values = {**context, "lineage_map": Markup(context.get("lineage_map") or "")}
+    return template.render(**values, css=Markup(css), script=Markup(script), csp=_csp(css, script))
+
+
+def render_lineage_page(lmap: LineageMap, templates_dir: Path | None = None) -> str:
+    """The lineage map alone, as a self-contained HTML page (``govern lineage -f html``)."""
+    from markupsafe import Markup
+
+    from govern.output.lineagemap import map_html
+
+    templates_dir = templates_dir or default_templates_dir()
+    env = _environment(templates_dir, markdown=False, page="lineage.html.j2")
+    css = _inline(templates_dir, "report.css", "lineagemap.css")
+    script = _inline(templates_dir, "lineagemap.js")
+    return env.get_template("lineage.html.j2").render(
+        title=lmap.title, lineage_map=Markup(map_html(lmap)), css=Markup(css), script=Markup(script),
+        csp=_csp(css, script))
+
+
+def lineage_map_of(result: Any, cards: Scorecards, title: str = "") -> LineageMap | None:
+    """The lineage map of a checked mesh, coloured by ``cards``, each product linked to its scorecard
+    in the report; None when the result carries no mesh."""
+    from govern.analysis.graph import build_graph
+    from govern.output.lineage import select
+    from govern.output.lineagemap import build_map
+
+    mesh = getattr(result, "mesh", None)
+    if mesh is None:
+        return None
+    graph = build_graph(mesh, result.edges)
+    return build_map(select(graph, getattr(result, "analysis", None)), cards, title=title, href=scorecard_href)
 
 
 def render_markdown(context: dict[str, Any], templates_dir: Path | None = None) -> str:
@@ -436,6 +493,11 @@ def generate_report(result: Any, out_dir: str | Path, *, history_path: str | Pat
     run, runs, changes = record_and_compare(cards, hpath, mesh=mesh, source=source, record=record)
     context = build_context(cards, run, runs, changes, mesh=mesh, rules=result.pack.rules,
                             version=__version__)
+    lmap = lineage_map_of(result, cards, title=mesh)
+    if lmap is not None:
+        from govern.output.lineagemap import map_html
+
+        context["lineage_map"] = map_html(lmap)
     tdir = Path(templates_dir) if templates_dir else None
     html = render_html(context, tdir)
     markdown = render_markdown(context, tdir)

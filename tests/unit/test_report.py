@@ -158,7 +158,8 @@ def test_html_summary_levels_and_domains(three_runs: dict) -> None:
     assert (facts["level-raw"], facts["level-curated"], facts["level-authoritative"]) == ("0", "2", "2")
     bars = {g.attrs["data-level"]: g.attrs["data-count"] for g in doc.find_all("g") if "data-level" in g.attrs}
     assert bars == {"raw": "0", "curated": "2", "authoritative": "2"}
-    domains = {g.attrs["data-domain"]: g.attrs["data-score"] for g in doc.find_all("g") if "data-domain" in g.attrs}
+    domains = {g.attrs["data-domain"]: g.attrs["data-score"] for g in doc.find_all("g")
+               if g.attrs.get("class") == "domain-bar"}
     assert domains == {"crm": "100", "finance": "100", "sales": "95"}
     assert doc.find("b", id="as-of").clean() == "2026-05-01"
     assert doc.find("b", id="run-id").clean() == "#3"
@@ -243,7 +244,7 @@ def test_html_findings_per_product_with_help_and_location(three_runs: dict) -> N
     assert "crm/accounts/dataproduct.yaml:9" in text
     assert "Fix: Use a team id from org.yaml" in text
     assert "Not yet curated: owner: fail" in text
-    link = doc.find("a", href="#p-crm.accounts")
+    link = doc.find("table", id="products-table").find("a", href="#p-crm.accounts")
     assert link.clean() == "crm.accounts"
 
 
