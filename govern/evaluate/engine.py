@@ -14,6 +14,7 @@ from govern.evaluate.fingerprint import Fingerprinter
 from govern.evaluate.waivers import UNWAIVABLE, check_waivers
 from govern.model.findings import (
     INPUT_INVALID,
+    MANIFEST_INVALID,
     META_STANDARD,
     RULE_CRASHED,
     Finding,
@@ -169,6 +170,20 @@ def _team_lookalikes(mesh: Mesh) -> list[Finding]:
     return out
 
 
+def _invalid_producers(targets: list[Product], edges: list[Edge], mesh: Mesh) -> set[str]:
+    """Ids of products outside ``targets`` with an invalid value that a target reads (a lineage edge)."""
+    if not any(p.invalid for p in mesh.products):
+        return set()
+    ids = {p.id for p in targets}
+    out = set()
+    for edge in edges:
+        if edge.consumer in ids and edge.producer not in ids:
+            producer = mesh.by_id.get(edge.producer)
+            if producer is not None and producer.invalid:
+                out.add(producer.id)
+    return out
+
+
 def _crash(spec: RuleSpec, exc: BaseException) -> Finding:
     return Finding(
         rule=RULE_CRASHED,
@@ -186,7 +201,10 @@ def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: d
     out = []
     compiled = sel.spec.compiled
     assert compiled is not None
+    fields = compiled.fields
     for i, product in enumerate(targets):
+        if product.invalid and not product.invalid.isdisjoint(fields):
+            continue  # it reads a value that is invalid (reported as manifest.invalid): no verdict on it
         ctx = contexts[i] if contexts is not None else EvalContext(data=product.data, **base_ctx)
         for fpath, value, params in compiled.run(ctx):
             field_name = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in fpath).replace(".[", "[")
@@ -195,11 +213,28 @@ def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: d
     return out
 
 
+def _not_evaluated(targets: list[Product], fields: tuple[str, ...] | None) -> set[str]:
+    """Ids of the targets a rule reading ``fields`` (None: any field) does not run on: those with an
+    invalid value in one of them. An id another (valid) target shares stays evaluated."""
+    def reads_invalid(product: Product) -> bool:
+        return bool(product.invalid) and (fields is None or not product.invalid.isdisjoint(fields))
+
+    skipped = {p.id for p in targets if reads_invalid(p)}
+    return skipped - {p.id for p in targets if not reads_invalid(p)} if skipped else skipped
+
+
 def _run_python(sel: SelectedRule, mesh: Mesh, ctx: RuleContext, today: dt.date) -> list[Finding]:
+    from govern.standards.checks import declared
+
     fn = registry()[sel.spec.id]
     emitter = _Emitter(mesh, sel, today)
+    skipped = _not_evaluated(ctx.targets, declared(sel.spec.id).fields)
+    if skipped:
+        ctx = replace(ctx, targets=[p for p in ctx.targets if p.id not in skipped])
     out = []
     for hit in fn(ctx):
+        if hit.product in skipped:
+            continue
         product = mesh.by_id.get(hit.product) if hit.product else None
         if product is not None and product.id != hit.product:
             product = None
@@ -209,9 +244,18 @@ def _run_python(sel: SelectedRule, mesh: Mesh, ctx: RuleContext, today: dt.date)
 
 def _run_cedar(cedar_rules: list[SelectedRule], mesh: Mesh, ctx: RuleContext, today: dt.date,
                specs: dict[str, RuleSpec]) -> list[Finding]:
-    from govern.standards.cedar import EVALUATION_ERROR, NO_PERMIT, CedarEvaluator, deploy_requests, read_requests
+    from govern.standards.cedar import (
+        EVALUATION_ERROR,
+        NO_PERMIT,
+        CedarEvaluator,
+        deploy_requests,
+        read_requests,
+        reads_invalid,
+    )
 
     requests = read_requests(mesh, ctx.target_edges()) + deploy_requests(ctx.targets)
+    if any(p.invalid for p in mesh.products):
+        requests = [r for r in requests if not reads_invalid(r, mesh)]
     # Entities only for what these requests can reach (a few products in changed-files mode).
     partial = len(ctx.targets) < len(mesh.products)
     evaluator = CedarEvaluator([s.spec for s in cedar_rules], mesh, requests if partial else None, memo=partial)
@@ -294,8 +338,12 @@ def evaluate(
     # Problems of the mesh-wide files (org.yaml, waivers.yaml, govern.yaml) concern every product:
     # a changed-files run reports them too, so a broken org.yaml can never pass unseen.
     target_paths = {p.path for p in targets} | set(focus_paths) | set(MESH_FILES)
+    # In focus, the invalid values of a product the targets read are reported too: what the targets'
+    # rules read of it is not known, so the run must not pass on it.
+    read_invalid = _invalid_producers(targets, edges, mesh) if focus_ids is not None else set()
     for f in mesh.findings:
-        if focus_ids is None or f.product in focus_ids or f.location.path in target_paths:
+        if (focus_ids is None or f.product in focus_ids or f.location.path in target_paths
+                or (f.product in read_invalid and f.rule == MANIFEST_INVALID)):
             findings.append(f)
     findings.extend(_team_lookalikes(mesh))
 

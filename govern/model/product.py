@@ -227,6 +227,11 @@ class Product:
     # the thing in the source format to fix, in its own terms (dbt: "model `orders` in models/x.yml");
     # findings on the product then say the fix in those terms (govern/load/importers/hints.py)
     source_name: str | None = None
+    # top-level manifest fields holding a value that failed validation (a date 2025-02-31, a wrong type):
+    # each is reported as manifest.invalid at its line, left out of ``model`` (the rest of the field is kept
+    # where it is valid), and a rule that reads one of them does not run on this product
+    # (govern/evaluate/engine.py); every other rule does
+    invalid: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
