@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from govern.cli.common import EXIT_UNDECIDED, fail_closed, mesh_options, run_check
+from govern.cli.common import EXIT_UNDECIDED, SuggestingGroup, fail_closed, mesh_options, run_check
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def baseline() -> None:
     """Record current findings; then 'check/gate --baseline FILE' report and gate only new ones."""
 

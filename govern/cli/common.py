@@ -27,6 +27,19 @@ class Choice(click.Choice):
         names = [str(c) for c in self.choices]
         return f"'{value}' is not one of {', '.join(names)}{did_you_mean(str(value), names)}"
 
+class SuggestingGroup(click.Group):
+    """A command group whose unknown-command error names the closest command (``did you mean 'check'?``)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
+            from govern.model.suggest import did_you_mean
+
+            raise click.UsageError(f"No such command '{name}'{did_you_mean(name, self.list_commands(ctx))}.",
+                                   ctx=ctx)
+        return super().resolve_command(ctx, args)
+
+
 _GC_HELD = False  # quick_start paused cyclic garbage collection for this process
 COMMANDS_THAT_CHECK = ("check", "gate", "report", "scorecard", "baseline")
 
@@ -120,6 +133,20 @@ def emit_outputs(result: Any, formats: tuple[str, ...], **options: Any) -> None:
             Path(target).write_text(text, encoding="utf-8")
 
 
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process killed by SIGPIPE
+
+
+def stdout_closed() -> None:
+    """The reader of stdout went away (``govern lineage | head``): stop quietly, with the exit status of
+    a process killed by SIGPIPE (never 0: under ``set -o pipefail`` a cut-off gate must not pass)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+    except (OSError, ValueError):
+        pass
+    sys.exit(EXIT_BROKEN_PIPE)
+
+
 def fail_closed(fn: Callable) -> Callable:
     """Turn GovernError and any crash into a clear message and exit 2."""
 
@@ -129,6 +156,8 @@ def fail_closed(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:
+            stdout_closed()
         except GovernError as exc:
             click.echo(f"govern: {exc}", err=True)
             sys.exit(EXIT_UNDECIDED)

@@ -22,7 +22,7 @@ def history(path, root, history, domain, since, fmt) -> None:
     """Print the trend of the runs recorded for the mesh at PATH (default: the current directory).
 
     Runs are recorded by 'govern report' and 'govern check --record'. Exit 0, or 2 when the history
-    cannot be read.
+    cannot be read or --domain names a domain no recorded run scored.
     """
     from govern.load.discovery import find_mesh_root
     from govern.load.loader import load_config
@@ -66,6 +66,13 @@ def history(path, root, history, domain, since, fmt) -> None:
             if not runs:
                 click.echo("no runs recorded" + (f" since {since_date.isoformat()}" if since_date else ""))
             return
+        known = store.domains()
+        if known and domain not in known:
+            from govern.model.errors import ConfigError
+            from govern.model.suggest import did_you_mean
+
+            raise ConfigError(f"no domain '{domain}' in the recorded runs{did_you_mean(domain, known)}",
+                              field="--domain", expected=", ".join(known))
         rows = store.domain_trend(domain, since_date)
         if fmt == "json":
             click.echo(dumps({"history": str(db), "domain": domain, "runs": [

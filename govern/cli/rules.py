@@ -116,7 +116,10 @@ def explain(rule, path, pack_root, version) -> None:
         raise SystemExit(EXIT_UNDECIDED)
     selected = next((sel for sel in sv.rules if sel.spec.id == rule), None)
     if selected is None:
-        mode = f"not in force in {sv.pack} {sv.version}"
+        from govern.standards.pack import version_key
+
+        elsewhere = sorted((v for v, other in pack.versions.items() if rule in other.rule_ids()), key=version_key)
+        mode = f"not in force in {sv.pack} {sv.version}" + (f"; in {', '.join(elsewhere)}" if elsewhere else "")
     else:
         mode = selected.mode + (f" from {selected.effective.isoformat()}" if selected.effective else "")
         mode += f" in {sv.pack} {sv.version}"
@@ -133,7 +136,8 @@ def explain(rule, path, pack_root, version) -> None:
     if case is None:
         click.echo("  examples: none in the pack (add a case to rules/cases/*.yaml)")
         return
-    click.echo(f"  examples ({case.source}:{case.line}; overlays of a product {case.product} that passes "
+    pinned = f"; with {sv.pack} {case.version} pinned" if case.version else ""
+    click.echo(f"  examples ({case.source}:{case.line}{pinned}; overlays of a product {case.product} that passes "
                f"every rule):")
     if case.others:
         click.echo(f"    with {', '.join(sorted(case.others))} in the mesh")

@@ -40,7 +40,7 @@ from govern.model.findings import (
     Severity,
 )
 from govern.model.mesh import LoadedWaiver, Mesh
-from govern.model.product import GovernConfig, Org, Waiver
+from govern.model.product import GovernConfig, Org, Waiver, WaiverFile
 from govern.model.source import SourceMap
 
 
@@ -99,7 +99,10 @@ def _load_org(mesh: Mesh) -> None:
         data, smap = load_yaml_mapping(path, "org.yaml", "org.yaml")
         mesh.org = Org.model_validate(data)
         mesh.org_source = smap
-        mesh.findings.extend(unknown_field_findings(mesh.org, smap, None))
+        # A key org.yaml does not know may hold a fact the access policies need (a misspelt 'members'
+        # loses a team's members): an error that blocks, at its line, with the closest key.
+        mesh.findings.extend(unknown_field_findings(mesh.org, smap, None, rule=INPUT_INVALID, severity=Severity.ERROR,
+                                                    note="; org.yaml accepts no unknown keys"))
     except InputError as exc:
         mesh.findings.append(input_error_finding(exc))
     except ValidationError as exc:
@@ -116,6 +119,12 @@ def _load_waivers(mesh: Mesh) -> None:
     except InputError as exc:
         mesh.findings.append(input_error_finding(exc))
         return
+    # Only 'waivers:' is read: another top-level key cannot widen a waiver, so it is a warning. A waiver
+    # with a field govern does not know does not apply (govern/evaluate/waivers.py): it may mean less
+    # than it says ('column: email' does not narrow it).
+    others = {k: v for k, v in data.items() if k != "waivers"}
+    if others:
+        mesh.findings.extend(unknown_field_findings(WaiverFile.model_validate(others), smap, None))
     entries = data.get("waivers")
     if not isinstance(entries, list):
         mesh.findings.append(
@@ -130,7 +139,6 @@ def _load_waivers(mesh: Mesh) -> None:
         except ValidationError as exc:
             mesh.findings.extend(validation_findings(exc, smap, None, INPUT_INVALID, prefix=("waivers", i)))
             continue
-        mesh.findings.extend(unknown_field_findings(waiver, smap, None, prefix=("waivers", i)))
         mesh.waivers.append(LoadedWaiver(waiver, smap.line_of(("waivers", i)), i))
 
 

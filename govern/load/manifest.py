@@ -142,8 +142,10 @@ def known_field_names(model: type[BaseModel]) -> list[str]:
 
 
 def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | None,
-                           prefix: FieldPath = ()) -> list[Finding]:
-    """Warnings for fields the model does not know (kept, never silently dropped)."""
+                           prefix: FieldPath = (), rule: str = MANIFEST_UNKNOWN_FIELD,
+                           severity: Severity = Severity.WARNING, note: str = "") -> list[Finding]:
+    """Findings (warnings unless ``severity`` says otherwise) for fields the model does not know: kept,
+    never silently dropped. ``note`` is appended to each message."""
     out: list[Finding] = []
 
     def walk(obj: Any, fpath: FieldPath) -> None:
@@ -151,11 +153,11 @@ def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | Non
             for name in sorted(obj.model_extra or {}):
                 out.append(
                     Finding(
-                        rule=MANIFEST_UNKNOWN_FIELD,
+                        rule=rule,
                         standard=META_STANDARD,
-                        severity=Severity.WARNING,
+                        severity=severity,
                         message=f"unknown field '{_field_path_text((*fpath, name))}' is not part of the model"
-                                f"{did_you_mean(name, known_field_names(type(obj)))}",
+                                f"{did_you_mean(name, known_field_names(type(obj)))}{note}",
                         product=product,
                         location=Location(smap.path, smap.line_of((*fpath, name)),
                                           pointer=smap.pointer_of((*fpath, name))),

@@ -249,11 +249,3 @@ class Product:
     def owner_team(self) -> str | None:
         return self.model.owner.group if self.model.owner else None
 
-
-def manifest_json_schema() -> dict:
-    """The published JSON Schema of the native manifest."""
-    schema = DataProduct.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://govern.dev/schemas/dataproduct.schema.json"
-    schema["title"] = "govern data product manifest"
-    return schema
