@@ -199,6 +199,36 @@ def input_formats(paths: tuple[str, ...], input_format: str | None,
     return (*paths, *dbt_manifests), formats
 
 
+def quiet_option(fn: Callable) -> Callable:
+    """-q/--quiet: no progress line on stderr."""
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="No progress on stderr (shown only on a terminal, for runs longer than a second).")(fn)
+
+
+def machine_output(formats: tuple[str, ...] | list[str]) -> bool:
+    """True when a format other than text goes to stdout (json, sarif, ...): no progress is drawn then."""
+    return any(fmt != "text" and target is None for fmt, target in map(split_format, formats))
+
+
+class Watched:
+    """The progress callback of one run (govern/cli/progress.py), or None when nobody watches; erases its
+    line when the run ends (``with Watched(quiet, machine) as progress: ...``)."""
+
+    def __init__(self, quiet: bool, machine: bool) -> None:
+        self.reporter: Any = None
+        if not quiet and not machine and sys.stderr.isatty():  # decided before importing anything
+            from govern.cli.progress import progress_for
+
+            self.reporter = progress_for(quiet, machine)
+
+    def __enter__(self) -> Any:
+        return self.reporter
+
+    def __exit__(self, *exc: object) -> None:
+        if self.reporter is not None:
+            self.reporter.close()
+
+
 def allow_empty_option(fn: Callable) -> Callable:
     """--allow-empty: a whole-mesh run that finds no product exits 0 instead of 2."""
     return click.option("--allow-empty", is_flag=True,
@@ -243,15 +273,19 @@ def refuse_paths_outside_root(paths: tuple[str, ...], root: str | None, whole: b
 
 def run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
               pack_root: str | None, base: str | None = None, baseline: str | None = None,
-              formats: dict[str, str] | None = None, allow_empty: bool = False) -> Any:
+              formats: dict[str, str] | None = None, allow_empty: bool = False, quiet: bool = False,
+              machine: bool = False) -> Any:
     """Run check/gate on PATH...; a run that finds no product and nothing blocking decides nothing.
 
     Whole-mesh and named-input runs then get an undecided reason (exit 2) unless ``allow_empty``;
     changed-files runs (files, --base) say on stderr that nothing was affected and go on (exit 0).
+    Whole-mesh and named-input runs show progress on a terminal unless ``quiet`` or ``machine`` (a
+    machine format goes to stdout).
     """
     whole = not formats and base is None and baseline is None and all(Path(p).is_dir() for p in paths)
     refuse_paths_outside_root(paths, root, whole or bool(formats))
-    result = _run_check(paths, root, version, today, pack_root, base, baseline, formats)
+    with Watched(quiet, machine) as progress:
+        result = _run_check(paths, root, version, today, pack_root, base, baseline, formats, progress)
     if result.products or any(f.blocking for f in result.findings):
         return result
     if whole or formats:
@@ -267,7 +301,7 @@ def run_check(paths: tuple[str, ...], root: str | None, version: str | None, tod
 
 def _run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
                pack_root: str | None, base: str | None, baseline: str | None,
-               formats: dict[str, str] | None) -> Any:
+               formats: dict[str, str] | None, progress: Any = None) -> Any:
     from govern.api import check
 
     library_loaded()
@@ -275,10 +309,12 @@ def _run_check(paths: tuple[str, ...], root: str | None, version: str | None, to
         raise click.UsageError("--dbt and --input-format cannot be combined with --base or --baseline")
     if formats:  # --dbt / --input-format: what is named, in full
         return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
-                     formats=formats)
+                     formats=formats, progress=progress)
     if base is not None or baseline is not None or any(not Path(p).is_dir() for p in paths):
         from govern.ci import run  # files (changed-files mode), --base, --baseline
 
         return run(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
                    base=base, baseline=baseline)
-    return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root)
+    # changed-files mode (above) answers in a fraction of a second from the mesh index: no progress
+    return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
+                 progress=progress)

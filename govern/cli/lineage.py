@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import Choice, fail_closed
+from govern.cli.common import Choice, Watched, fail_closed, quiet_option
 
 FORMATS = ("text", "json", "dot", "mermaid")
 
@@ -20,8 +20,9 @@ FORMATS = ("text", "json", "dot", "mermaid")
 @click.option("--full", is_flag=True, help="Also show datasets (output ports), jobs and raw tables.")
 @click.option("--no-sql", is_flag=True, help="Declared lineage only; do not analyse SQL.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@quiet_option
 @fail_closed
-def lineage(paths, root, product, direction, depth, fmt, full, no_sql, output) -> None:
+def lineage(paths, root, product, direction, depth, fmt, full, no_sql, output, quiet=False) -> None:
     """Print the lineage graph of the mesh under PATH... (default: the current directory): declared
     inputs, reads observed in SQL, and where each came from.
 
@@ -34,7 +35,8 @@ def lineage(paths, root, product, direction, depth, fmt, full, no_sql, output) -
     from govern.model.errors import ConfigError
     from govern.output.lineage import select, to_dot, to_json, to_mermaid, to_text
 
-    mesh, analysis, graph = load_graph(list(paths), root=root, sql=not no_sql)
+    with Watched(quiet, fmt != "text" and not output) as progress:
+        mesh, analysis, graph = load_graph(list(paths), root=root, sql=not no_sql, progress=progress)
     if product is not None and product not in mesh.by_id:
         from govern.model.suggest import did_you_mean
 

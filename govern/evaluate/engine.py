@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from govern.evaluate.fingerprint import Fingerprinter
 from govern.evaluate.waivers import UNWAIVABLE, check_waivers
@@ -27,6 +28,9 @@ from govern.model.product import Product
 from govern.standards.checks import Hit, RuleContext, registry
 from govern.standards.pack import Pack, RuleSpec, SelectedRule, StandardVersion
 from govern.standards.ruledsl import EvalContext, format_message
+
+if TYPE_CHECKING:
+    from govern.model.progress import Progress
 
 MESH_FILES = ("org.yaml", "waivers.yaml", "govern.yaml")
 RESULT_SCHEMA = "https://govern.dev/schemas/check-result/v1"
@@ -312,6 +316,7 @@ def evaluate(
     analysis: object | None = None,
     base: object | None = None,
     focus_paths: Iterable[str] = (),
+    progress: Progress | None = None,
 ) -> Result:
     """Run every rule of the standard version in force against the mesh.
 
@@ -320,6 +325,7 @@ def evaluate(
     ``analysis`` carries the facts the analysis stage found, for the Python rules that read them.
     ``base`` is the mesh at a git base revision (govern/load/gitbase.py) for the history rules;
     ``focus_paths`` (mesh-relative files) keeps load findings of those files in focus mode too.
+    ``progress`` is called as ``progress("rules", done, total)`` (govern/model/progress.py).
     """
     # the instant waivers are compared with: now, or the start (UTC) of the day --today names
     now = dt.datetime.now(dt.UTC) if today is None else dt.datetime.combine(today, dt.time.min, dt.UTC)
@@ -349,6 +355,7 @@ def evaluate(
 
     cedar_rules: list[SelectedRule] = []
     yaml_contexts: list[EvalContext] | None = None
+    total, finished = len(standard.rules), 0
     for sel in sorted(standard.rules, key=lambda r: r.spec.id):
         spec = sel.spec
         try:
@@ -363,6 +370,9 @@ def evaluate(
         except Exception as exc:  # a crashing rule must never let the gate pass
             findings.append(_crash(spec, exc))
             undecided.append(f"rule '{spec.id}' crashed")
+        if progress is not None and spec.engine != "cedar":
+            finished += 1
+            progress("rules", finished, total)
     if cedar_rules:
         _require_valid_cedar(pack)
         try:
@@ -377,6 +387,8 @@ def evaluate(
             findings.append(_crash(spec, exc))
             undecided.append(f"Cedar evaluation failed: {exc}")
 
+    if progress is not None:
+        progress("rules", total, total)
     valid, problems = check_waivers(
         mesh.waivers, mesh.waivers_path, set(pack.rules), set(mesh.by_id), today, mesh.config.waiverMaxDays,
         now=now,

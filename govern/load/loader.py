@@ -7,6 +7,7 @@ Only a broken ``govern.yaml`` stops loading (ConfigError), because without it no
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -42,6 +43,9 @@ from govern.model.findings import (
 from govern.model.mesh import LoadedWaiver, Mesh
 from govern.model.product import GovernConfig, Org, Waiver, WaiverFile
 from govern.model.source import SourceMap
+
+if TYPE_CHECKING:  # not imported at run time: the pre-commit path stays as it was
+    from govern.model.progress import Progress
 
 
 def load_config(root: Path, findings: list[Finding] | None = None) -> GovernConfig:
@@ -143,13 +147,15 @@ def _load_waivers(mesh: Mesh) -> None:
 
 
 def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = None,
-              formats: dict[str | Path, str] | None = None, root_given: bool | None = None) -> Mesh:
+              formats: dict[str | Path, str] | None = None, root_given: bool | None = None,
+              progress: Progress | None = None) -> Mesh:
     """Load every manifest under ``paths`` (default: the mesh root) plus the root's config files.
 
     Inputs of other formats under ``paths`` (dbt, ODCS, ODPS, OpenLineage; govern/load/importers) are
     detected by content and imported too; ``formats`` forces the format of named files.
     ``root_given`` (default: ``root`` is not None) says the operator chose the root (``--root``), not
-    its markers: a root marker below it is then a warning, not an error.
+    its markers: a root marker below it is then a warning, not an error. ``progress`` is called as
+    ``progress("load", done, total)`` while the manifests are read (govern/model/progress.py).
     """
     forget_roots()  # resolved roots are remembered within one load only (govern/load/paths.py)
     path_list = [Path(p) for p in (paths or [])]
@@ -176,13 +182,14 @@ def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = N
     from govern.load import importers  # lazy: only meshes with such inputs pay for them
 
     foreign = importers.find_inputs(path_list or [root_path], root_path, config.exclude, formats)
-    for manifest in manifests:
-        if manifest in foreign:
-            continue
-        product, problems = load_manifest_file(manifest, root_path)
-        mesh.findings.extend(problems)
-        if product is not None:
-            mesh.products.append(product)
+    for done, manifest in enumerate(manifests, 1):
+        if manifest not in foreign:
+            product, problems = load_manifest_file(manifest, root_path)
+            mesh.findings.extend(problems)
+            if product is not None:
+                mesh.products.append(product)
+        if progress is not None:
+            progress("load", done, len(manifests))
     mesh.index()
     importers.load_inputs(mesh, foreign)
     return mesh
