@@ -199,6 +199,23 @@ def input_formats(paths: tuple[str, ...], input_format: str | None,
     return (*paths, *dbt_manifests), formats
 
 
+def warn_unused_config(findings: Any, how: str) -> None:
+    """On stderr: each govern.yaml / org.yaml below the mesh root (``input.nested-root`` findings, or the
+    paths themselves) was not used. ``how`` says how to use it, with ``{folder}`` for its folder.
+
+    check and gate report it as a finding; the commands that print no findings say it here, so a mesh
+    in a sub-folder is never read with the settings of the folder above it unnoticed.
+    """
+    from govern.load.discovery import INPUT_NESTED_ROOT
+
+    paths = [f if isinstance(f, str) else f.location.path for f in findings
+             if isinstance(f, str) or (f.rule == INPUT_NESTED_ROOT and f.location.path)]
+    for path in sorted(set(paths)):
+        folder = path.rsplit("/", 1)[0] if "/" in path else "."
+        click.echo(f"govern: warning: {path} is below the mesh root and was not used; if the mesh is in "
+                   f"{folder}/, {how.format(folder=folder)}", err=True)
+
+
 def quiet_option(fn: Callable) -> Callable:
     """-q/--quiet: no progress line on stderr."""
     return click.option("-q", "--quiet", is_flag=True,

@@ -34,8 +34,13 @@ def history(path, root, history, domain, since, fmt) -> None:
     if history:
         db = Path(history).resolve()
     else:
+        from govern.cli.common import warn_unused_config
+        from govern.load.discovery import nested_markers
+
         mesh_root = Path(root).resolve() if root else find_mesh_root(Path(path) if path else Path.cwd())
-        db = default_history_path(mesh_root, load_config(mesh_root).history)
+        config = load_config(mesh_root)
+        warn_unused_config(nested_markers(mesh_root, config.exclude), "run 'govern history {folder}'")
+        db = default_history_path(mesh_root, config.history)
     try:
         store = History(db, create=False)
     except HistoryError as exc:

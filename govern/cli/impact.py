@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import Choice, Watched, fail_closed, quiet_option
+from govern.cli.common import Choice, Watched, fail_closed, quiet_option, warn_unused_config
 
 
 @click.command()
@@ -34,6 +34,7 @@ def impact(args, root, depth, fmt, no_sql, quiet=False) -> None:
     path, product_id = (".", args[0]) if len(args) == 1 else args
     with Watched(quiet, fmt != "text") as progress:
         mesh, _, graph = load_graph([path], root=root, sql=not no_sql, progress=progress)
+    warn_unused_config(mesh.findings, "run govern impact there, or pass --root {folder}")
     if product_id not in mesh.by_id:
         from govern.model.suggest import did_you_mean
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import Choice, Watched, fail_closed, quiet_option
+from govern.cli.common import Choice, Watched, fail_closed, quiet_option, warn_unused_config
 
 FORMATS = ("text", "json", "dot", "mermaid")
 
@@ -37,6 +37,7 @@ def lineage(paths, root, product, direction, depth, fmt, full, no_sql, output, q
 
     with Watched(quiet, fmt != "text" and not output) as progress:
         mesh, analysis, graph = load_graph(list(paths), root=root, sql=not no_sql, progress=progress)
+    warn_unused_config(mesh.findings, "run govern lineage there, or pass --root {folder}")
     if product is not None and product not in mesh.by_id:
         from govern.model.suggest import did_you_mean
 

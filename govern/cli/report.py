@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from govern.cli.common import fail_closed, mesh_options, quiet_option, run_check
+from govern.cli.common import fail_closed, mesh_options, quiet_option, run_check, warn_unused_config
 
 
 def history_option(fn):
@@ -79,6 +79,7 @@ def report(paths, root, version, today, pack_root, out, history, no_record, temp
     if not full and not no_record:
         click.echo("govern: PATH is part of the mesh: this report is not recorded in the history", err=True)
     result = run_check(paths, root, version, today, pack_root, quiet=quiet)
+    warn_unused_config(result.findings, "run govern report there, or pass --root {folder}")
     outcome = generate_report(result, out, history_path=resolve_history(result, history),
                               record=full and not no_record, templates_dir=templates)
     total = outcome.cards.total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import Choice, fail_closed, mesh_options, quiet_option, run_check
+from govern.cli.common import Choice, fail_closed, mesh_options, quiet_option, run_check, warn_unused_config
 
 _MARK = {"pass": ".", "warn": "w", "fail": "F", "waived": "~"}
 
@@ -79,6 +79,7 @@ def scorecard(paths, root, version, today, pack_root, product, domain, fmt, quie
     from govern.output.scorecard import build_scorecards, filter_scorecards
 
     result = run_check(paths, root, version, today, pack_root, quiet=quiet, machine=fmt != "text")
+    warn_unused_config(result.findings, "run govern scorecard there, or pass --root {folder}")
     cards = build_scorecards(result)
     from govern.model.suggest import did_you_mean
 

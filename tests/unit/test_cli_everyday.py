@@ -331,3 +331,87 @@ def test_ci_and_pre_commit_install_the_version_the_readme_names(tmp_path: Path) 
     repo = Path(__file__).resolve().parents[2]
     doc = (repo / "docs" / "readme-everyday.md").read_text(encoding="utf-8")
     assert f"`{line.replace(__version__, '<version>')}`" in doc
+
+
+# ---------------------------------------------------------------- small things, continued
+
+def test_a_mesh_in_a_sub_folder_is_never_read_with_the_settings_above_it_unnoticed(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    mesh = MeshDir(tmp_path / "mesh")
+    mesh.org(BASE_ORG)
+    mesh.write("govern.yaml", "standards:\n  pack: mesh-core\n  version: 1.1.0\n")
+    mesh.product("sales.orders")
+    mesh.product("finance.revenue", {"inputs": [{"product": "sales.orders"}]})
+    warning = "govern: warning: mesh/govern.yaml is below the mesh root and was not used; if the mesh is in mesh/, "
+    hints = {
+        ("rules",): "run 'govern rules mesh'",
+        ("explain", "owner.required"): "run 'govern explain owner.required --path mesh'",
+        ("lineage",): "run govern lineage there, or pass --root mesh",
+        ("impact", "sales.orders"): "run govern impact there, or pass --root mesh",
+        ("scorecard", "--today", TODAY): "run govern scorecard there, or pass --root mesh",
+        ("history",): "run 'govern history mesh'",
+    }
+    for args, hint in hints.items():
+        proc = govern(*args, cwd=tmp_path)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert proc.stderr.splitlines() == [warning + hint], (args, proc.stderr)
+    # check and gate report it as a finding (input.nested-root), and block
+    check = govern("check", "--today", TODAY, cwd=tmp_path)
+    assert check.returncode == 1 and "mesh/govern.yaml: error   [input.nested-root]" in check.stdout
+    # from the mesh itself, or pointed at it, nothing to warn about: 1.1.0 is in force
+    inside = govern("rules", cwd=mesh.root)
+    assert inside.stderr == "" and inside.stdout.startswith("mesh-core 1.1.0 (draft)")
+    assert govern("rules", "mesh", cwd=tmp_path).stdout == inside.stdout
+    assert govern("lineage", "--root", "mesh", cwd=tmp_path).stderr == ""
+
+
+def test_the_fix_of_an_odps_product_is_written_in_odps_terms() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    proc = govern("check", str(repo / "tests/fixtures/bitol_mesh"), "--today", TODAY, "-f", "json")
+    findings = {(f["product"], f["rule"]): f for f in json.loads(proc.stdout)["findings"]}
+    where = "the ODPS data product products/finance_revenue.odps.yaml"
+    assert findings[("finance.revenue", "format.required")]["help"] == (
+        f"Add `{{property: format, value: structured}}` (or unstructured) to `customProperties` of {where}.")
+    assert findings[("finance.revenue", "lifecycle.deprecation-sunset")]["help"] == (
+        f"Add `{{property: sunset, value: YYYY-MM-DD}}` to `customProperties` of {where}.")
+    assert findings[("finance.revenue", "owner.required")]["help"].startswith(f"Give {where} a `team:`")
+    assert "`inputPorts[].contractId`" in findings[("finance.revenue", "lineage.input-exists")]["help"]
+    # an ODCS contract and a native manifest keep the rule's own help
+    from govern.standards.pack import load_pack
+
+    rules = load_pack().rules
+    others = [f for (p, r), f in findings.items() if not f["location"]["path"].endswith(".odps.yaml")
+              and r in rules and rules[r].help]
+    assert others and all(f["help"] == rules[f["rule"]].help for f in others if "{" not in rules[f["rule"]].help)
+
+
+def test_every_input_file_govern_reads_in_the_repository_is_matched_by_the_hook_pattern() -> None:
+    """The real input files of the fixtures and examples, of every format govern imports, trigger the hook."""
+    import re
+
+    from govern.adopt.scaffold import HOOK_FILES
+    from govern.load.importers import FORMATS, detect
+
+    repo = Path(__file__).resolve().parents[2]
+    pattern = re.compile(HOOK_FILES)
+    seen: dict[str, list[str]] = {}
+    for base in (repo / "tests" / "fixtures", repo / "examples"):
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and path.suffix in (".yaml", ".yml", ".json", ".ndjson", ".jsonl"):
+                found = detect(path)
+                if found is not None:
+                    seen.setdefault(found, []).append(path.relative_to(base).as_posix())
+    assert sorted(seen) == sorted(FORMATS)  # a real file of every format
+    assert {fmt: [p for p in paths if not pattern.search(p)] for fmt, paths in seen.items()} == \
+        {fmt: [] for fmt in seen}
+
+
+def test_a_closed_stdout_stops_quietly_and_never_exits_0(tmp_path: Path) -> None:
+    mesh = clean_mesh(tmp_path)
+    read, write = os.pipe()
+    os.close(read)  # the reader went away before the first line (govern lineage | head -0)
+    for args in (("rules",), ("lineage",), ("gate", "--today", TODAY)):
+        proc = subprocess.run([str(GOVERN), *args], stdout=write, stderr=subprocess.PIPE, text=True, cwd=mesh.root)
+        assert proc.returncode == 141, (args, proc.stderr)
+        assert proc.stderr == "", args
+    os.close(write)
