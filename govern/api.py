@@ -37,8 +37,10 @@ def pack_for(mesh: Mesh, pack_root: str | Path | None = None) -> Pack:
         # Name the line of govern.yaml that points at a pack that is not there.
         fld = ("standards", "path") if ref.path and not where.is_dir() else ("standards", "pack")
         found = sorted(p.name for p in where.iterdir() if p.is_dir()) if where.is_dir() else []
-        raise StandardsError(f"standards pack '{ref.pack}' not found", path="govern.yaml",
-                             line=_config_line(mesh, fld), field=".".join(fld),
+        from govern.model.suggest import did_you_mean
+
+        raise StandardsError(f"standards pack '{ref.pack}' not found{did_you_mean(ref.pack, found)}",
+                             path="govern.yaml", line=_config_line(mesh, fld), field=".".join(fld),
                              expected=", ".join(found) or "a directory standards/<pack> in the pack root")
     # A pack named by govern.yaml is part of the reviewed repository: none of its files may be a link out
     # of the mesh root (an explicit --pack is operator input and may lie anywhere).
@@ -50,7 +52,10 @@ def _check_config_version(mesh: Mesh, pack: Pack, version: str | None) -> None:
     version in use is verified against the pack's lock (a released version whose rules changed: exit 2)."""
     wanted = mesh.config.standards.version
     if version is None and wanted and wanted not in pack.versions:
-        raise StandardsError(f"standards version '{wanted}' not found in pack '{pack.name}'", path="govern.yaml",
+        from govern.model.suggest import did_you_mean
+
+        raise StandardsError(f"standards version '{wanted}' not found in pack '{pack.name}'"
+                             f"{did_you_mean(wanted, pack.versions)}", path="govern.yaml",
                              line=_config_line(mesh, ("standards", "version")), field="standards.version",
                              expected=", ".join(sorted(pack.versions)))
     verify_in_use(pack, version or wanted)

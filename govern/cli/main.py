@@ -50,6 +50,10 @@ def cli() -> None:
 
     Exit codes: 0 ok / allowed, 1 findings at or above the threshold / blocked,
     2 could not run or could not decide (bad config, broken standards, crash).
+
+    Start a mesh with 'govern init'; list the rules with 'govern rules', one rule with
+    'govern explain RULE'. Shell completion: eval "$(_GOVERN_COMPLETE=bash_source govern)"
+    (zsh_source, fish_source for those shells).
     """
 
 

@@ -185,6 +185,12 @@ def test_every_name_given_on_the_command_line_gets_the_closest_known_name(tmp_pa
                                "    reason: migrating\n    approved_by: gov@example.com\n    expires: 2026-07-01\n")
     out = govern("check", root, "--today", TODAY).stdout
     assert "unknown product 'sales.order' (did you mean 'sales.orders'?)" in out
+    # and a pack or version govern.yaml names
+    mesh.write("govern.yaml", 'standards:\n  pack: mesh-core\n  version: "1.1"\n')
+    assert "govern.yaml:3: field 'standards.version': standards version '1.1' not found in pack 'mesh-core' " \
+           "(did you mean '1.1.0'?)" in govern("check", root, "--today", TODAY).stderr
+    mesh.write("govern.yaml", "standards:\n  pack: mesh-cor\n")
+    assert "standards pack 'mesh-cor' not found (did you mean 'mesh-core'?)" in govern("gate", root).stderr
 
 
 # ---------------------------------------------------------------- path:line:column
@@ -280,6 +286,10 @@ def test_shell_completion_completes_commands_and_values() -> None:
     assert "_govern_completion()" in script
     doc = (Path(__file__).resolve().parents[2] / "docs" / "readme-ci.md").read_text(encoding="utf-8")
     assert "_GOVERN_COMPLETE=bash_source govern" in doc
+    help_text = " ".join(govern("--help").stdout.split())
+    assert 'eval "$(_GOVERN_COMPLETE=bash_source govern)"' in help_text
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert 'eval "$(_GOVERN_COMPLETE=bash_source govern)"' in readme
 
 
 # ---------------------------------------------------------------- govern init that a team can commit
