@@ -51,6 +51,9 @@ class Result:
     mesh: Mesh | None = None  # the mesh evaluated (product metadata for scorecards and reports)
     baselined: list[Finding] | None = None  # findings hidden by a baseline (None: no baseline applied)
     analysis: object | None = None  # the SQL analysis the rules read (govern/analysis; the mesh index keeps its facts)
+    # product id -> rules not evaluated on it because they read one of its invalid values (Product.invalid):
+    # no verdict, so a scorecard cannot show those standards as passed
+    not_evaluated: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def rules(self) -> dict[str, RuleSpec]:
@@ -200,14 +203,14 @@ def _crash(spec: RuleSpec, exc: BaseException) -> Finding:
 
 
 def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: dict, today: dt.date,
-              contexts: list[EvalContext] | None = None) -> list[Finding]:
+              contexts: list[EvalContext] | None = None, skipped: set[str] | frozenset[str] = frozenset()
+              ) -> list[Finding]:
     emitter = _Emitter(mesh, sel, today)
     out = []
     compiled = sel.spec.compiled
     assert compiled is not None
-    fields = compiled.fields
     for i, product in enumerate(targets):
-        if product.invalid and not product.invalid.isdisjoint(fields):
+        if product.id in skipped:
             continue  # it reads a value that is invalid (reported as manifest.invalid): no verdict on it
         ctx = contexts[i] if contexts is not None else EvalContext(data=product.data, **base_ctx)
         for fpath, value, params in compiled.run(ctx):
@@ -217,7 +220,23 @@ def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: d
     return out
 
 
-def _not_evaluated(targets: list[Product], fields: tuple[str, ...] | None) -> set[str]:
+def _fields_read(spec: RuleSpec) -> frozenset[str] | tuple[str, ...] | None:
+    """The top-level manifest fields a rule reads of a product (None: any): YAML rules the fields of
+    their paths, Python rules what they declare at @register, Cedar what its entities hold."""
+    if spec.engine == "yaml" and spec.compiled is not None:
+        return spec.compiled.fields
+    if spec.engine == "python":
+        from govern.standards.checks import declared
+
+        return declared(spec.id).fields
+    if spec.engine == "cedar":
+        from govern.standards.cedar import ENTITY_FIELDS
+
+        return ENTITY_FIELDS
+    return None
+
+
+def _not_evaluated(targets: list[Product], fields: frozenset[str] | tuple[str, ...] | None) -> set[str]:
     """Ids of the targets a rule reading ``fields`` (None: any field) does not run on: those with an
     invalid value in one of them. An id another (valid) target shares stays evaluated."""
     def reads_invalid(product: Product) -> bool:
@@ -227,12 +246,10 @@ def _not_evaluated(targets: list[Product], fields: tuple[str, ...] | None) -> se
     return skipped - {p.id for p in targets if not reads_invalid(p)} if skipped else skipped
 
 
-def _run_python(sel: SelectedRule, mesh: Mesh, ctx: RuleContext, today: dt.date) -> list[Finding]:
-    from govern.standards.checks import declared
-
+def _run_python(sel: SelectedRule, mesh: Mesh, ctx: RuleContext, today: dt.date,
+                skipped: set[str] | frozenset[str] = frozenset()) -> list[Finding]:
     fn = registry()[sel.spec.id]
     emitter = _Emitter(mesh, sel, today)
-    skipped = _not_evaluated(ctx.targets, declared(sel.spec.id).fields)
     if skipped:
         ctx = replace(ctx, targets=[p for p in ctx.targets if p.id not in skipped])
     out = []
@@ -356,15 +373,21 @@ def evaluate(
     cedar_rules: list[SelectedRule] = []
     yaml_contexts: list[EvalContext] | None = None
     total, finished = len(standard.rules), 0
+    # product id -> the rules not evaluated on it, because they read a value of it that is invalid
+    not_evaluated: dict[str, set[str]] = {}
+    any_invalid = any(p.invalid for p in targets)
     for sel in sorted(standard.rules, key=lambda r: r.spec.id):
         spec = sel.spec
+        skipped = _not_evaluated(targets, _fields_read(spec)) if any_invalid else set()
+        for pid in skipped:
+            not_evaluated.setdefault(pid, set()).add(spec.id)
         try:
             if spec.engine == "yaml":
                 if yaml_contexts is None:  # one context per product, shared by every YAML rule
                     yaml_contexts = [EvalContext(data=p.data, **base_ctx) for p in targets]
-                findings.extend(_run_yaml(sel, mesh, targets, base_ctx, today, yaml_contexts))
+                findings.extend(_run_yaml(sel, mesh, targets, base_ctx, today, yaml_contexts, skipped))
             elif spec.engine == "python":
-                findings.extend(_run_python(sel, mesh, ctx, today))
+                findings.extend(_run_python(sel, mesh, ctx, today, skipped))
             elif spec.engine == "cedar":
                 cedar_rules.append(sel)
         except Exception as exc:  # a crashing rule must never let the gate pass
@@ -419,4 +442,5 @@ def evaluate(
         edges=edges,
         mesh=mesh,
         analysis=analysis,
+        not_evaluated={pid: frozenset(rules) for pid, rules in sorted(not_evaluated.items())},
     )

@@ -213,3 +213,21 @@ def test_every_rule_reads_fields_it_can_name() -> None:
     assert deprecation is not None and deprecation.fields == {"lifecycle"}
     domain_match = pack.rules["namespace.domain-match"].compiled
     assert domain_match is not None and domain_match.fields == {"domain", "id"}
+
+
+def test_a_standard_whose_rules_could_not_run_fails_on_the_scorecard(tmp_path: Path) -> None:
+    import govern as library
+
+    mesh = mesh_with(tmp_path, orders(owner="sales-data"))
+    result = library.check([mesh.root], today=None)
+    assert set(result.not_evaluated) == {"sales.orders"}
+    skipped = result.not_evaluated["sales.orders"]
+    assert {"owner.required", "owner.group-exists", "auth.deploy-own-domain"} <= skipped
+    assert "namespace.enum" not in skipped and "documentation.description" not in skipped
+    proc = govern("scorecard", str(mesh.root), "--product", "sales.orders", "--format", "json", "--today", TODAY)
+    assert proc.returncode == 0, proc.stderr
+    card = json.loads(proc.stdout)["products"][0]
+    # owner and auth could not be shown to pass: not 'pass', so not 'curated' either
+    assert card["standards"]["owner"] == "fail" and card["standards"]["auth"] == "fail"
+    assert card["standards"]["namespace"] == "pass"
+    assert card["level"] == "raw"
