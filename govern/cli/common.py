@@ -268,14 +268,23 @@ def refuse_paths_outside_root(paths: tuple[str, ...], root: str | None, whole: b
 
         for p in paths:
             if not Path(p).exists():
-                raise ConfigError("path does not exist", path=p)
+                from govern.load.paths import missing_path_message
+
+                raise ConfigError(missing_path_message(p), path=p)
         resolved = [(p, Path(p)) for p in paths]
         mesh_root = Path(root).resolve() if root else find_mesh_root(Path(paths[0]))
     else:
         from govern.ci import choose_root, resolve_arguments
         from govern.load.paths import marker_root
 
-        args = resolve_arguments(list(paths))
+        try:
+            args = resolve_arguments(list(paths))
+        except ConfigError as exc:
+            if exc.message != "path does not exist" or exc.path is None:
+                raise
+            from govern.load.paths import missing_path_message
+
+            raise ConfigError(missing_path_message(exc.path), path=exc.path) from None
         resolved = [(str(f), f) for f in (*args.dirs, *args.files)]
         # run from inside a mesh (pre-commit runs at the repository's top), the files are that mesh's
         here = marker_root(Path.cwd())

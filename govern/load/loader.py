@@ -29,6 +29,7 @@ from govern.load.paths import (
     INPUT_OUTSIDE_ROOT,
     config_path_inside,
     forget_roots,
+    missing_path_message,
     root_file,
 )
 from govern.load.yamlio import load_yaml_mapping
@@ -161,7 +162,7 @@ def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = N
     path_list = [Path(p) for p in (paths or [])]
     for p in path_list:
         if not p.exists():
-            raise ConfigError("path does not exist", path=str(p))
+            raise ConfigError(missing_path_message(p), path=str(p))
     root_path = Path(root).resolve() if root else find_mesh_root(path_list[0] if path_list else Path.cwd())
     config_findings: list[Finding] = []
     config = load_config(root_path, config_findings)

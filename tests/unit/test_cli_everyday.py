@@ -174,6 +174,10 @@ def test_every_name_given_on_the_command_line_gets_the_closest_known_name(tmp_pa
         ("history", root, "--domain", "sale"):
             "no domain 'sale' in the recorded runs (did you mean 'sales'?) (expected sales)",
         ("schema", "--for", "waiver"): "'waiver' is not one of manifest, config, org, waivers (did you mean 'waivers'?)",
+        ("check", f"{root}/sale"): f"path does not exist (did you mean '{root}/sales'?)",
+        ("gate", f"{root}/sales/orders/dataproduct.yml"):
+            f"path does not exist (did you mean '{root}/sales/orders/dataproduct.yaml'?)",
+        ("lineage", f"{root}/sale"): f"path does not exist (did you mean '{root}/sales'?)",
     }
     for args, message in cases.items():
         proc = govern(*args)
