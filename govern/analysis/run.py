@@ -420,23 +420,42 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
     job_list = list(jobs.values())
     count = (os.cpu_count() or 1) if workers == 0 else (workers or 1)
     taken: list[FileScan | None] = [None] * len(job_list)
-    finished = 0
+    total, shown = len(job_list), 0
 
-    def one_done() -> None:
-        nonlocal finished
-        finished += 1
-        if progress is not None:
-            progress("sql", finished, len(job_list))
+    def report(done: int) -> None:  # progress("sql", ...): counts only go up, and end at the total
+        nonlocal shown
+        if progress is not None and min(done, total) > shown:
+            shown = min(done, total)
+            progress("sql", shown, total)
 
+    if progress is not None:
+        progress("sql", 0, total)  # before waiting for the scans started while the manifests loaded
+        collect = getattr(prefetch, "results", None)
+        if callable(collect):
+            waited = 0
+
+            def scanned(files: int) -> None:
+                nonlocal waited
+                waited += files
+                report(waited)
+
+            collect(scanned)
     if prefetch is not None:
         for i, job in enumerate(job_list):
             taken[i] = prefetch.take(job.sources[0].path, job.dialect, job.limits, job.text, job.floor,
                                      catalogs.get(job.dialect))
-            if taken[i] is not None:
-                one_done()
     todo = [i for i, scan in enumerate(taken) if scan is None]
+    finished = total - len(todo)
+    report(finished)
+
+    def one_done() -> None:
+        nonlocal finished
+        finished += 1
+        report(finished)
+
     for i, scan in zip(todo, _run_jobs([job_list[i] for i in todo], catalogs, count, one_done), strict=True):
         taken[i] = scan
+    report(total)
     scanned = [scan for scan in taken if scan is not None]
     for job, scan in zip(job_list, scanned, strict=True):
         for source in job.sources:
