@@ -102,16 +102,21 @@ def _load_org(mesh: Mesh) -> None:
         return
     try:
         data, smap = load_yaml_mapping(path, "org.yaml", "org.yaml")
-        mesh.org = Org.model_validate(data)
-        mesh.org_source = smap
-        # A key org.yaml does not know may hold a fact the access policies need (a misspelt 'members'
-        # loses a team's members): an error that blocks, at its line, with the closest key.
-        mesh.findings.extend(unknown_field_findings(mesh.org, smap, None, rule=INPUT_INVALID, severity=Severity.ERROR,
-                                                    note="; org.yaml accepts no unknown keys"))
     except InputError as exc:
         mesh.findings.append(input_error_finding(exc))
+        return
+    try:
+        org = Org.model_validate(data)
     except ValidationError as exc:
+        # An error that blocks. The org is then read as absent (owners' teams stand for themselves), not
+        # as what is left of it: a team without its members would deny reads that are allowed.
         mesh.findings.extend(validation_findings(exc, smap, None, INPUT_INVALID))
+        return
+    mesh.org, mesh.org_source = org, smap
+    # A key org.yaml does not know may hold a fact the access policies need (a misspelt 'members'
+    # loses a team's members): an error that blocks, at its line, with the closest key.
+    mesh.findings.extend(unknown_field_findings(org, smap, None, rule=INPUT_INVALID, severity=Severity.ERROR,
+                                                note="; org.yaml accepts no unknown keys"))
 
 
 def _load_waivers(mesh: Mesh) -> None:

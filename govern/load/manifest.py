@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -212,7 +212,7 @@ def parse_manifest(data: dict, smap: SourceMap, origin: str = "native") -> tuple
         model = DataProduct.model_validate(data)
     except ValidationError as exc:
         findings = validation_findings(exc, smap, pid, MANIFEST_INVALID)
-        model, invalid = _valid_part(data, exc)
+        model, invalid = valid_part(DataProduct, data, exc, IDENTITY_FIELDS)
         if model is None:
             return None, findings
         product = Product(model=model, source=smap, data=data, origin=origin, invalid=invalid)
@@ -226,12 +226,16 @@ _PRUNED = object()
 _MAX_PRUNING_ROUNDS = 8
 
 
-def _valid_part(data: dict, exc: ValidationError) -> tuple[DataProduct | None, frozenset[str]]:
-    """The model of a manifest without its invalid values, and the top-level fields that held them.
+M = TypeVar("M", bound=BaseModel)
+
+
+def valid_part(model: type[M], data: dict, exc: ValidationError,
+               identity: tuple[str, ...] = ()) -> tuple[M | None, frozenset[str]]:
+    """``model`` validated from ``data`` without its invalid values, and the top-level fields that held them.
 
     Each invalid value is left out (a required field that is then missing takes its parent with it: a
-    port without a name, an event without a date), so the rest of the product is still checked.
-    None when the identity of the product (``kind``, ``id``) is what is invalid.
+    port without a name, an event without a date, a team without an id), so the rest is still checked.
+    None when a field of ``identity`` (a manifest's ``kind`` and ``id``) is what is invalid.
     """
     import copy
 
@@ -243,13 +247,13 @@ def _valid_part(data: dict, exc: ValidationError) -> tuple[DataProduct | None, f
             loc = tuple(err["loc"])
             if err["type"] == "missing":
                 loc = loc[:-1]  # a required field is missing: its parent cannot be kept
-            if not loc or loc[0] in IDENTITY_FIELDS:
+            if not loc or loc[0] in identity:
                 return None, frozenset()
             invalid.add(str(loc[0]))
             _mark_pruned(pruned, loc)
         pruned = _without_pruned(pruned)
         try:
-            return DataProduct.model_validate(pruned), frozenset(invalid)
+            return model.model_validate(pruned), frozenset(invalid)
         except ValidationError as again:
             errors = again.errors(include_url=False)
     return None, frozenset()
