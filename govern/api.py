@@ -15,6 +15,7 @@ from govern.standards.pack import Pack, default_pack_root, load_pack, verify_in_
 
 if TYPE_CHECKING:
     from govern.analysis.facts import Analysis
+    from govern.model.progress import Progress
 
 
 def _config_line(mesh: Mesh, fpath: tuple[str, ...]) -> int | None:
@@ -36,8 +37,10 @@ def pack_for(mesh: Mesh, pack_root: str | Path | None = None) -> Pack:
         # Name the line of govern.yaml that points at a pack that is not there.
         fld = ("standards", "path") if ref.path and not where.is_dir() else ("standards", "pack")
         found = sorted(p.name for p in where.iterdir() if p.is_dir()) if where.is_dir() else []
-        raise StandardsError(f"standards pack '{ref.pack}' not found", path="govern.yaml",
-                             line=_config_line(mesh, fld), field=".".join(fld),
+        from govern.model.suggest import did_you_mean
+
+        raise StandardsError(f"standards pack '{ref.pack}' not found{did_you_mean(ref.pack, found)}",
+                             path="govern.yaml", line=_config_line(mesh, fld), field=".".join(fld),
                              expected=", ".join(found) or "a directory standards/<pack> in the pack root")
     # A pack named by govern.yaml is part of the reviewed repository: none of its files may be a link out
     # of the mesh root (an explicit --pack is operator input and may lie anywhere).
@@ -49,7 +52,10 @@ def _check_config_version(mesh: Mesh, pack: Pack, version: str | None) -> None:
     version in use is verified against the pack's lock (a released version whose rules changed: exit 2)."""
     wanted = mesh.config.standards.version
     if version is None and wanted and wanted not in pack.versions:
-        raise StandardsError(f"standards version '{wanted}' not found in pack '{pack.name}'", path="govern.yaml",
+        from govern.model.suggest import did_you_mean
+
+        raise StandardsError(f"standards version '{wanted}' not found in pack '{pack.name}'"
+                             f"{did_you_mean(wanted, pack.versions)}", path="govern.yaml",
                              line=_config_line(mesh, ("standards", "version")), field="standards.version",
                              expected=", ".join(sorted(pack.versions)))
     verify_in_use(pack, version or wanted)
@@ -64,11 +70,13 @@ def check(
     focus: Iterable[str] | None = None,
     pack_root: str | Path | None = None,
     formats: dict[str | Path, str] | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     """Load the mesh under ``paths`` and evaluate the standards version in force.
 
     ``formats`` forces the input format of named files (``{"target/manifest.json": "dbt"}``;
-    govern/load/importers); other files are detected by content.
+    govern/load/importers); other files are detected by content. ``progress(stage, done, total)`` is
+    called while manifests load, SQL is analysed and rules run (govern/model/progress.py).
     """
     import time
 
@@ -80,10 +88,10 @@ def check(
     # Large whole-mesh runs scan SQL in worker processes while the manifests load (analysis/prefetch.py).
     prefetch = _start_prefetch(paths, root) if whole else None
     try:
-        mesh = load_mesh(paths, root=root, formats=formats)
+        mesh = load_mesh(paths, root=root, formats=formats, progress=progress)
         return check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root,
                           prefetch=prefetch, keep_scans=whole and indexing(),
-                          index=(paths or [mesh.root], started) if whole else None)
+                          index=(paths or [mesh.root], started) if whole else None, progress=progress)
     finally:
         if prefetch is not None:
             prefetch.close()
@@ -102,6 +110,7 @@ def check_mesh(
     keep_scans: bool = False,
     index: tuple[list[str | Path], int] | None = None,
     analysis: Analysis | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     """Evaluate an already loaded mesh (changed-files mode loads it first to compute ``focus``).
 
@@ -114,7 +123,7 @@ def check_mesh(
     pack = pack_for(mesh, pack_root)
     _check_config_version(mesh, pack, version)
     if analysis is None:
-        analysis = analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans)
+        analysis = analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans, progress=progress)
     written = None
     if index is not None:
         from govern.incremental.meshindex import record_meanwhile
@@ -122,7 +131,8 @@ def check_mesh(
         written = record_meanwhile(index[0], mesh, analysis, index[1])
     try:
         return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base,
-                        focus_paths=focus_paths, extra_edges=analysis.edges if analysis else (), analysis=analysis)
+                        focus_paths=focus_paths, extra_edges=analysis.edges if analysis else (), analysis=analysis,
+                        progress=progress)
     finally:
         if written is not None:
             written()
@@ -148,7 +158,7 @@ def sql_workers(mesh: Mesh) -> int:
 
 
 def analyse_sql(mesh: Mesh, workers: int | None = None, prefetch: object | None = None,
-                keep_scans: bool = False) -> Analysis | None:
+                keep_scans: bool = False, progress: Progress | None = None) -> Analysis | None:
     """SQL analysis (govern/analysis) when some product has SQL, else None: sqlglot is then never imported.
 
     ``workers`` defaults to ``sql_workers(mesh)``: every core for a large mesh.
@@ -160,7 +170,7 @@ def analyse_sql(mesh: Mesh, workers: int | None = None, prefetch: object | None 
     from govern.analysis import analyse
 
     return analyse(mesh, workers=sql_workers(mesh) if workers is None else workers, prefetch=prefetch,
-                   keep_scans=keep_scans)
+                   keep_scans=keep_scans, progress=progress)
 
 
 def _configured_workers() -> int:

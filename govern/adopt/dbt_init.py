@@ -80,7 +80,7 @@ def init_from_dbt(path: str | Path, today: Any = None) -> DbtInit:
     project, manifest = _manifest_of(Path(path))
     doc = read_json(manifest, str(manifest))  # InputError: the command cannot run (exit 2)
     out = DbtInit(project=project, teams=teams_of(doc if isinstance(doc, dict) else {}))
-    done = scaffold(project)
+    done = scaffold(project, example=False)  # a dbt project's products are its models
     out.written, out.kept = list(done.written), list(done.kept)
     if "org.yaml" in done.written:
         text = "# Teams from the dbt project's groups (govern init --from); add members and domains as needed.\n"

@@ -1,8 +1,11 @@
 """``govern init``: scaffold a governance repository (no click here; govern/cli/init.py is the command).
 
 Writes govern.yaml (pinned to the shipped standards pack's latest released version, or pointing at a
-copy of the pack), org.yaml, waivers.yaml, a pre-commit configuration and a CI workflow. Existing files
-are kept unless ``force``.
+copy of the pack), org.yaml, waivers.yaml, an example product that passes every rule, the JSON Schemas
+of these files (schemas/, named by a ``yaml-language-server`` modeline in each, so editors complete and
+check them), a pre-commit configuration and a CI workflow that install the same ``govern-mesh``
+version, and a .gitignore for govern's cache and history. Existing files are kept unless ``force``
+(a .gitignore gets the missing lines appended instead).
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PACK_COPY_DIR = "standards-pack"
+
+SCHEMA_DIR = "schemas"
+EXAMPLE_DIR = "platform/example"
+# govern's mesh index cache (govern/incremental) and its history database (govern.yaml 'history:' default)
+GITIGNORE_LINES = (".govern-cache/", ".govern/")
 
 ORG_YAML = """\
 # The teams of the organisation: the owners of data products and the principals of the access
@@ -41,8 +49,45 @@ waivers: []
 HOOK_FILES = (r"(^|/)(dataproduct\.ya?ml|org\.yaml|waivers\.yaml|govern\.yaml|manifest\.json)$"
               r"|\.(sql|ndjson|jsonl)$|\.od[cp]s\.(ya?ml|json)$")
 
+EXAMPLE_PRODUCT = """\
+# An example data product: it passes every rule of the standards in force ('govern check' exits 0).
+# Copy it for a product of your own (one folder per product), then delete it.
+# Fields: 'govern schema --for manifest'; the rules: 'govern rules', 'govern explain RULE'.
+kind: DataProduct
+id: platform.example              # <domain>.<name>; lowercase [a-z0-9_] segments; unique in the mesh
+name: Example
+description: An example product that passes every rule; copy it to start one of your own
+domain: platform                  # the id's prefix, and the domain of the owning team in org.yaml
+version: 1.0.0                    # semver: bump major for a breaking change of a port
+namespace: prod                   # prod | preprod | test
+owner:
+  group: data-platform            # a team of org.yaml
+  person: platform@example.com
+format: structured                # structured | unstructured
+complexity: simple                # simple | complex
+structure: append                 # lot | set | append
+lifecycle:
+  state: active                   # init | active | deprecated | retired | tombstoned
+  events:
+    - {state: init, at: 2025-01-06}
+    - {state: active, at: 2025-02-03}
+execution:
+  job: airflow:platform/example_daily   # the scheduler job that builds it
+  # code: [example.sql]                 # its SQL files, relative to this file: govern reads the lineage
+outputPorts:
+  - name: example
+    type: table                   # table | view | file | stream | api
+    location: analytics.platform_prod.example   # the table name SQL of other products uses
+    classification: internal      # public | internal | confidential | restricted
+    columns:
+      - {name: id, type: string}
+access:
+  visibility: mesh                # mesh | domain | private
+"""
+
 PRE_COMMIT = """\
-# pre-commit (https://pre-commit.com): `pip install pre-commit && pre-commit install`.
+# pre-commit (https://pre-commit.com). The hook runs the govern installed next to pre-commit:
+#   {install} pre-commit && pre-commit install
 # govern check gets the staged files and reports on the products they affect.
 repos:
   - repo: local
@@ -74,7 +119,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: pip install "{distribution}=={version}"
+      - run: {install}
 {verify}      - run: govern gate . --format text --format {report}
 """
 
@@ -86,6 +131,7 @@ class Scaffold:
     root: Path
     written: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # existing files govern added lines to (.gitignore)
 
 
 def govern_yaml(pack: str, version: str, copied: bool) -> str:
@@ -105,9 +151,50 @@ def govern_yaml(pack: str, version: str, copied: bool) -> str:
     )
 
 
+def install_line(govern_version: str | None = None) -> str:
+    """The pip command that installs this govern (the distribution name, pinned): what CI and pre-commit run."""
+    from govern.version import DISTRIBUTION, __version__
+
+    return f'pip install "{DISTRIBUTION}=={govern_version or __version__}"'
+
+
+def _with_schema(kind: str, text: str, depth: int = 0) -> str:
+    """``text`` headed by the modeline naming the schema of ``kind`` in schemas/ (``depth`` folders below)."""
+    from govern.load.schemas import SCHEMAS, modeline
+
+    return modeline("../" * depth + f"{SCHEMA_DIR}/{SCHEMAS[kind][0]}") + text
+
+
+def schema_files() -> dict[str, str]:
+    """schemas/<name>.schema.json for the manifest, govern.yaml, org.yaml and waivers.yaml."""
+    import json
+
+    from govern.load.schemas import SCHEMAS, json_schema
+
+    return {f"{SCHEMA_DIR}/{name}": json.dumps(json_schema(kind), indent=2, sort_keys=True) + "\n"
+            for kind, (name, _, _) in SCHEMAS.items()}
+
+
+def _gitignore(root: Path, out: Scaffold) -> None:
+    """Ignore govern's cache and history: create .gitignore, or append the lines it lacks."""
+    target = root / ".gitignore"
+    text = target.read_text(encoding="utf-8") if target.is_file() else ""
+    have = {line.strip() for line in text.splitlines()}
+    missing = [line for line in GITIGNORE_LINES if line not in have and line.rstrip("/") not in have]
+    if not missing:
+        out.kept.append(".gitignore")
+        return
+    block = "# govern: the mesh index cache and the history of runs (govern init)\n" + "".join(
+        f"{line}\n" for line in missing)
+    with target.open("a", encoding="utf-8") as fh:
+        fh.write(("\n" if text and not text.endswith("\n") else "") + ("\n" if text else "") + block)
+    (out.updated if text else out.written).append(".gitignore")
+
+
 def init(directory: str | Path, *, copy_pack: bool = False, force: bool = False, pack: str = "mesh-core",
-         govern_version: str | None = None) -> Scaffold:
-    """Scaffold a governance repository in ``directory`` (created if needed)."""
+         govern_version: str | None = None, example: bool = True) -> Scaffold:
+    """Scaffold a governance repository in ``directory`` (created if needed); ``example``: with the
+    example product (platform/example), which passes every rule."""
     from govern.output.render import FORMATS
     from govern.standards.pack import default_pack_root, load_pack
 
@@ -115,20 +202,20 @@ def init(directory: str | Path, *, copy_pack: bool = False, force: bool = False,
     root.mkdir(parents=True, exist_ok=True)
     shipped = default_pack_root()
     version = load_pack(None, pack).version(None).version  # the latest released version
-    from govern.version import DISTRIBUTION, __version__
-
-    if govern_version is None:
-        govern_version = __version__
+    install = install_line(govern_version)
     report = "sarif=govern.sarif" if "sarif" in FORMATS else "json=govern.json"
     verify = "      - run: govern standards verify --pack standards-pack\n" if copy_pack else ""
     files = {
-        "govern.yaml": govern_yaml(pack, version, copy_pack),
-        "org.yaml": ORG_YAML,
-        "waivers.yaml": WAIVERS_YAML,
-        ".pre-commit-config.yaml": PRE_COMMIT.replace("{files}", HOOK_FILES),
-        ".github/workflows/govern.yml": WORKFLOW.format(distribution=DISTRIBUTION, version=govern_version,
-                                                        verify=verify, report=report),
+        "govern.yaml": _with_schema("config", govern_yaml(pack, version, copy_pack)),
+        "org.yaml": _with_schema("org", ORG_YAML),
+        "waivers.yaml": _with_schema("waivers", WAIVERS_YAML),
+        **schema_files(),
+        ".pre-commit-config.yaml": PRE_COMMIT.replace("{files}", HOOK_FILES).replace("{install}", install),
+        ".github/workflows/govern.yml": WORKFLOW.format(install=install, verify=verify, report=report),
     }
+    if example:
+        files[f"{EXAMPLE_DIR}/dataproduct.yaml"] = _with_schema("manifest", EXAMPLE_PRODUCT,
+                                                                EXAMPLE_DIR.count("/") + 1)
     out = Scaffold(root)
     for rel, text in files.items():
         target = root / rel
@@ -138,6 +225,7 @@ def init(directory: str | Path, *, copy_pack: bool = False, force: bool = False,
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         out.written.append(rel)
+    _gitignore(root, out)
     if copy_pack:
         dest = root / PACK_COPY_DIR
         for part in ("rules", "standards"):

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from govern.analysis.facts import Analysis
     from govern.model.lineage import Edge
     from govern.model.mesh import Mesh
+    from govern.model.progress import Progress
 
 LINEAGE_KINDS = frozenset({"declared", "sql", "runtime"})
 
@@ -181,15 +182,16 @@ def cycles(graph: nx.MultiDiGraph) -> list[list[str]]:
     return find_cycles(nodes, pairs)
 
 
-def load_graph(paths: list, root: Any = None, sql: bool = True,
-               workers: int | None = None) -> tuple[Mesh, Analysis | None, nx.MultiDiGraph]:
-    """Load the mesh, analyse its SQL (unless ``sql`` is False) and build the graph once."""
+def load_graph(paths: list, root: Any = None, sql: bool = True, workers: int | None = None,
+               progress: Progress | None = None) -> tuple[Mesh, Analysis | None, nx.MultiDiGraph]:
+    """Load the mesh, analyse its SQL (unless ``sql`` is False) and build the graph once
+    (``progress``: govern/model/progress.py)."""
     from govern.analysis import analyse, needs_analysis
     from govern.load.loader import load_mesh
     from govern.model.lineage import declared_edges
 
-    mesh = load_mesh(list(paths), root=root)
-    analysis = analyse(mesh, workers=workers) if sql and needs_analysis(mesh) else None
+    mesh = load_mesh(list(paths), root=root, progress=progress)
+    analysis = analyse(mesh, workers=workers, progress=progress) if sql and needs_analysis(mesh) else None
     edges = declared_edges(mesh.products) + list(getattr(mesh, "observed_edges", ()))
     if analysis is not None:
         edges += analysis.edges

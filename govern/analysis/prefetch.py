@@ -163,8 +163,9 @@ class Prefetch:
     def known(self) -> frozenset[str]:
         return self.recorded.known if self.recorded is not None else frozenset()
 
-    def results(self) -> dict[str, tuple[bytes, FileScan]]:
-        """Scan the folders no worker has started here, then wait for the workers.
+    def results(self, scanned: Callable[[int], None] | None = None) -> dict[str, tuple[bytes, FileScan]]:
+        """Scan the folders no worker has started here, then wait for the workers; ``scanned(n)`` after
+        each folder's ``n`` files (progress, govern/model/progress.py).
 
         A failed task only means those files are scanned again by the analysis.
         """
@@ -175,14 +176,20 @@ class Prefetch:
             with collecting():
                 for future, args in reversed(self.tasks):
                     if future.cancel():  # still queued: no worker will take it now
-                        scans.update((rel, (sha, scan)) for rel, sha, scan in _scan_folder(*args, known=self.known))
+                        batch = _scan_folder(*args, known=self.known)
+                        scans.update((rel, (sha, scan)) for rel, sha, scan in batch)
+                        if scanned is not None:
+                            scanned(len(batch))
             for future, _ in self.tasks:
                 if future.cancelled():
                     continue
                 try:
-                    scans.update((rel, (sha, scan)) for rel, sha, scan in future.result())
+                    batch = future.result()
                 except Exception:  # a broken worker: the analysis scans those files itself
                     continue
+                scans.update((rel, (sha, scan)) for rel, sha, scan in batch)
+                if scanned is not None:
+                    scanned(len(batch))
             self.scans = scans
             self._stop()
         return self.scans

@@ -9,7 +9,7 @@ output-port locations → observed ``Edge``s (kind ``sql``) and per-product fact
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ from govern.model.lineage import Edge
 if TYPE_CHECKING:
     from govern.model.mesh import Mesh
     from govern.model.product import Product
+    from govern.model.progress import Progress
 
 
 def has_sql(product: Product) -> bool:
@@ -243,7 +244,9 @@ def _scan_job(args: tuple[str, str | None, Limits, int | None]) -> FileScan:
         return scan
 
 
-def _run_jobs(jobs: list[_Job], catalogs: dict[str | None, Catalog], workers: int) -> list[FileScan]:
+def _run_jobs(jobs: list[_Job], catalogs: dict[str | None, Catalog], workers: int,
+              done: Callable[[], None] = lambda: None) -> list[FileScan]:
+    """Scan the jobs (in ``workers`` processes when more than one); ``done()`` after each scan."""
     args = [(j.text, j.dialect, j.limits, j.floor) for j in jobs]
     if workers <= 1 or len(jobs) < 2:
         from govern.analysis.sqlscan import collecting
@@ -251,7 +254,11 @@ def _run_jobs(jobs: list[_Job], catalogs: dict[str | None, Catalog], workers: in
         _init_worker(catalogs)
         try:
             with collecting():
-                return [_scan_job(a) for a in args]
+                out = []
+                for a in args:
+                    out.append(_scan_job(a))
+                    done()
+                return out
         finally:
             _init_worker({})
     import multiprocessing
@@ -261,7 +268,11 @@ def _run_jobs(jobs: list[_Job], catalogs: dict[str | None, Catalog], workers: in
     context = multiprocessing.get_context(method)
     chunk = max(1, len(args) // (workers * 8))
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_pool_worker, initargs=(catalogs,)) as pool:
-        return list(pool.map(_scan_job, args, chunksize=chunk))
+        out = []
+        for scan in pool.map(_scan_job, args, chunksize=chunk):
+            out.append(scan)
+            done()
+        return out
 
 
 # --- resolution ----------------------------------------------------------------------------------
@@ -362,7 +373,7 @@ def _keep(analysis: Analysis, jobs: list[_Job], scans: list[FileScan], catalogs:
 def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int | None = None,
             prefetch: Any = None, known_dialects: Iterable[str | None] = (),
             location_keys: dict[str | None, dict[str, TableKey | None]] | None = None,
-            keep_scans: bool = False) -> Analysis:
+            keep_scans: bool = False, progress: Progress | None = None) -> Analysis:
     """Analyse the SQL of the mesh's products (all, or only ``products``) and return observed lineage.
 
     ``workers``: processes for scanning (default 1; 0 means one per CPU). Results do not depend on it.
@@ -371,6 +382,7 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
     ``known_dialects`` and ``location_keys`` (per dialect: port location -> normalised table key) are
     answers an earlier run already had; with them and recorded scans, sqlglot is not even imported.
     ``keep_scans``: put the reusable scans into ``Analysis.scans`` (the mesh index stores them).
+    ``progress``: called as ``progress("sql", done, total)`` per SQL file (govern/model/progress.py).
     Never raises for bad SQL: every problem is a ``SqlIssue`` of the product.
     """
     import time
@@ -408,13 +420,42 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
     job_list = list(jobs.values())
     count = (os.cpu_count() or 1) if workers == 0 else (workers or 1)
     taken: list[FileScan | None] = [None] * len(job_list)
+    total, shown = len(job_list), 0
+
+    def report(done: int) -> None:  # progress("sql", ...): counts only go up, and end at the total
+        nonlocal shown
+        if progress is not None and min(done, total) > shown:
+            shown = min(done, total)
+            progress("sql", shown, total)
+
+    if progress is not None:
+        progress("sql", 0, total)  # before waiting for the scans started while the manifests loaded
+        collect = getattr(prefetch, "results", None)
+        if callable(collect):
+            waited = 0
+
+            def scanned(files: int) -> None:
+                nonlocal waited
+                waited += files
+                report(waited)
+
+            collect(scanned)
     if prefetch is not None:
         for i, job in enumerate(job_list):
             taken[i] = prefetch.take(job.sources[0].path, job.dialect, job.limits, job.text, job.floor,
                                      catalogs.get(job.dialect))
     todo = [i for i, scan in enumerate(taken) if scan is None]
-    for i, scan in zip(todo, _run_jobs([job_list[i] for i in todo], catalogs, count), strict=True):
+    finished = total - len(todo)
+    report(finished)
+
+    def one_done() -> None:
+        nonlocal finished
+        finished += 1
+        report(finished)
+
+    for i, scan in zip(todo, _run_jobs([job_list[i] for i in todo], catalogs, count, one_done), strict=True):
         taken[i] = scan
+    report(total)
     scanned = [scan for scan in taken if scan is not None]
     for job, scan in zip(job_list, scanned, strict=True):
         for source in job.sources:

@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from govern.cli.common import EXIT_UNDECIDED, fail_closed, mesh_options, run_check
+from govern.cli.common import EXIT_UNDECIDED, SuggestingGroup, fail_closed, mesh_options, quiet_option, run_check
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def baseline() -> None:
     """Record current findings; then 'check/gate --baseline FILE' report and gate only new ones."""
 
@@ -18,8 +18,9 @@ def baseline() -> None:
 @mesh_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="Where to write the baseline (JSON; commit it next to govern.yaml).")
+@quiet_option
 @fail_closed
-def create(paths, root, version, today, pack_root, output) -> None:
+def create(paths, root, version, today, pack_root, output, quiet=False) -> None:
     """Check the mesh under PATH... and write the fingerprints of its unwaived findings to FILE.
 
     Fingerprints hash the rule, product, file and offending content, not line numbers, so edits
@@ -28,7 +29,7 @@ def create(paths, root, version, today, pack_root, output) -> None:
     """
     from govern.evaluate.baseline import write
 
-    result = run_check(paths, root, version, today, pack_root)
+    result = run_check(paths, root, version, today, pack_root, quiet=quiet)
     if result.undecided:
         for reason in result.undecided:
             click.echo(f"govern: {reason}", err=True)

@@ -27,6 +27,19 @@ class Choice(click.Choice):
         names = [str(c) for c in self.choices]
         return f"'{value}' is not one of {', '.join(names)}{did_you_mean(str(value), names)}"
 
+class SuggestingGroup(click.Group):
+    """A command group whose unknown-command error names the closest command (``did you mean 'check'?``)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
+            from govern.model.suggest import did_you_mean
+
+            raise click.UsageError(f"No such command '{name}'{did_you_mean(name, self.list_commands(ctx))}.",
+                                   ctx=ctx)
+        return super().resolve_command(ctx, args)
+
+
 _GC_HELD = False  # quick_start paused cyclic garbage collection for this process
 COMMANDS_THAT_CHECK = ("check", "gate", "report", "scorecard", "baseline")
 
@@ -120,6 +133,20 @@ def emit_outputs(result: Any, formats: tuple[str, ...], **options: Any) -> None:
             Path(target).write_text(text, encoding="utf-8")
 
 
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process killed by SIGPIPE
+
+
+def stdout_closed() -> None:
+    """The reader of stdout went away (``govern lineage | head``): stop quietly, with the exit status of
+    a process killed by SIGPIPE (never 0: under ``set -o pipefail`` a cut-off gate must not pass)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+    except (OSError, ValueError):
+        pass
+    sys.exit(EXIT_BROKEN_PIPE)
+
+
 def fail_closed(fn: Callable) -> Callable:
     """Turn GovernError and any crash into a clear message and exit 2."""
 
@@ -129,6 +156,8 @@ def fail_closed(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:
+            stdout_closed()
         except GovernError as exc:
             click.echo(f"govern: {exc}", err=True)
             sys.exit(EXIT_UNDECIDED)
@@ -170,6 +199,53 @@ def input_formats(paths: tuple[str, ...], input_format: str | None,
     return (*paths, *dbt_manifests), formats
 
 
+def warn_unused_config(findings: Any, how: str) -> None:
+    """On stderr: each govern.yaml / org.yaml below the mesh root (``input.nested-root`` findings, or the
+    paths themselves) was not used. ``how`` says how to use it, with ``{folder}`` for its folder.
+
+    check and gate report it as a finding; the commands that print no findings say it here, so a mesh
+    in a sub-folder is never read with the settings of the folder above it unnoticed.
+    """
+    from govern.load.discovery import INPUT_NESTED_ROOT
+
+    paths = [f if isinstance(f, str) else f.location.path for f in findings
+             if isinstance(f, str) or (f.rule == INPUT_NESTED_ROOT and f.location.path)]
+    for path in sorted(set(paths)):
+        folder = path.rsplit("/", 1)[0] if "/" in path else "."
+        click.echo(f"govern: warning: {path} is below the mesh root and was not used; if the mesh is in "
+                   f"{folder}/, {how.format(folder=folder)}", err=True)
+
+
+def quiet_option(fn: Callable) -> Callable:
+    """-q/--quiet: no progress line on stderr."""
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="No progress on stderr (shown only on a terminal, for runs longer than a second).")(fn)
+
+
+def machine_output(formats: tuple[str, ...] | list[str]) -> bool:
+    """True when a format other than text goes to stdout (json, sarif, ...): no progress is drawn then."""
+    return any(fmt != "text" and target is None for fmt, target in map(split_format, formats))
+
+
+class Watched:
+    """The progress callback of one run (govern/cli/progress.py), or None when nobody watches; erases its
+    line when the run ends (``with Watched(quiet, machine) as progress: ...``)."""
+
+    def __init__(self, quiet: bool, machine: bool) -> None:
+        self.reporter: Any = None
+        if not quiet and not machine and sys.stderr.isatty():  # decided before importing anything
+            from govern.cli.progress import progress_for
+
+            self.reporter = progress_for(quiet, machine)
+
+    def __enter__(self) -> Any:
+        return self.reporter
+
+    def __exit__(self, *exc: object) -> None:
+        if self.reporter is not None:
+            self.reporter.close()
+
+
 def allow_empty_option(fn: Callable) -> Callable:
     """--allow-empty: a whole-mesh run that finds no product exits 0 instead of 2."""
     return click.option("--allow-empty", is_flag=True,
@@ -192,14 +268,23 @@ def refuse_paths_outside_root(paths: tuple[str, ...], root: str | None, whole: b
 
         for p in paths:
             if not Path(p).exists():
-                raise ConfigError("path does not exist", path=p)
+                from govern.load.paths import missing_path_message
+
+                raise ConfigError(missing_path_message(p), path=p)
         resolved = [(p, Path(p)) for p in paths]
         mesh_root = Path(root).resolve() if root else find_mesh_root(Path(paths[0]))
     else:
         from govern.ci import choose_root, resolve_arguments
         from govern.load.paths import marker_root
 
-        args = resolve_arguments(list(paths))
+        try:
+            args = resolve_arguments(list(paths))
+        except ConfigError as exc:
+            if exc.message != "path does not exist" or exc.path is None:
+                raise
+            from govern.load.paths import missing_path_message
+
+            raise ConfigError(missing_path_message(exc.path), path=exc.path) from None
         resolved = [(str(f), f) for f in (*args.dirs, *args.files)]
         # run from inside a mesh (pre-commit runs at the repository's top), the files are that mesh's
         here = marker_root(Path.cwd())
@@ -214,15 +299,19 @@ def refuse_paths_outside_root(paths: tuple[str, ...], root: str | None, whole: b
 
 def run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
               pack_root: str | None, base: str | None = None, baseline: str | None = None,
-              formats: dict[str, str] | None = None, allow_empty: bool = False) -> Any:
+              formats: dict[str, str] | None = None, allow_empty: bool = False, quiet: bool = False,
+              machine: bool = False) -> Any:
     """Run check/gate on PATH...; a run that finds no product and nothing blocking decides nothing.
 
     Whole-mesh and named-input runs then get an undecided reason (exit 2) unless ``allow_empty``;
     changed-files runs (files, --base) say on stderr that nothing was affected and go on (exit 0).
+    Whole-mesh and named-input runs show progress on a terminal unless ``quiet`` or ``machine`` (a
+    machine format goes to stdout).
     """
     whole = not formats and base is None and baseline is None and all(Path(p).is_dir() for p in paths)
     refuse_paths_outside_root(paths, root, whole or bool(formats))
-    result = _run_check(paths, root, version, today, pack_root, base, baseline, formats)
+    with Watched(quiet, machine) as progress:
+        result = _run_check(paths, root, version, today, pack_root, base, baseline, formats, progress)
     if result.products or any(f.blocking for f in result.findings):
         return result
     if whole or formats:
@@ -238,7 +327,7 @@ def run_check(paths: tuple[str, ...], root: str | None, version: str | None, tod
 
 def _run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
                pack_root: str | None, base: str | None, baseline: str | None,
-               formats: dict[str, str] | None) -> Any:
+               formats: dict[str, str] | None, progress: Any = None) -> Any:
     from govern.api import check
 
     library_loaded()
@@ -246,10 +335,12 @@ def _run_check(paths: tuple[str, ...], root: str | None, version: str | None, to
         raise click.UsageError("--dbt and --input-format cannot be combined with --base or --baseline")
     if formats:  # --dbt / --input-format: what is named, in full
         return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
-                     formats=formats)
+                     formats=formats, progress=progress)
     if base is not None or baseline is not None or any(not Path(p).is_dir() for p in paths):
         from govern.ci import run  # files (changed-files mode), --base, --baseline
 
         return run(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
                    base=base, baseline=baseline)
-    return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root)
+    # changed-files mode (above) answers in a fraction of a second from the mesh index: no progress
+    return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
+                 progress=progress)

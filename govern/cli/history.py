@@ -22,7 +22,7 @@ def history(path, root, history, domain, since, fmt) -> None:
     """Print the trend of the runs recorded for the mesh at PATH (default: the current directory).
 
     Runs are recorded by 'govern report' and 'govern check --record'. Exit 0, or 2 when the history
-    cannot be read.
+    cannot be read or --domain names a domain no recorded run scored.
     """
     from govern.load.discovery import find_mesh_root
     from govern.load.loader import load_config
@@ -34,8 +34,13 @@ def history(path, root, history, domain, since, fmt) -> None:
     if history:
         db = Path(history).resolve()
     else:
+        from govern.cli.common import warn_unused_config
+        from govern.load.discovery import nested_markers
+
         mesh_root = Path(root).resolve() if root else find_mesh_root(Path(path) if path else Path.cwd())
-        db = default_history_path(mesh_root, load_config(mesh_root).history)
+        config = load_config(mesh_root)
+        warn_unused_config(nested_markers(mesh_root, config.exclude), "run 'govern history {folder}'")
+        db = default_history_path(mesh_root, config.history)
     try:
         store = History(db, create=False)
     except HistoryError as exc:
@@ -66,6 +71,13 @@ def history(path, root, history, domain, since, fmt) -> None:
             if not runs:
                 click.echo("no runs recorded" + (f" since {since_date.isoformat()}" if since_date else ""))
             return
+        known = store.domains()
+        if known and domain not in known:
+            from govern.model.errors import ConfigError
+            from govern.model.suggest import did_you_mean
+
+            raise ConfigError(f"no domain '{domain}' in the recorded runs{did_you_mean(domain, known)}",
+                              field="--domain", expected=", ".join(known))
         rows = store.domain_trend(domain, since_date)
         if fmt == "json":
             click.echo(dumps({"history": str(db), "domain": domain, "runs": [

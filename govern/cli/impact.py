@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import Choice, fail_closed
+from govern.cli.common import Choice, Watched, fail_closed, quiet_option, warn_unused_config
 
 
 @click.command()
@@ -13,8 +13,9 @@ from govern.cli.common import Choice, fail_closed
 @click.option("--depth", type=click.IntRange(min=1), help="How many hops to follow (default: all).")
 @click.option("-f", "--format", "fmt", type=Choice(("text", "json")), default="text", show_default=True)
 @click.option("--no-sql", is_flag=True, help="Declared lineage only; do not analyse SQL.")
+@quiet_option
 @fail_closed
-def impact(args, root, depth, fmt, no_sql) -> None:
+def impact(args, root, depth, fmt, no_sql, quiet=False) -> None:
     """List the products that depend on ID (declared, or reading it in SQL), their owners and states.
 
     PATH is the mesh (default: the current directory).
@@ -31,7 +32,9 @@ def impact(args, root, depth, fmt, no_sql) -> None:
     if len(args) not in (1, 2):
         raise click.UsageError("expected [PATH] ID: the product id, after the mesh path if it is not .")
     path, product_id = (".", args[0]) if len(args) == 1 else args
-    mesh, _, graph = load_graph([path], root=root, sql=not no_sql)
+    with Watched(quiet, fmt != "text") as progress:
+        mesh, _, graph = load_graph([path], root=root, sql=not no_sql, progress=progress)
+    warn_unused_config(mesh.findings, "run govern impact there, or pass --root {folder}")
     if product_id not in mesh.by_id:
         from govern.model.suggest import did_you_mean
 

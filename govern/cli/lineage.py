@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from govern.cli.common import Choice, fail_closed
+from govern.cli.common import Choice, Watched, fail_closed, quiet_option, warn_unused_config
 
 FORMATS = ("text", "json", "dot", "mermaid", "svg", "html")
 MAP_FORMATS = ("svg", "html")  # the lineage map: needs a check, for the certitude levels
@@ -31,8 +31,10 @@ MAP_FORMATS = ("svg", "html")  # the lineage map: needs a check, for the certitu
 @click.option("--pack", "pack_root", type=click.Path(file_okay=False),
               help="svg, html: root of a custom standards pack.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@quiet_option
 @fail_closed
-def lineage(paths, root, product, direction, depth, fmt, full, no_sql, today, version, pack_root, output) -> None:
+def lineage(paths, root, product, direction, depth, fmt, full, no_sql, today, version, pack_root, output,
+            quiet=False) -> None:
     """Print the lineage graph of the mesh under PATH... (default: the current directory): declared
     inputs, reads observed in SQL, and where each came from.
 
@@ -54,7 +56,8 @@ def lineage(paths, root, product, direction, depth, fmt, full, no_sql, today, ve
         if no_sql:
             raise click.UsageError("--no-sql is for text, json, dot and mermaid: the map's levels come from a "
                                    "check that reads the SQL")
-        text, undecided = _map(paths, root, product, direction, depth, fmt, today, version, pack_root)
+        text, undecided = _map(paths, root, product, direction, depth, fmt, today, version, pack_root, quiet,
+                               machine=not output)
         _write(text, output)
         if undecided:
             click.echo("govern: some rules could not be evaluated, so levels may be wrong: " + "; ".join(undecided),
@@ -64,7 +67,9 @@ def lineage(paths, root, product, direction, depth, fmt, full, no_sql, today, ve
     from govern.analysis.graph import load_graph
     from govern.output.lineage import select, to_dot, to_json, to_mermaid, to_text
 
-    mesh, analysis, graph = load_graph(list(paths), root=root, sql=not no_sql)
+    with Watched(quiet, fmt != "text" and not output) as progress:
+        mesh, analysis, graph = load_graph(list(paths), root=root, sql=not no_sql, progress=progress)
+    warn_unused_config(mesh.findings, "run govern lineage there, or pass --root {folder}")
     _known(product, mesh)
     sel = select(graph, analysis, product, upstream=direction != "downstream",
                  downstream=direction != "upstream", depth=depth, full=full)
@@ -82,7 +87,8 @@ def _known(product: str | None, mesh) -> None:
         raise ConfigError(f"no product '{product}' in the mesh{did_you_mean(product, known)}", field="--product")
 
 
-def _map(paths, root, product, direction, depth, fmt, today, version, pack_root) -> tuple[str, list[str]]:
+def _map(paths, root, product, direction, depth, fmt, today, version, pack_root, quiet: bool = False,
+         machine: bool = True) -> tuple[str, list[str]]:
     """The lineage map (svg or html) of a checked mesh, and why the check could not decide (if it could not)."""
     from pathlib import Path
 
@@ -93,7 +99,7 @@ def _map(paths, root, product, direction, depth, fmt, today, version, pack_root)
     from govern.output.report import render_lineage_page
     from govern.output.scorecard import build_scorecards
 
-    result = run_check(paths, root, version, today, pack_root)
+    result = run_check(paths, root, version, today, pack_root, quiet=quiet, machine=machine)
     _known(product, result.mesh)
     if result.mesh is None:
         raise click.ClickException("no mesh to draw")

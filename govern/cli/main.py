@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from govern.cli.common import SuggestingGroup
 from govern.version import DISTRIBUTION, __version__
 
 COMMANDS: dict[str, str] = {
@@ -27,14 +28,8 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple:
-        name = args[0] if args else ""
-        if name and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
-            from govern.model.suggest import did_you_mean
-
-            raise click.UsageError(f"No such command '{name}'{did_you_mean(name, COMMANDS)}.", ctx=ctx)
-        return super().resolve_command(ctx, args)
+class LazyGroup(SuggestingGroup):
+    """Commands are imported when they run (COMMANDS); an unknown one names the closest."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -55,6 +50,10 @@ def cli() -> None:
 
     Exit codes: 0 ok / allowed, 1 findings at or above the threshold / blocked,
     2 could not run or could not decide (bad config, broken standards, crash).
+
+    Start a mesh with 'govern init'; list the rules with 'govern rules', one rule with
+    'govern explain RULE'. Shell completion: eval "$(_GOVERN_COMPLETE=bash_source govern)"
+    (zsh_source, fish_source for those shells).
     """
 
 
@@ -67,6 +66,10 @@ def main() -> None:
         cli.main(standalone_mode=True)
     except SystemExit:
         raise
+    except BrokenPipeError:
+        from govern.cli.common import stdout_closed
+
+        stdout_closed()
     except BaseException as exc:  # fail closed
         click.echo(f"govern: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from govern.cli.common import fail_closed, mesh_options, run_check
+from govern.cli.common import fail_closed, mesh_options, quiet_option, run_check, warn_unused_config
 
 
 def history_option(fn):
@@ -65,8 +65,9 @@ def record_check(result, history: str | None) -> None:
 @click.option("--no-record", is_flag=True, help="Read the history for trends and changes, but do not record this run.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True), metavar="DIR",
               help="Use report templates from DIR instead of the shipped ones (reports/templates).")
+@quiet_option
 @fail_closed
-def report(paths, root, version, today, pack_root, out, history, no_record, templates) -> None:
+def report(paths, root, version, today, pack_root, out, history, no_record, templates, quiet=False) -> None:
     """Write the compliance report of the mesh under PATH... and record the run in the history.
 
     Exit 0 when the report was written (whatever the findings); 2 when it could not be written or a
@@ -77,7 +78,8 @@ def report(paths, root, version, today, pack_root, out, history, no_record, temp
     full = is_full_mesh(paths, root)
     if not full and not no_record:
         click.echo("govern: PATH is part of the mesh: this report is not recorded in the history", err=True)
-    result = run_check(paths, root, version, today, pack_root)
+    result = run_check(paths, root, version, today, pack_root, quiet=quiet)
+    warn_unused_config(result.findings, "run govern report there, or pass --root {folder}")
     outcome = generate_report(result, out, history_path=resolve_history(result, history),
                               record=full and not no_record, templates_dir=templates)
     total = outcome.cards.total

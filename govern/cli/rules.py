@@ -17,15 +17,18 @@ version_option = click.option("--standards-version", "version", metavar="X.Y.Z",
                               help="Standards version (default: govern.yaml, else latest released).")
 
 
-def _in_force(path: str, pack_root: str | None, version: str | None) -> tuple[Any, Any]:
-    """The pack and the standards version in force for the mesh at PATH (its govern.yaml)."""
+def _in_force(path: str, pack_root: str | None, version: str | None, how: str) -> tuple[Any, Any]:
+    """The pack and the standards version in force for the mesh at PATH (its govern.yaml); a govern.yaml
+    below that mesh root is not used, and a warning says so (``how``: how to use it instead)."""
     from govern.api import pack_for
-    from govern.load.discovery import find_mesh_root
+    from govern.cli.common import warn_unused_config
+    from govern.load.discovery import find_mesh_root, nested_markers
     from govern.load.loader import load_config
     from govern.model.mesh import Mesh
 
     root = find_mesh_root(Path(path))
     config = load_config(root)
+    warn_unused_config(nested_markers(root, config.exclude), how)
     pack = pack_for(Mesh(root=root, config=config), pack_root)
     return pack, pack.version(version or config.standards.version)
 
@@ -53,7 +56,7 @@ def rules(path, standards, fmt, pack_root, version) -> None:
     """
     from govern.model.suggest import did_you_mean
 
-    _, sv = _in_force(path, pack_root, version)
+    _, sv = _in_force(path, pack_root, version, "run 'govern rules {folder}'")
     known = sorted({sel.spec.standard for sel in sv.rules})
     for name in standards:
         if name not in known:
@@ -108,7 +111,7 @@ def explain(rule, path, pack_root, version) -> None:
     from govern.model.suggest import did_you_mean
     from govern.standards.rulecases import load_cases
 
-    pack, sv = _in_force(path, pack_root, version)
+    pack, sv = _in_force(path, pack_root, version, f"run 'govern explain {rule} --path {{folder}}'")
     spec = pack.rules.get(rule)
     if spec is None:
         click.echo(f"govern: unknown rule '{rule}'{did_you_mean(rule, pack.rules)} "
@@ -116,7 +119,10 @@ def explain(rule, path, pack_root, version) -> None:
         raise SystemExit(EXIT_UNDECIDED)
     selected = next((sel for sel in sv.rules if sel.spec.id == rule), None)
     if selected is None:
-        mode = f"not in force in {sv.pack} {sv.version}"
+        from govern.standards.pack import version_key
+
+        elsewhere = sorted((v for v, other in pack.versions.items() if rule in other.rule_ids()), key=version_key)
+        mode = f"not in force in {sv.pack} {sv.version}" + (f"; in {', '.join(elsewhere)}" if elsewhere else "")
     else:
         mode = selected.mode + (f" from {selected.effective.isoformat()}" if selected.effective else "")
         mode += f" in {sv.pack} {sv.version}"
@@ -133,7 +139,8 @@ def explain(rule, path, pack_root, version) -> None:
     if case is None:
         click.echo("  examples: none in the pack (add a case to rules/cases/*.yaml)")
         return
-    click.echo(f"  examples ({case.source}:{case.line}; overlays of a product {case.product} that passes "
+    pinned = f"; with {sv.pack} {case.version} pinned" if case.version else ""
+    click.echo(f"  examples ({case.source}:{case.line}{pinned}; overlays of a product {case.product} that passes "
                f"every rule):")
     if case.others:
         click.echo(f"    with {', '.join(sorted(case.others))} in the mesh")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import Choice, fail_closed, mesh_options, run_check
+from govern.cli.common import Choice, fail_closed, mesh_options, quiet_option, run_check, warn_unused_config
 
 _MARK = {"pass": ".", "warn": "w", "fail": "F", "waived": "~"}
 
@@ -66,8 +66,9 @@ def _text(cards, products, domain: str | None, product: str | None) -> str:
 @click.option("--product", "product", metavar="ID", help="Show one product: statuses, blockers, findings.")
 @click.option("--domain", "domain", metavar="D", help="Only the products of domain D.")
 @click.option("--format", "fmt", type=Choice(["text", "json"]), default="text", show_default=True)
+@quiet_option
 @fail_closed
-def scorecard(paths, root, version, today, pack_root, product, domain, fmt) -> None:
+def scorecard(paths, root, version, today, pack_root, product, domain, fmt, quiet=False) -> None:
     """Print the scorecards of the mesh under PATH... (default: the current directory): score, status
     per standard and certitude level.
 
@@ -77,7 +78,8 @@ def scorecard(paths, root, version, today, pack_root, product, domain, fmt) -> N
     from govern.output.render.json_ import dumps
     from govern.output.scorecard import build_scorecards, filter_scorecards
 
-    result = run_check(paths, root, version, today, pack_root)
+    result = run_check(paths, root, version, today, pack_root, quiet=quiet, machine=fmt != "text")
+    warn_unused_config(result.findings, "run govern scorecard there, or pass --root {folder}")
     cards = build_scorecards(result)
     from govern.model.suggest import did_you_mean
 

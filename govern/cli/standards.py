@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from govern.cli.common import fail_closed
+from govern.cli.common import SuggestingGroup, fail_closed
 
 
 def _pack(pack_root: str | None, name: str):
@@ -21,7 +21,7 @@ pack_option = click.option("--pack", "pack_root", type=click.Path(file_okay=Fals
 name_option = click.option("--name", default="mesh-core", show_default=True, help="Pack name.")
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def standards() -> None:
     """Inspect and check the standards pack. Exit 2 when the pack is broken."""
 

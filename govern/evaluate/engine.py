@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from govern.evaluate.fingerprint import Fingerprinter
 from govern.evaluate.waivers import UNWAIVABLE, check_waivers
 from govern.model.findings import (
     INPUT_INVALID,
+    MANIFEST_INVALID,
     META_STANDARD,
     RULE_CRASHED,
     Finding,
@@ -26,6 +28,9 @@ from govern.model.product import Product
 from govern.standards.checks import Hit, RuleContext, registry
 from govern.standards.pack import Pack, RuleSpec, SelectedRule, StandardVersion
 from govern.standards.ruledsl import EvalContext, format_message
+
+if TYPE_CHECKING:
+    from govern.model.progress import Progress
 
 MESH_FILES = ("org.yaml", "waivers.yaml", "govern.yaml")
 RESULT_SCHEMA = "https://govern.dev/schemas/check-result/v1"
@@ -46,6 +51,9 @@ class Result:
     mesh: Mesh | None = None  # the mesh evaluated (product metadata for scorecards and reports)
     baselined: list[Finding] | None = None  # findings hidden by a baseline (None: no baseline applied)
     analysis: object | None = None  # the SQL analysis the rules read (govern/analysis; the mesh index keeps its facts)
+    # product id -> rules not evaluated on it because they read one of its invalid values (Product.invalid):
+    # no verdict, so a scorecard cannot show those standards as passed
+    not_evaluated: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def rules(self) -> dict[str, RuleSpec]:
@@ -169,6 +177,20 @@ def _team_lookalikes(mesh: Mesh) -> list[Finding]:
     return out
 
 
+def _invalid_producers(targets: list[Product], edges: list[Edge], mesh: Mesh) -> set[str]:
+    """Ids of products outside ``targets`` with an invalid value that a target reads (a lineage edge)."""
+    if not any(p.invalid for p in mesh.products):
+        return set()
+    ids = {p.id for p in targets}
+    out = set()
+    for edge in edges:
+        if edge.consumer in ids and edge.producer not in ids:
+            producer = mesh.by_id.get(edge.producer)
+            if producer is not None and producer.invalid:
+                out.add(producer.id)
+    return out
+
+
 def _crash(spec: RuleSpec, exc: BaseException) -> Finding:
     return Finding(
         rule=RULE_CRASHED,
@@ -181,12 +203,15 @@ def _crash(spec: RuleSpec, exc: BaseException) -> Finding:
 
 
 def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: dict, today: dt.date,
-              contexts: list[EvalContext] | None = None) -> list[Finding]:
+              contexts: list[EvalContext] | None = None, skipped: set[str] | frozenset[str] = frozenset()
+              ) -> list[Finding]:
     emitter = _Emitter(mesh, sel, today)
     out = []
     compiled = sel.spec.compiled
     assert compiled is not None
     for i, product in enumerate(targets):
+        if product.id in skipped:
+            continue  # it reads a value that is invalid (reported as manifest.invalid): no verdict on it
         ctx = contexts[i] if contexts is not None else EvalContext(data=product.data, **base_ctx)
         for fpath, value, params in compiled.run(ctx):
             field_name = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in fpath).replace(".[", "[")
@@ -195,11 +220,42 @@ def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: d
     return out
 
 
-def _run_python(sel: SelectedRule, mesh: Mesh, ctx: RuleContext, today: dt.date) -> list[Finding]:
+def _fields_read(spec: RuleSpec) -> frozenset[str] | tuple[str, ...] | None:
+    """The top-level manifest fields a rule reads of a product (None: any): YAML rules the fields of
+    their paths, Python rules what they declare at @register, Cedar what its entities hold."""
+    if spec.engine == "yaml" and spec.compiled is not None:
+        return spec.compiled.fields
+    if spec.engine == "python":
+        from govern.standards.checks import declared
+
+        return declared(spec.id).fields
+    if spec.engine == "cedar":
+        from govern.standards.cedar import ENTITY_FIELDS
+
+        return ENTITY_FIELDS
+    return None
+
+
+def _not_evaluated(targets: list[Product], fields: frozenset[str] | tuple[str, ...] | None) -> set[str]:
+    """Ids of the targets a rule reading ``fields`` (None: any field) does not run on: those with an
+    invalid value in one of them. An id another (valid) target shares stays evaluated."""
+    def reads_invalid(product: Product) -> bool:
+        return bool(product.invalid) and (fields is None or not product.invalid.isdisjoint(fields))
+
+    skipped = {p.id for p in targets if reads_invalid(p)}
+    return skipped - {p.id for p in targets if not reads_invalid(p)} if skipped else skipped
+
+
+def _run_python(sel: SelectedRule, mesh: Mesh, ctx: RuleContext, today: dt.date,
+                skipped: set[str] | frozenset[str] = frozenset()) -> list[Finding]:
     fn = registry()[sel.spec.id]
     emitter = _Emitter(mesh, sel, today)
+    if skipped:
+        ctx = replace(ctx, targets=[p for p in ctx.targets if p.id not in skipped])
     out = []
     for hit in fn(ctx):
+        if hit.product in skipped:
+            continue
         product = mesh.by_id.get(hit.product) if hit.product else None
         if product is not None and product.id != hit.product:
             product = None
@@ -209,9 +265,18 @@ def _run_python(sel: SelectedRule, mesh: Mesh, ctx: RuleContext, today: dt.date)
 
 def _run_cedar(cedar_rules: list[SelectedRule], mesh: Mesh, ctx: RuleContext, today: dt.date,
                specs: dict[str, RuleSpec]) -> list[Finding]:
-    from govern.standards.cedar import EVALUATION_ERROR, NO_PERMIT, CedarEvaluator, deploy_requests, read_requests
+    from govern.standards.cedar import (
+        EVALUATION_ERROR,
+        NO_PERMIT,
+        CedarEvaluator,
+        deploy_requests,
+        read_requests,
+        reads_invalid,
+    )
 
     requests = read_requests(mesh, ctx.target_edges()) + deploy_requests(ctx.targets)
+    if any(p.invalid for p in mesh.products):
+        requests = [r for r in requests if not reads_invalid(r, mesh)]
     # Entities only for what these requests can reach (a few products in changed-files mode).
     partial = len(ctx.targets) < len(mesh.products)
     evaluator = CedarEvaluator([s.spec for s in cedar_rules], mesh, requests if partial else None, memo=partial)
@@ -268,6 +333,7 @@ def evaluate(
     analysis: object | None = None,
     base: object | None = None,
     focus_paths: Iterable[str] = (),
+    progress: Progress | None = None,
 ) -> Result:
     """Run every rule of the standard version in force against the mesh.
 
@@ -276,6 +342,7 @@ def evaluate(
     ``analysis`` carries the facts the analysis stage found, for the Python rules that read them.
     ``base`` is the mesh at a git base revision (govern/load/gitbase.py) for the history rules;
     ``focus_paths`` (mesh-relative files) keeps load findings of those files in focus mode too.
+    ``progress`` is called as ``progress("rules", done, total)`` (govern/model/progress.py).
     """
     # the instant waivers are compared with: now, or the start (UTC) of the day --today names
     now = dt.datetime.now(dt.UTC) if today is None else dt.datetime.combine(today, dt.time.min, dt.UTC)
@@ -294,27 +361,41 @@ def evaluate(
     # Problems of the mesh-wide files (org.yaml, waivers.yaml, govern.yaml) concern every product:
     # a changed-files run reports them too, so a broken org.yaml can never pass unseen.
     target_paths = {p.path for p in targets} | set(focus_paths) | set(MESH_FILES)
+    # In focus, the invalid values of a product the targets read are reported too: what the targets'
+    # rules read of it is not known, so the run must not pass on it.
+    read_invalid = _invalid_producers(targets, edges, mesh) if focus_ids is not None else set()
     for f in mesh.findings:
-        if focus_ids is None or f.product in focus_ids or f.location.path in target_paths:
+        if (focus_ids is None or f.product in focus_ids or f.location.path in target_paths
+                or (f.product in read_invalid and f.rule == MANIFEST_INVALID)):
             findings.append(f)
     findings.extend(_team_lookalikes(mesh))
 
     cedar_rules: list[SelectedRule] = []
     yaml_contexts: list[EvalContext] | None = None
+    total, finished = len(standard.rules), 0
+    # product id -> the rules not evaluated on it, because they read a value of it that is invalid
+    not_evaluated: dict[str, set[str]] = {}
+    any_invalid = any(p.invalid for p in targets)
     for sel in sorted(standard.rules, key=lambda r: r.spec.id):
         spec = sel.spec
+        skipped = _not_evaluated(targets, _fields_read(spec)) if any_invalid else set()
+        for pid in skipped:
+            not_evaluated.setdefault(pid, set()).add(spec.id)
         try:
             if spec.engine == "yaml":
                 if yaml_contexts is None:  # one context per product, shared by every YAML rule
                     yaml_contexts = [EvalContext(data=p.data, **base_ctx) for p in targets]
-                findings.extend(_run_yaml(sel, mesh, targets, base_ctx, today, yaml_contexts))
+                findings.extend(_run_yaml(sel, mesh, targets, base_ctx, today, yaml_contexts, skipped))
             elif spec.engine == "python":
-                findings.extend(_run_python(sel, mesh, ctx, today))
+                findings.extend(_run_python(sel, mesh, ctx, today, skipped))
             elif spec.engine == "cedar":
                 cedar_rules.append(sel)
         except Exception as exc:  # a crashing rule must never let the gate pass
             findings.append(_crash(spec, exc))
             undecided.append(f"rule '{spec.id}' crashed")
+        if progress is not None and spec.engine != "cedar":
+            finished += 1
+            progress("rules", finished, total)
     if cedar_rules:
         _require_valid_cedar(pack)
         try:
@@ -329,6 +410,8 @@ def evaluate(
             findings.append(_crash(spec, exc))
             undecided.append(f"Cedar evaluation failed: {exc}")
 
+    if progress is not None:
+        progress("rules", total, total)
     valid, problems = check_waivers(
         mesh.waivers, mesh.waivers_path, set(pack.rules), set(mesh.by_id), today, mesh.config.waiverMaxDays,
         now=now,
@@ -359,4 +442,5 @@ def evaluate(
         edges=edges,
         mesh=mesh,
         analysis=analysis,
+        not_evaluated={pid: frozenset(rules) for pid, rules in sorted(not_evaluated.items())},
     )

@@ -76,14 +76,19 @@ def check_waivers(
     for entry in waivers:
         w = entry.waiver
         missing = [f for f in ("rule", "product", "reason", "approved_by", "expires") if not getattr(w, f)]
-        if missing:
+        unknown = sorted(w.model_extra or {})
+        if unknown:
+            report(entry, "; ".join(f"unknown field '{name}'{did_you_mean(name, type(w).model_fields)}"
+                                    for name in unknown) + " (a waiver may only name rule, product, reason, "
+                                                           "approved_by and expires)")
+        elif missing:
             report(entry, f"missing {', '.join(missing)}")
         elif w.rule not in rule_ids:
             report(entry, f"unknown rule '{w.rule}'{did_you_mean(w.rule, rule_ids)}")
         elif w.rule in UNWAIVABLE:
             report(entry, f"rule '{w.rule}' cannot be waived (the input could not be read or evaluated)")
         elif w.product not in product_ids:
-            report(entry, f"unknown product '{w.product}'")
+            report(entry, f"unknown product '{w.product}'{did_you_mean(w.product, product_ids)}")
         elif now >= expiry_instant(w.expires):
             report(entry, f"expired on {w.expires.isoformat()}")
         elif (_last_day(w.expires) - today).days > max_days:

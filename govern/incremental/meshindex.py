@@ -69,8 +69,9 @@ if TYPE_CHECKING:
     from govern.model.mesh import Mesh
     from govern.model.product import Product
 
-FORMAT = 5  # 3: stat as git's index (ctime, inode, device); 4: input.symlink-skipped is an error;
-# 5: MySQL executable comments are analysed (recorded scans of older indexes are stale)
+FORMAT = 6  # 3: stat as git's index (ctime, inode, device); 4: input.symlink-skipped is an error;
+# 5: MySQL executable comments are analysed (recorded scans of older indexes are stale); 6: a manifest
+# with an invalid value is a product (Product.invalid), load messages in govern's own words
 CACHE_DIR = ".govern-cache"
 INDEX_NAME = "mesh-index.bin"
 MARGIN_NS = 1_000_000_000  # files modified this close to the start of a run are not trusted by stat

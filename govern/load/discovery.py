@@ -204,6 +204,19 @@ def discovery_findings(root: Path, starts: list[Path], exclude: list[str], unwal
     return out
 
 
+def nested_markers(root: Path, exclude: list[str]) -> list[str]:
+    """The ``govern.yaml`` (else ``org.yaml``) of each folder below the mesh root that holds one (of the
+    folders discovery walks), relative to the root: settings a run from this root does not use, where
+    ``input.nested-root`` findings point."""
+    unwalked = Unwalked()
+    discover([root], root, exclude, unwalked=unwalked)
+    out = []
+    for folder in unwalked.markers:
+        name = "govern.yaml" if (folder / "govern.yaml").is_file() else "org.yaml"
+        out.append(f"{relative_to_root(folder, root)}/{name}")
+    return sorted(out)
+
+
 def outside_root_finding(path: Path, root: Path) -> Finding:
     """An error for a link or path under the mesh that leads outside the root (not read, so not checked:
     the gate blocks, and no waiver applies)."""

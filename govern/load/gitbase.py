@@ -79,7 +79,7 @@ def load_snapshot(mesh_root: str | Path, ref: str, exclude: list[str] | None = N
             snap.unreadable.append(rel)
             continue
         product, _ = parse_manifest(data, smap)
-        if product is None:
+        if product is None or product.invalid:  # history rules compare whole products, never a valid part
             snap.unreadable.append(rel)
             continue
         snap.products.append(product)

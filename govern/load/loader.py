@@ -7,6 +7,7 @@ Only a broken ``govern.yaml`` stops loading (ConfigError), because without it no
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -28,6 +29,7 @@ from govern.load.paths import (
     INPUT_OUTSIDE_ROOT,
     config_path_inside,
     forget_roots,
+    missing_path_message,
     root_file,
 )
 from govern.load.yamlio import load_yaml_mapping
@@ -40,8 +42,11 @@ from govern.model.findings import (
     Severity,
 )
 from govern.model.mesh import LoadedWaiver, Mesh
-from govern.model.product import GovernConfig, Org, Waiver
+from govern.model.product import GovernConfig, Org, Waiver, WaiverFile
 from govern.model.source import SourceMap
+
+if TYPE_CHECKING:  # not imported at run time: the pre-commit path stays as it was
+    from govern.model.progress import Progress
 
 
 def load_config(root: Path, findings: list[Finding] | None = None) -> GovernConfig:
@@ -97,13 +102,21 @@ def _load_org(mesh: Mesh) -> None:
         return
     try:
         data, smap = load_yaml_mapping(path, "org.yaml", "org.yaml")
-        mesh.org = Org.model_validate(data)
-        mesh.org_source = smap
-        mesh.findings.extend(unknown_field_findings(mesh.org, smap, None))
     except InputError as exc:
         mesh.findings.append(input_error_finding(exc))
+        return
+    try:
+        org = Org.model_validate(data)
     except ValidationError as exc:
+        # An error that blocks. The org is then read as absent (owners' teams stand for themselves), not
+        # as what is left of it: a team without its members would deny reads that are allowed.
         mesh.findings.extend(validation_findings(exc, smap, None, INPUT_INVALID))
+        return
+    mesh.org, mesh.org_source = org, smap
+    # A key org.yaml does not know may hold a fact the access policies need (a misspelt 'members'
+    # loses a team's members): an error that blocks, at its line, with the closest key.
+    mesh.findings.extend(unknown_field_findings(org, smap, None, rule=INPUT_INVALID, severity=Severity.ERROR,
+                                                note="; org.yaml accepts no unknown keys"))
 
 
 def _load_waivers(mesh: Mesh) -> None:
@@ -116,6 +129,12 @@ def _load_waivers(mesh: Mesh) -> None:
     except InputError as exc:
         mesh.findings.append(input_error_finding(exc))
         return
+    # Only 'waivers:' is read: another top-level key cannot widen a waiver, so it is a warning. A waiver
+    # with a field govern does not know does not apply (govern/evaluate/waivers.py): it may mean less
+    # than it says ('column: email' does not narrow it).
+    others = {k: v for k, v in data.items() if k != "waivers"}
+    if others:
+        mesh.findings.extend(unknown_field_findings(WaiverFile.model_validate(others), smap, None))
     entries = data.get("waivers")
     if not isinstance(entries, list):
         mesh.findings.append(
@@ -130,24 +149,25 @@ def _load_waivers(mesh: Mesh) -> None:
         except ValidationError as exc:
             mesh.findings.extend(validation_findings(exc, smap, None, INPUT_INVALID, prefix=("waivers", i)))
             continue
-        mesh.findings.extend(unknown_field_findings(waiver, smap, None, prefix=("waivers", i)))
         mesh.waivers.append(LoadedWaiver(waiver, smap.line_of(("waivers", i)), i))
 
 
 def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = None,
-              formats: dict[str | Path, str] | None = None, root_given: bool | None = None) -> Mesh:
+              formats: dict[str | Path, str] | None = None, root_given: bool | None = None,
+              progress: Progress | None = None) -> Mesh:
     """Load every manifest under ``paths`` (default: the mesh root) plus the root's config files.
 
     Inputs of other formats under ``paths`` (dbt, ODCS, ODPS, OpenLineage; govern/load/importers) are
     detected by content and imported too; ``formats`` forces the format of named files.
     ``root_given`` (default: ``root`` is not None) says the operator chose the root (``--root``), not
-    its markers: a root marker below it is then a warning, not an error.
+    its markers: a root marker below it is then a warning, not an error. ``progress`` is called as
+    ``progress("load", done, total)`` while the manifests are read (govern/model/progress.py).
     """
     forget_roots()  # resolved roots are remembered within one load only (govern/load/paths.py)
     path_list = [Path(p) for p in (paths or [])]
     for p in path_list:
         if not p.exists():
-            raise ConfigError("path does not exist", path=str(p))
+            raise ConfigError(missing_path_message(p), path=str(p))
     root_path = Path(root).resolve() if root else find_mesh_root(path_list[0] if path_list else Path.cwd())
     config_findings: list[Finding] = []
     config = load_config(root_path, config_findings)
@@ -168,13 +188,14 @@ def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = N
     from govern.load import importers  # lazy: only meshes with such inputs pay for them
 
     foreign = importers.find_inputs(path_list or [root_path], root_path, config.exclude, formats)
-    for manifest in manifests:
-        if manifest in foreign:
-            continue
-        product, problems = load_manifest_file(manifest, root_path)
-        mesh.findings.extend(problems)
-        if product is not None:
-            mesh.products.append(product)
+    for done, manifest in enumerate(manifests, 1):
+        if manifest not in foreign:
+            product, problems = load_manifest_file(manifest, root_path)
+            mesh.findings.extend(problems)
+            if product is not None:
+                mesh.products.append(product)
+        if progress is not None:
+            progress("load", done, len(manifests))
     mesh.index()
     importers.load_inputs(mesh, foreign)
     return mesh

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -59,6 +59,60 @@ def _capped(findings: list[Finding], what: str) -> list[Finding]:
     return [*kept, summary]
 
 
+_EXPECTED = {  # pydantic error type -> what govern says was expected
+    "model_type": "expected a mapping (key: value)", "dict_type": "expected a mapping (key: value)",
+    "model_attributes_type": "expected a mapping (key: value)",
+    "list_type": "expected a list", "string_type": "expected text",
+    "bool_type": "expected true or false", "bool_parsing": "expected true or false",
+    "int_type": "expected a whole number", "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number", "float_parsing": "expected a number",
+}
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def _date_problem(value: Any) -> str:
+    """Why ``value`` is not a date, in govern's words (no such month or day, a time, or another form)."""
+    import calendar
+    import re
+
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        if not 1 <= month <= 12:
+            return f"there is no month {month}"
+        days = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= days:
+            return f"{_MONTHS[month - 1]} {year} has {days} days"
+    if re.match(r"\d{4}-\d{1,2}-\d{1,2}[T ]", text):
+        return "write the day only, without a time"
+    return ""
+
+
+def _problem(err: dict) -> str:
+    """What is wrong with the value of one pydantic error, in govern's own words."""
+    kind = err["type"]
+    shown = _shown(err.get("input"))
+    if kind.startswith("date"):
+        why = _date_problem(err.get("input"))
+        return f"{shown} is not a date{': ' + why if why else ''} (expected YYYY-MM-DD)"
+    if kind == "value_error":  # a validator of the model raised ValueError with govern's own message
+        return str((err.get("ctx") or {}).get("error", err["msg"]))
+    if kind in _EXPECTED:
+        return f"{_EXPECTED[kind]}, got {shown}"
+    return f"{err['msg']} (got {shown})"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value.isoformat() if hasattr(value, "isoformat") else value)[:80]
+
+
 def validation_findings(exc: ValidationError, smap: SourceMap, product: str | None, rule: str,
                         prefix: FieldPath = ()) -> list[Finding]:
     """One error finding per pydantic error, at the line of the field (``prefix``: where the model sits)."""
@@ -66,13 +120,8 @@ def validation_findings(exc: ValidationError, smap: SourceMap, product: str | No
     for err in exc.errors(include_url=False):
         loc = (*prefix, *err["loc"])
         where = _field_path_text(loc) or "(document)"
-        expected = err["msg"]
-        if err["type"] == "missing":
-            message = f"field '{where}' is required"
-        else:
-            got = err.get("input")
-            shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
-            message = f"field '{where}': {expected} (got {shown[:80]})"
+        missing = err["type"] == "missing"
+        message = f"field '{where}' is required" if missing else f"field '{where}': {_problem(err)}"
         out.append(
             Finding(
                 rule=rule,
@@ -93,8 +142,10 @@ def known_field_names(model: type[BaseModel]) -> list[str]:
 
 
 def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | None,
-                           prefix: FieldPath = ()) -> list[Finding]:
-    """Warnings for fields the model does not know (kept, never silently dropped)."""
+                           prefix: FieldPath = (), rule: str = MANIFEST_UNKNOWN_FIELD,
+                           severity: Severity = Severity.WARNING, note: str = "") -> list[Finding]:
+    """Findings (warnings unless ``severity`` says otherwise) for fields the model does not know: kept,
+    never silently dropped. ``note`` is appended to each message."""
     out: list[Finding] = []
 
     def walk(obj: Any, fpath: FieldPath) -> None:
@@ -102,11 +153,11 @@ def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | Non
             for name in sorted(obj.model_extra or {}):
                 out.append(
                     Finding(
-                        rule=MANIFEST_UNKNOWN_FIELD,
+                        rule=rule,
                         standard=META_STANDARD,
-                        severity=Severity.WARNING,
+                        severity=severity,
                         message=f"unknown field '{_field_path_text((*fpath, name))}' is not part of the model"
-                                f"{did_you_mean(name, known_field_names(type(obj)))}",
+                                f"{did_you_mean(name, known_field_names(type(obj)))}{note}",
                         product=product,
                         location=Location(smap.path, smap.line_of((*fpath, name)),
                                           pointer=smap.pointer_of((*fpath, name))),
@@ -160,9 +211,74 @@ def parse_manifest(data: dict, smap: SourceMap, origin: str = "native") -> tuple
     try:
         model = DataProduct.model_validate(data)
     except ValidationError as exc:
-        return None, validation_findings(exc, smap, pid, MANIFEST_INVALID)
+        findings = validation_findings(exc, smap, pid, MANIFEST_INVALID)
+        model, invalid = valid_part(DataProduct, data, exc, IDENTITY_FIELDS)
+        if model is None:
+            return None, findings
+        product = Product(model=model, source=smap, data=data, origin=origin, invalid=invalid)
+        return product, findings + unknown_field_findings(model, smap, model.id)
     product = Product(model=model, source=smap, data=data, origin=origin)
     return product, unknown_field_findings(model, smap, model.id)
+
+
+IDENTITY_FIELDS = ("kind", "id")  # without a valid one there is no product to check
+_PRUNED = object()
+_MAX_PRUNING_ROUNDS = 8
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def valid_part(model: type[M], data: dict, exc: ValidationError,
+               identity: tuple[str, ...] = ()) -> tuple[M | None, frozenset[str]]:
+    """``model`` validated from ``data`` without its invalid values, and the top-level fields that held them.
+
+    Each invalid value is left out (a required field that is then missing takes its parent with it: a
+    port without a name, an event without a date, a team without an id), so the rest is still checked.
+    None when a field of ``identity`` (a manifest's ``kind`` and ``id``) is what is invalid.
+    """
+    import copy
+
+    pruned = copy.deepcopy(data)
+    invalid: set[str] = set()
+    errors = exc.errors(include_url=False)
+    for _ in range(_MAX_PRUNING_ROUNDS):
+        for err in errors:
+            loc = tuple(err["loc"])
+            if err["type"] == "missing":
+                loc = loc[:-1]  # a required field is missing: its parent cannot be kept
+            if not loc or loc[0] in identity:
+                return None, frozenset()
+            invalid.add(str(loc[0]))
+            _mark_pruned(pruned, loc)
+        pruned = _without_pruned(pruned)
+        try:
+            return model.model_validate(pruned), frozenset(invalid)
+        except ValidationError as again:
+            errors = again.errors(include_url=False)
+    return None, frozenset()
+
+
+def _mark_pruned(data: Any, loc: tuple) -> None:
+    """Replace the value at ``loc`` (as far as it exists: a union's tag is not a key) with _PRUNED."""
+    parent, key = None, None
+    node = data
+    for part in loc:
+        found = part in node if isinstance(node, dict) else (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+        if not found:
+            break
+        parent, key, node = node, part, node[part]
+    if parent is not None:
+        parent[key] = _PRUNED
+
+
+def _without_pruned(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_pruned(v) for k, v in node.items() if v is not _PRUNED}
+    if isinstance(node, list):
+        return [_without_pruned(v) for v in node if v is not _PRUNED]
+    return node
 
 
 def check_code_paths(product: Product, manifest: Path, root: Path) -> list[Finding]:

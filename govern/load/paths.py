@@ -194,3 +194,30 @@ def resolve_inside(root: Path, base: Path, relpath: str) -> Path:
     if not stat.S_ISREG(mode):  # a directory, FIFO or device: never opened
         raise InputError(f"path '{relpath}' is not a regular file", expected="a file")
     return resolved
+
+
+def missing_path_message(path: str | Path) -> str:
+    """"path does not exist", with the closest name in the deepest folder of ``path`` that exists
+    (``exmaples/mesh`` -> did you mean 'examples/mesh'?)."""
+    from govern.model.suggest import closest
+
+    given = Path(path)
+    parts = given.parts
+    base = Path(parts[0]) if given.is_absolute() else Path(".")
+    rest = parts[1:] if given.is_absolute() else parts
+    for i, name in enumerate(rest):
+        candidate = base / name
+        if not candidate.exists():
+            try:
+                siblings = [c.name for c in base.iterdir()] if base.is_dir() else []
+            except OSError:
+                siblings = []
+            best = closest(name, siblings)
+            if best is None:
+                break
+            fixed = Path(*rest[:i], best, *rest[i + 1:])
+            shown = (Path(parts[0]) / fixed) if given.is_absolute() else fixed
+            return f"path does not exist (did you mean '{shown.as_posix()}'?)"
+        base = candidate
+    return "path does not exist"
+

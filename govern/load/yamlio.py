@@ -36,6 +36,7 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:timestamp",
 }
 _STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MAPPING_TAG = "tag:yaml.org,2002:map"
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"
 MAX_FIELD_TEXT = 120  # a field path longer than this is shortened in messages
@@ -130,6 +131,10 @@ def _scalar(loader: Any, event: Any, path: str, fpath: FieldPath) -> Any:
     try:
         made = loader.construct_object(yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style))
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        if tag == _TIMESTAMP_TAG:
+            # An impossible date (2025-02-31) is a bad value of one field, not an unreadable file: keep the
+            # text, and validation reports it at its field while the rest of the file is still read.
+            return value
         _fail(path, event, f"invalid value: {exc}", fld=_dotted(fpath) or None)
     if len(_CONSTRUCTED) > _MAX_REMEMBERED:
         _CONSTRUCTED.clear()

@@ -8,17 +8,41 @@ from collections.abc import Iterable
 def closest(word: str, known: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The known name closest to ``word`` (difflib ratio at least ``cutoff``), or None."""
     import difflib
-
     names = sorted({k for k in known if isinstance(k, str)})
     if not isinstance(word, str) or not names:
         return None
-    match = difflib.get_close_matches(word, names, n=1, cutoff=cutoff)
-    if not match:  # a difference of case only ("Description" for "description")
-        match = [n for n in names if n.lower() == word.lower()][:1]
-    return match[0] if match else None
+    # difflib.get_close_matches, but an equally close name that shares a longer prefix wins ('1.0' is
+    # '1.0.0', not '1.1.0'), then the first in sorted order: the same answer on every run
+    best: tuple[tuple[float, int], str] | None = None
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(word)
+    for name in names:
+        matcher.set_seq1(name)
+        if matcher.real_quick_ratio() < cutoff or matcher.quick_ratio() < cutoff:
+            continue
+        ratio = matcher.ratio()
+        if ratio < cutoff:
+            continue
+        key = (ratio, _shared_prefix(word, name))
+        if best is None or key > best[0]:
+            best = (key, name)
+    if best is not None:
+        return best[1]
+    # a difference of case only ("Description" for "description")
+    return next((n for n in names if n.lower() == word.lower()), None)
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` naming the closest known name, or ``""`` when none is close."""
     best = closest(word, known)
     return f" (did you mean '{best}'?)" if best and best != word else ""
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n

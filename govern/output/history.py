@@ -578,6 +578,10 @@ class History:
                 out[run_id]["levels"][level] = int(count)
         return [v for v in out.values() if v["products"]]
 
+    def domains(self) -> list[str]:
+        """Every domain a recorded run scored, sorted."""
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT domain FROM product_scores ORDER BY domain")]
+
     def count(self, table: str) -> int:
         """Rows in one of the history tables (for checks and tests)."""
         if table not in ("runs", "product_scores", "product_standards", "findings"):

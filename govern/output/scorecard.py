@@ -424,12 +424,17 @@ def _mean(values: list[float]) -> float:
 
 
 def score_product(product_id: str, domain: str, findings: list[Finding], standards: list[str],
-                  config: ScoringConfig, state: str | None = None) -> ProductScorecard:
-    """The scorecard of one product from its findings."""
+                  config: ScoringConfig, state: str | None = None,
+                  unchecked: Iterable[str] = ()) -> ProductScorecard:
+    """The scorecard of one product from its findings. ``unchecked``: standards with a rule that could
+    not be evaluated on it (it reads an invalid value): they fail, never pass unseen."""
     by_standard: dict[str, list[Finding]] = {}
     for f in findings:
         by_standard.setdefault(f.standard, []).append(f)
     statuses = {std: standard_status(by_standard.get(std, [])) for std in standards}
+    for std in unchecked:
+        if std in statuses:
+            statuses[std] = "fail"
     errors_by_standard = {
         std: sum(1 for f in fs if f.severity is Severity.ERROR and not f.waived) for std, fs in by_standard.items()
     }
@@ -482,7 +487,9 @@ def build_scorecards(result: Any, config: ScoringConfig | None = None,
         model = getattr(meta, "model", None)
         domain = (getattr(model, "domain", None) or pid.partition(".")[0]) if model else pid.partition(".")[0]
         state = getattr(meta, "state", None)
-        card = score_product(pid, str(domain), per_product[pid], standards, config, state)
+        rules = result.pack.rules
+        unchecked = {rules[r].standard for r in getattr(result, "not_evaluated", {}).get(pid, ()) if r in rules}
+        card = score_product(pid, str(domain), per_product[pid], standards, config, state, unchecked)
         if model is not None:
             card.name = model.name
             owner = model.owner

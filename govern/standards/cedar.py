@@ -67,6 +67,20 @@ def principal_of(product: Product) -> dict[str, str] | None:
     return None
 
 
+# The top-level manifest fields the entities and requests below read (what the Cedar rules read of a
+# product): a request about a product whose value in one of them is invalid is not evaluated.
+ENTITY_FIELDS = frozenset({"namespace", "domain", "owner", "access", "lifecycle", "outputPorts"})
+
+
+def reads_invalid(request: Request, mesh: Mesh) -> bool:
+    """True when ``request`` is about a product (principal's or resource) with an invalid value Cedar reads."""
+    for pid in (request.product, request.body["resource"]["id"]):
+        product = mesh.by_id.get(pid)
+        if product is not None and product.invalid & ENTITY_FIELDS:
+            return True
+    return False
+
+
 def build_entities(mesh: Mesh, only: set[str] | None = None) -> list[dict[str, Any]]:
     """Domains, teams, users and data products, with team → domain and user → team membership.
 

@@ -156,8 +156,10 @@ class Pack:
         if version is None:
             return self.latest_released()
         if version not in self.versions:
+            from govern.model.suggest import did_you_mean
+
             raise StandardsError(
-                f"standards version '{version}' not found in pack '{self.name}'",
+                f"standards version '{version}' not found in pack '{self.name}'{did_you_mean(version, self.versions)}",
                 expected=", ".join(sorted(self.versions, key=version_key)),
             )
         return self.versions[version]
@@ -378,7 +380,12 @@ def load_pack(root: Path | None = None, name: str = "mesh-core", confine: Path |
     root = (root or default_pack_root()).resolve()
     pack_dir = root / "standards" / name
     if not pack_dir.is_dir():
-        raise StandardsError(f"standards pack '{name}' not found", path=str(pack_dir))
+        from govern.model.suggest import did_you_mean
+
+        found = sorted(p.name for p in (root / "standards").iterdir() if p.is_dir()) \
+            if (root / "standards").is_dir() else []
+        raise StandardsError(f"standards pack '{name}' not found{did_you_mean(name, found)}", path=str(pack_dir),
+                             expected=", ".join(found) or None)
     from govern.incremental import packcache
 
     cache = packcache.PackCache() if packcache.enabled() else None

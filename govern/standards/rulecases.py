@@ -17,7 +17,7 @@ from govern.model.errors import InputError, StandardsError
 CASES_DIR = "rules/cases"
 DEFAULT_PRODUCT = "sales.orders"
 DEFAULT_TODAY = dt.date(2026, 6, 1)
-_FIELDS = ("rule", "product", "pass", "fail", "others", "files", "today")
+_FIELDS = ("rule", "product", "pass", "fail", "others", "files", "today", "version")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class RuleCase:
     others: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # files of the product's folder (SQL), by name
     today: dt.date = DEFAULT_TODAY
+    version: str | None = None  # the standards version the case runs against (None: the latest released)
 
 
 def _mapping(value: Any, name: str, where: str, line: int | None) -> dict[str, Any]:
@@ -70,6 +71,7 @@ def _parse(entry: Any, where: str, line: int | None) -> RuleCase:
         passing=_mapping(entry["pass"], "pass", where, line), failing=_mapping(entry["fail"], "fail", where, line),
         others={str(k): _mapping(v, f"others.{k}", where, line) for k, v in others.items()},
         files={str(k): str(v) for k, v in files.items()}, today=today, source=where, line=line,
+        version=str(entry["version"]) if entry.get("version") is not None else None,
     )
 
 

@@ -307,6 +307,15 @@ class CompiledRule:
     function: Check
     args: dict
 
+    @property
+    def fields(self) -> frozenset[str]:
+        """The top-level manifest fields the rule reads: its selector's, its conditions' and a compared field's
+        (a product whose value in one of them is invalid is not evaluated by this rule)."""
+        out = {self.given.steps[0][0], *(cond.path.split(".")[0] for cond in self.when)}
+        if isinstance(self.args.get("field"), str):
+            out.add(self.args["field"].split(".")[0])
+        return frozenset(out)
+
     def run(self, ctx: EvalContext) -> Iterator[tuple[FieldPath, Any, dict]]:
         """Yield (field path, value, message parameters) for each violation in ``ctx.data``."""
         data = ctx.data

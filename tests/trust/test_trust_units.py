@@ -126,7 +126,10 @@ def test_findings_per_file_are_capped_with_a_count(tmp_path) -> None:
     path = tmp_path / "dataproduct.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     product, findings = load_manifest_file(path, tmp_path)
-    assert product is None and len(findings) == MAX_FINDINGS_PER_FILE + 1
+    assert len(findings) == MAX_FINDINGS_PER_FILE + 1
+    # the product is still there, without the invalid columns (issue 17: one bad value does not hide it)
+    assert product is not None and product.invalid == frozenset({"outputPorts"})
+    assert product.model.outputPorts[0].columns == []
     assert findings[-1].message == f"... and {200 - MAX_FINDINGS_PER_FILE} more invalid fields in this file"
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -156,6 +158,45 @@ def test_unknown_cli_values_get_the_closest_value(tmp_path: Path) -> None:
         assert message in proc.stderr, (args, proc.stderr)
 
 
+def test_every_name_given_on_the_command_line_gets_the_closest_known_name(tmp_path: Path) -> None:
+    mesh = clean_mesh(tmp_path)
+    root = str(mesh.root)
+    assert govern("check", root, "--record", "--today", TODAY).returncode == 0  # a run for govern history
+    cases = {
+        ("check", root, "--standards-version", "1.0"):
+            "standards version '1.0' not found in pack 'mesh-core' (did you mean '1.0.0'?) (expected 1.0.0, 1.1.0)",
+        ("gate", root, "--standards-version", "1.1"): "(did you mean '1.1.0'?)",
+        ("rules", root, "--standards-version", "1.0.1"): "(did you mean '1.0.0'?)",
+        ("standards", "show", "1.1"): "(did you mean '1.1.0'?)",
+        ("standards", "list", "--name", "mesh-cor"): "standards pack 'mesh-cor' not found (did you mean 'mesh-core'?)",
+        ("standards", "lst"): "No such command 'lst' (did you mean 'list'?).",
+        ("baseline", "creat"): "No such command 'creat' (did you mean 'create'?).",
+        ("history", root, "--domain", "sale"):
+            "no domain 'sale' in the recorded runs (did you mean 'sales'?) (expected sales)",
+        ("schema", "--for", "waiver"): "'waiver' is not one of manifest, config, org, waivers (did you mean 'waivers'?)",
+        ("check", f"{root}/sale"): f"path does not exist (did you mean '{root}/sales'?)",
+        ("gate", f"{root}/sales/orders/dataproduct.yml"):
+            f"path does not exist (did you mean '{root}/sales/orders/dataproduct.yaml'?)",
+        ("lineage", f"{root}/sale"): f"path does not exist (did you mean '{root}/sales'?)",
+    }
+    for args, message in cases.items():
+        proc = govern(*args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert message in proc.stderr, (args, proc.stderr)
+    assert govern("history", root, "--domain", "sales").returncode == 0
+    # a waiver naming a product that is not there says which one is
+    mesh.write("waivers.yaml", "waivers:\n  - rule: owner.person-email\n    product: sales.order\n"
+                               "    reason: migrating\n    approved_by: gov@example.com\n    expires: 2026-07-01\n")
+    out = govern("check", root, "--today", TODAY).stdout
+    assert "unknown product 'sales.order' (did you mean 'sales.orders'?)" in out
+    # and a pack or version govern.yaml names
+    mesh.write("govern.yaml", 'standards:\n  pack: mesh-core\n  version: "1.1"\n')
+    assert "govern.yaml:3: field 'standards.version': standards version '1.1' not found in pack 'mesh-core' " \
+           "(did you mean '1.1.0'?)" in govern("check", root, "--today", TODAY).stderr
+    mesh.write("govern.yaml", "standards:\n  pack: mesh-cor\n")
+    assert "standards pack 'mesh-cor' not found (did you mean 'mesh-core'?)" in govern("gate", root).stderr
+
+
 # ---------------------------------------------------------------- path:line:column
 
 def test_text_output_gives_the_column_when_it_is_known(tmp_path: Path) -> None:
@@ -235,7 +276,6 @@ def test_the_hook_pattern_has_one_source_and_covers_every_input_format(tmp_path:
 
 
 def test_shell_completion_completes_commands_and_values() -> None:
-    import os
 
     def complete(words: str, cword: int) -> list[str]:
         env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(cword), "_GOVERN_COMPLETE": "bash_complete"}
@@ -250,3 +290,142 @@ def test_shell_completion_completes_commands_and_values() -> None:
     assert "_govern_completion()" in script
     doc = (Path(__file__).resolve().parents[2] / "docs" / "readme-ci.md").read_text(encoding="utf-8")
     assert "_GOVERN_COMPLETE=bash_source govern" in doc
+    help_text = " ".join(govern("--help").stdout.split())
+    assert 'eval "$(_GOVERN_COMPLETE=bash_source govern)"' in help_text
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert 'eval "$(_GOVERN_COMPLETE=bash_source govern)"' in readme
+
+
+# ---------------------------------------------------------------- govern init that a team can commit
+
+def test_check_passes_right_after_init_on_an_empty_folder_and_git_ignores_what_govern_writes(tmp_path: Path) -> None:
+    repo = tmp_path / "governance"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    init = govern("init", cwd=repo)
+    assert init.returncode == 0, init.stderr
+    assert "wrote platform/example/dataproduct.yaml" in init.stdout and "wrote .gitignore" in init.stdout
+    for path in repo.rglob("*"):  # files younger than a second are not indexed (govern/incremental/meshindex.py)
+        if ".git" not in path.parts:
+            os.utime(path, (time.time() - 60, time.time() - 60))
+    check = govern("check", "--record", cwd=repo)  # writes the mesh index and the history
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "1 product checked" in check.stdout and "1 product passes" in check.stdout
+    assert govern("gate", cwd=repo).returncode == 0
+    assert (repo / ".govern-cache").is_dir() and (repo / ".govern" / "history.sqlite").is_file()
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo, capture_output=True,
+                            text=True, check=True).stdout
+    untracked = sorted(line[3:] for line in status.splitlines())
+    assert not [p for p in untracked if p.startswith((".govern-cache", ".govern/"))], untracked
+    assert ".gitignore" in untracked and "platform/example/dataproduct.yaml" in untracked
+
+
+def test_init_adds_its_lines_to_an_existing_gitignore_once(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("node_modules/\n.govern/", encoding="utf-8")
+    first = govern("init", str(tmp_path), "--no-example")
+    assert "added govern's cache and history to .gitignore" in first.stdout
+    text = (tmp_path / ".gitignore").read_text(encoding="utf-8")
+    assert text.startswith("node_modules/\n.govern/\n") and text.splitlines().count(".govern-cache/") == 1
+    again = govern("init", str(tmp_path), "--no-example")
+    assert "kept  .gitignore" in again.stdout
+    assert (tmp_path / ".gitignore").read_text(encoding="utf-8") == text
+
+
+def test_ci_and_pre_commit_install_the_version_the_readme_names(tmp_path: Path) -> None:
+    from govern.adopt.scaffold import install_line
+    from govern.version import DISTRIBUTION, __version__
+
+    line = f'pip install "{DISTRIBUTION}=={__version__}"'
+    assert install_line() == line
+    assert govern("init", str(tmp_path)).returncode == 0
+    workflow = yaml.safe_load((tmp_path / ".github/workflows/govern.yml").read_text(encoding="utf-8"))
+    assert {"run": line} in workflow["jobs"]["gate"]["steps"]
+    precommit = (tmp_path / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    assert f"#   {line} pre-commit && pre-commit install\n" in precommit
+    repo = Path(__file__).resolve().parents[2]
+    doc = (repo / "docs" / "readme-everyday.md").read_text(encoding="utf-8")
+    assert f"`{line.replace(__version__, '<version>')}`" in doc
+
+
+# ---------------------------------------------------------------- small things, continued
+
+def test_a_mesh_in_a_sub_folder_is_never_read_with_the_settings_above_it_unnoticed(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    mesh = MeshDir(tmp_path / "mesh")
+    mesh.org(BASE_ORG)
+    mesh.write("govern.yaml", "standards:\n  pack: mesh-core\n  version: 1.1.0\n")
+    mesh.product("sales.orders")
+    mesh.product("finance.revenue", {"inputs": [{"product": "sales.orders"}]})
+    warning = "govern: warning: mesh/govern.yaml is below the mesh root and was not used; if the mesh is in mesh/, "
+    hints = {
+        ("rules",): "run 'govern rules mesh'",
+        ("explain", "owner.required"): "run 'govern explain owner.required --path mesh'",
+        ("lineage",): "run govern lineage there, or pass --root mesh",
+        ("impact", "sales.orders"): "run govern impact there, or pass --root mesh",
+        ("scorecard", "--today", TODAY): "run govern scorecard there, or pass --root mesh",
+        ("history",): "run 'govern history mesh'",
+    }
+    for args, hint in hints.items():
+        proc = govern(*args, cwd=tmp_path)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert proc.stderr.splitlines() == [warning + hint], (args, proc.stderr)
+    # check and gate report it as a finding (input.nested-root), and block
+    check = govern("check", "--today", TODAY, cwd=tmp_path)
+    assert check.returncode == 1 and "mesh/govern.yaml: error   [input.nested-root]" in check.stdout
+    # from the mesh itself, or pointed at it, nothing to warn about: 1.1.0 is in force
+    inside = govern("rules", cwd=mesh.root)
+    assert inside.stderr == "" and inside.stdout.startswith("mesh-core 1.1.0 (draft)")
+    assert govern("rules", "mesh", cwd=tmp_path).stdout == inside.stdout
+    assert govern("lineage", "--root", "mesh", cwd=tmp_path).stderr == ""
+
+
+def test_the_fix_of_an_odps_product_is_written_in_odps_terms() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    proc = govern("check", str(repo / "tests/fixtures/bitol_mesh"), "--today", TODAY, "-f", "json")
+    findings = {(f["product"], f["rule"]): f for f in json.loads(proc.stdout)["findings"]}
+    where = "the ODPS data product products/finance_revenue.odps.yaml"
+    assert findings[("finance.revenue", "format.required")]["help"] == (
+        f"Add `{{property: format, value: structured}}` (or unstructured) to `customProperties` of {where}.")
+    assert findings[("finance.revenue", "lifecycle.deprecation-sunset")]["help"] == (
+        f"Add `{{property: sunset, value: YYYY-MM-DD}}` to `customProperties` of {where}.")
+    assert findings[("finance.revenue", "owner.required")]["help"].startswith(f"Give {where} a `team:`")
+    assert "`inputPorts[].contractId`" in findings[("finance.revenue", "lineage.input-exists")]["help"]
+    # an ODCS contract and a native manifest keep the rule's own help
+    from govern.standards.pack import load_pack
+
+    rules = load_pack().rules
+    others = [f for (p, r), f in findings.items() if not f["location"]["path"].endswith(".odps.yaml")
+              and r in rules and rules[r].help]
+    assert others and all(f["help"] == rules[f["rule"]].help for f in others if "{" not in rules[f["rule"]].help)
+
+
+def test_every_input_file_govern_reads_in_the_repository_is_matched_by_the_hook_pattern() -> None:
+    """The real input files of the fixtures and examples, of every format govern imports, trigger the hook."""
+    import re
+
+    from govern.adopt.scaffold import HOOK_FILES
+    from govern.load.importers import FORMATS, detect
+
+    repo = Path(__file__).resolve().parents[2]
+    pattern = re.compile(HOOK_FILES)
+    seen: dict[str, list[str]] = {}
+    for base in (repo / "tests" / "fixtures", repo / "examples"):
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and path.suffix in (".yaml", ".yml", ".json", ".ndjson", ".jsonl"):
+                found = detect(path)
+                if found is not None:
+                    seen.setdefault(found, []).append(path.relative_to(base).as_posix())
+    assert sorted(seen) == sorted(FORMATS)  # a real file of every format
+    assert {fmt: [p for p in paths if not pattern.search(p)] for fmt, paths in seen.items()} == \
+        {fmt: [] for fmt in seen}
+
+
+def test_a_closed_stdout_stops_quietly_and_never_exits_0(tmp_path: Path) -> None:
+    mesh = clean_mesh(tmp_path)
+    read, write = os.pipe()
+    os.close(read)  # the reader went away before the first line (govern lineage | head -0)
+    for args in (("rules",), ("lineage",), ("gate", "--today", TODAY)):
+        proc = subprocess.run([str(GOVERN), *args], stdout=write, stderr=subprocess.PIPE, text=True, cwd=mesh.root)
+        assert proc.returncode == 141, (args, proc.stderr)
+        assert proc.stderr == "", args
+    os.close(write)

@@ -74,9 +74,13 @@ def test_init_scaffolds_a_repository_that_checks_and_validates(tmp_path: Path) -
     precommit = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
                                cwd=target, capture_output=True, text=True)
     assert precommit.returncode == 0, precommit.stdout + precommit.stderr
-    # a scaffold has no product yet: nothing is decided (exit 2) unless the run accepts that
-    assert run("check", str(target), "--today", TODAY).exit_code == 2
-    assert run("check", str(target), "--today", TODAY, "--allow-empty").exit_code == 0
+    # the example product passes; without it, nothing is decided (exit 2) unless the run accepts that
+    assert run("check", str(target), "--today", TODAY).exit_code == 0
+    bare = tmp_path / "bare"
+    assert run("init", str(bare), "--no-example").exit_code == 0
+    assert not (bare / "platform").exists()
+    assert run("check", str(bare), "--today", TODAY).exit_code == 2
+    assert run("check", str(bare), "--today", TODAY, "--allow-empty").exit_code == 0
     (target / "org.yaml").write_text("teams: []\n")
     again = run("init", str(target))
     assert "kept  org.yaml" in again.output and (target / "org.yaml").read_text() == "teams: []\n"

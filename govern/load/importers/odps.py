@@ -61,6 +61,10 @@ def load_all(files: list[tuple[Path, str]], ctx: ImportContext, contracts: list[
         defaults, port_defaults = ctx.options.defaults_for("odps")
         m.apply_defaults(defaults, port_defaults)
         product = ctx.add(m.product("odps"))
+        if product is not None:  # fixes of its findings name the ODPS document (govern/load/importers/hints.py)
+            from govern.load.importers.hints import source_name
+
+            product.source_name = source_name("odps", m.path)
         attribute(problems, product.id if product else pid, ctx)
 
 
