@@ -21,8 +21,8 @@ from govern.load.importers.common import (
     team_id,
 )
 from govern.load.importers.context import ImportContext
-from govern.load.importers.validate import schema_errors, where
-from govern.model.findings import Finding
+from govern.load.importers.validate import bitol_schemas, problems, where
+from govern.model.findings import Finding, Severity
 from govern.model.source import FieldPath, SourceMap
 
 # customProperties name → what it sets in the internal model
@@ -168,14 +168,18 @@ def read_document(path: Path, display: str, schema: str, ctx: ImportContext, wha
     if not isinstance(data, dict):
         ctx.findings.append(invalid(f"{what} must be a YAML mapping", display, 1, rule="manifest.invalid"))
         return None, None, []
-    problems = [
-        invalid(f"{what}: {where(fpath)}{message}", display, smap.line_of(fpath), rule="manifest.invalid")
-        for fpath, message in schema_errors(data, schema)
+    names, note = bitol_schemas(schema, data.get("apiVersion"))
+    found = [
+        invalid(f"{what}: {where(p.path)}{p.message}", display, smap.line_of(p.path), rule="manifest.invalid")
+        for p in problems(data, names)
     ]
+    if note:
+        found.append(invalid(f"{what}: {note}", display, smap.line_of(("apiVersion",)), rule="manifest.invalid",
+                             severity=Severity.INFO))
     if data.get("kind") != kind:
-        ctx.findings.extend(problems)
+        ctx.findings.extend(found)
         return None, None, []
-    return data, smap, problems
+    return data, smap, found
 
 
 def attribute(findings: list[Finding], product: str | None, ctx: ImportContext) -> None:
