@@ -168,12 +168,22 @@ class Mapper:
         self.put(fpath, value, src_path)
         self.inferred[tuple(fpath)] = because
 
-    def apply_defaults(self, defaults: dict[str, Any], port_defaults: dict[str, Any]) -> None:
-        """Fill fields the input did not give from govern.yaml's importer defaults (mapped values win)."""
-        _fill(self.data, defaults)
-        for port in self.data.get("outputPorts") or []:
-            if isinstance(port, dict):
-                _fill(port, port_defaults)
+    def apply_defaults(self, layers: list[tuple[dict[str, Any], dict[str, Any], str]]) -> None:
+        """Fill fields the input did not give from govern.yaml's importer defaults (mapped and inferred
+        values win; of the layers, the first one that has a field gives it). Each filled field records
+        the govern.yaml key it came from, as inferred values do."""
+        for defaults, port_defaults, where in layers:
+            for fpath in _fill(self.data, defaults, ()):
+                self.inferred.setdefault(fpath, f"govern.yaml {where}.defaults")
+            for k, port in enumerate(self.data.get("outputPorts") or []):
+                if isinstance(port, dict):
+                    for fpath in _fill(port, port_defaults, ("outputPorts", k)):
+                        self.inferred.setdefault(fpath, f"govern.yaml {where}.portDefaults")
+
+    def finish(self, ctx: Any, fmt: str) -> None:
+        """Apply govern.yaml's defaults for the format and the product's domain."""
+        domain = self.data.get("domain")
+        self.apply_defaults(ctx.options.defaults_for(fmt, domain if isinstance(domain, str) else None))
 
     def product(self, origin: str, sql: list[SqlSource] | None = None) -> tuple[Product | None, list[Finding]]:
         """Validate the mapped data like a native manifest (same messages, locations into the original)."""
@@ -199,12 +209,16 @@ def _get(data: Any, fpath: FieldPath) -> Any:
     return data
 
 
-def _fill(target: dict, defaults: dict) -> None:
+def _fill(target: dict, defaults: dict, at: tuple) -> list[tuple]:
+    """Set the fields of ``defaults`` that ``target`` lacks; the field paths set (below ``at``)."""
+    filled: list[tuple] = []
     for key, value in defaults.items():
         if key not in target or target[key] is None:
             target[key] = _copy(value)
+            filled.append((*at, key))
         elif isinstance(target[key], dict) and isinstance(value, dict):
-            _fill(target[key], value)
+            filled.extend(_fill(target[key], value, (*at, key)))
+    return filled
 
 
 def _copy(value: Any) -> Any:

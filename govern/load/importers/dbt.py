@@ -355,8 +355,7 @@ class _Manifest:
         tags = [t for t in as_list(node.get("tags")) if isinstance(t, str)]
         m.put(("tags",), tags or None, f"{base}/tags")
         self.infer(m, node, base, materialized)
-        defaults, port_defaults = self.ctx.options.defaults_for("dbt")
-        m.apply_defaults(defaults, port_defaults)
+        m.finish(self.ctx, "dbt")
         sql, macro = self.sql(uid, node)
         product = self.ctx.add(m.product("dbt", sql))
         if product is not None:
@@ -485,8 +484,7 @@ class _Manifest:
                                   for c in as_dict(src.get("columns")).values()], f"{base}/columns")
             if self.project_version:
                 m.infer(("version",), self.project_version, "/metadata/project_name", "dbt_project.yml version")
-            defaults, port_defaults = self.ctx.options.defaults_for("dbt")
-            m.apply_defaults(defaults, port_defaults)
+            m.finish(self.ctx, "dbt")
             product = self.ctx.add(m.product("dbt"))
             if product is not None:
                 product.source_name = f"source `{source_name}` in {as_text(src0.get('original_file_path'))}"
@@ -517,8 +515,7 @@ class _Manifest:
             m.put(("execution", "job"), f"{kind}:{as_text(exp.get('url')) or name}",
                   f"{base}/url" if exp.get("url") else f"{base}/type")
         m.put(("access", "visibility"), "mesh" if as_text(exp.get("maturity")) else None, f"{base}/maturity")
-        defaults, port_defaults = self.ctx.options.defaults_for("dbt")
-        m.apply_defaults(defaults, port_defaults)
+        m.finish(self.ctx, "dbt")
         self.ctx.add(m.product("dbt"))
 
     # -- SQL -------------------------------------------------------------------------------------

@@ -187,8 +187,7 @@ def load_standalone(contracts: list[Contract], ctx: ImportContext) -> None:
                 index.setdefault(normalise_location(port["location"]), (m.data["id"], port.get("name")))
     for contract, m, pid in pending:
         _inputs(m, contract, index, pid)
-        defaults, port_defaults = ctx.options.defaults_for("odcs")
-        m.apply_defaults(defaults, port_defaults)
+        m.finish(ctx, "odcs")
         product = ctx.add(m.product("odcs"))
         attribute(contract.problems, product.id if product else pid, ctx)
 

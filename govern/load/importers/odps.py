@@ -58,8 +58,7 @@ def load_all(files: list[tuple[Path, str]], ctx: ImportContext, contracts: list[
             exposes[contract.id] = (_standalone_id(contract), None)  # type: ignore[assignment]
     for m, data, problems, pid in mapped:
         _input_ports(m, data, exposes, pid)
-        defaults, port_defaults = ctx.options.defaults_for("odps")
-        m.apply_defaults(defaults, port_defaults)
+        m.finish(ctx, "odps")
         product = ctx.add(m.product("odps"))
         attribute(problems, product.id if product else pid, ctx)
 

@@ -442,7 +442,6 @@ def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str) -
             m.put((*port, "columns", c, "type"), as_text(fld.get("type")), (*where, "type"))
             m.put((*port, "columns", c, "description"), as_text(fld.get("description")), (*where, "description"))
         m.at(port, ("outputs", k))
-    defaults, port_defaults = ctx.options.defaults_for("openlineage")
-    m.apply_defaults(defaults, port_defaults)
+    m.finish(ctx, "openlineage")
     product = ctx.add(m.product("openlineage"))
     return product.id if product else None
