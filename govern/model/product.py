@@ -64,6 +64,8 @@ class QualityCheck(_Strict):
     query: str | None = None
     severity: str | None = None
     success: bool | None = Field(default=None, description="The last observed result (OpenLineage)")
+    details: dict[str, Any] = Field(default_factory=_new_dict,
+                                    description="Thresholds and options as the source wrote them (mustBe, ...)")
 
 
 class Constraint(_Strict):
@@ -182,6 +184,7 @@ class AccessRole(_Strict):
 class InputRef(_Strict):
     product: str = Field(description="Id of the upstream data product")
     port: str | None = Field(default=None, description="Output port of the upstream product")
+    contract: ContractRef | None = Field(default=None, description="The data contract read (ODPS input port)")
 
 
 class Owner(_Strict):
@@ -342,6 +345,12 @@ class Product:
     # the thing in the source format to fix, in its own terms (dbt: "model `orders` in models/x.yml");
     # findings on the product then say the fix in those terms (govern/load/importers/hints.py)
     source_name: str | None = None
+    # rule → rule: a finding of the first is a consequence of a finding of the second on this product
+    # (an importer built the id from a domain the source lacks), so only the second is reported
+    consequences: dict[str, str] = field(default_factory=dict)
+    # rule → the fix in the source's terms, when the importer knows better than its format's table
+    # (the environment name a namespace mapping lacks)
+    fixes: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

@@ -238,9 +238,9 @@ def test_bitol_mesh_findings() -> None:
         ("format.required", "finance.revenue"), ("owner.required", "finance.revenue"),
         ("lifecycle.deprecation-sunset", "finance.revenue"), ("lifecycle.deprecation-successor", "finance.revenue"),
         ("lineage.input-exists", "finance.revenue"), ("sql.classification-downgrade", "finance.revenue"),
+        # format and complexity are inferred from the typed properties of the broken contract
         ("manifest.invalid", "marketing.campaigns"), ("auth.classification-required", "marketing.campaigns"),
-        ("complexity.required", "marketing.campaigns"), ("documentation.description", "marketing.campaigns"),
-        ("format.required", "marketing.campaigns"), ("lifecycle.state-required", "marketing.campaigns"),
+        ("documentation.description", "marketing.campaigns"), ("lifecycle.state-required", "marketing.campaigns"),
         ("lineage.job-declared", "marketing.campaigns"), ("owner.required", "marketing.campaigns"),
         ("structure.required", "marketing.campaigns"),
     }

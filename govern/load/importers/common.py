@@ -111,6 +111,8 @@ class Mapper:
     line: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
     inferred: dict[tuple, str] = field(default_factory=dict)  # field path → what it was inferred from
+    # rule → the rule whose finding already says this problem (a derived id without a domain)
+    consequences: dict[str, str] = field(default_factory=dict)
     smap: SourceMap = field(init=False)
 
     def __post_init__(self) -> None:
@@ -195,6 +197,7 @@ class Mapper:
             product.sql = list(sql)
         if product is not None:
             product.inferred = {k: v for k, v in self.inferred.items() if _get(self.data, k) is not None}
+            product.consequences = dict(self.consequences)
         return product, findings
 
 

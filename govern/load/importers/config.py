@@ -67,6 +67,10 @@ class ImportersConfig(_Options):
         description="The namespace of each environment name the sources use (ODCS servers[].environment): "
                     "{production: prod, staging: preprod, dev: test}",
     )
+    classifications: dict[str, Literal["public", "internal", "confidential", "restricted"]] = Field(
+        default_factory=dict,
+        description="The classification of each value a source uses outside the scheme: {sensitive: restricted}",
+    )
     domains: dict[str, _Options] = Field(
         default_factory=dict,
         description="Per-domain defaults for what a source cannot say (over the format's and the common ones)",

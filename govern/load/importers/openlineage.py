@@ -41,7 +41,7 @@ from govern.load.importers.common import (
     team_id,
 )
 from govern.load.importers.context import ImportContext
-from govern.load.importers.validate import OPENLINEAGE_FACETS, schema_errors, where
+from govern.load.importers.validate import OPENLINEAGE_FACETS, Problem, group, issues, jsonable, where
 from govern.model.errors import InputError
 from govern.model.findings import Location, Severity
 from govern.model.lineage import Edge
@@ -106,6 +106,16 @@ class _Event:
     def time(self) -> str:
         return as_text(self.data.get("eventTime")) or ""
 
+    @property
+    def sort_time(self) -> str:
+        """The event time in UTC as sortable text (events from zones other than Z compare correctly)."""
+        parsed = _parse_time(self.time)
+        if parsed is None or parsed.tzinfo is None:
+            return self.time
+        import datetime as dt
+
+        return parsed.astimezone(dt.UTC).isoformat()
+
     def loc(self, *parts: Any) -> Location:
         return Location(self.path, self.line, None, self.prefix + json_pointer(parts))
 
@@ -149,41 +159,181 @@ def _split_events(raw: str, display: str, ctx: ImportContext) -> list[tuple[Any,
     return [(doc, None, "")]
 
 
-def _valid(event: _Event, ctx: ImportContext) -> bool:
-    """Validate an event and the facets govern reads; report problems at their pointer."""
-    problems = schema_errors(event.data, "openlineage")
-    if problems:
-        for fpath, message in problems[:5]:
-            ctx.findings.append(invalid(f"OpenLineage event: {where(fpath)}{message}", event.path,
-                                        event.line, pointer=event.prefix + json_pointer(fpath)))
-        return False
-    for kind, facets, base in _facet_sets(event.data):
+SPEC_ONLY = ("producer", "schemaURL")  # required by the spec, read by no rule: missing is a warning (and run.runId)
+FACET_SPEC_ONLY = ("_producer", "_schemaURL")
+_PLACEHOLDER = "https://govern.invalid/missing"
+_FACET_KEYS = ("facets", "inputFacets", "outputFacets")
+
+
+@dataclass
+class _Gaps:
+    """Fields the spec requires and govern does not read, missing from a file's events: counted, said once."""
+
+    events: int = 0
+    first_event: Location | None = None
+    fields: set[str] = field(default_factory=set)
+    facets: int = 0
+    first_facet: tuple[str, Location] | None = None
+
+    def findings(self, display: str) -> list:
+        out = []
+        if self.events:
+            listed = [f"'{f}'" for f in sorted(self.fields)]
+            names = ", ".join(listed[:-1]) + f" or {listed[-1]}" if len(listed) > 1 else listed[0]
+            where = self.first_event
+            out.append(invalid(
+                f"OpenLineage: {self.events} event{'s' if self.events != 1 else ''} without {names}, which the "
+                "spec requires (producer: the URI of the code that emitted the event, schemaURL: the spec "
+                "version it follows, run.runId: the run it reports); govern reads the events anyway", display, where.line if where else None,
+                pointer=where.pointer if where else None, severity=Severity.WARNING))
+        if self.facets and self.first_facet is not None:
+            label, where = self.first_facet
+            out.append(invalid(
+                f"OpenLineage: {self.facets} facet{'s' if self.facets != 1 else ''} without '_producer' or "
+                f"'_schemaURL', which the spec requires of every facet (who wrote it, which facet schema it "
+                f"follows), the first the {label}; govern reads the facets anyway", display, where.line,
+                pointer=where.pointer, severity=Severity.WARNING))
+        return out
+
+
+def _event_kind(data: dict) -> str:
+    """The event definition a document follows: a run (run or eventType), a dataset, or a job event."""
+    if "run" in data or "eventType" in data:
+        return "RunEvent"
+    if "dataset" in data and "job" not in data:
+        return "DatasetEvent"
+    return "JobEvent" if "job" in data else "RunEvent"
+
+
+def _facet_places(data: dict) -> list[tuple[str, tuple, dict]]:
+    """(kind, path, facets) of every facet set of an event."""
+    out: list[tuple[str, tuple, dict]] = []
+    for kind in ("run", "job"):
+        facets = as_dict(data.get(kind)).get("facets")
+        if isinstance(facets, dict):
+            out.append((kind, (kind, "facets"), facets))
+    for side in ("inputs", "outputs"):
+        for i, ds in enumerate(as_list(data.get(side))):
+            for key in _FACET_KEYS:
+                facets = as_dict(ds).get(key)
+                if isinstance(facets, dict):
+                    out.append(("dataset", (side, i, key), facets))
+    facets = as_dict(data.get("dataset")).get("facets")
+    if isinstance(facets, dict):
+        out.append(("dataset", ("dataset", "facets"), facets))
+    return out
+
+
+def _patched(event: _Event, gaps: _Gaps) -> dict:
+    """A copy of the event with the spec-only fields it lacks filled in (counted in ``gaps``), so that
+    validation reports only what govern cannot read."""
+    import copy
+
+    data = copy.deepcopy(event.data)
+    missing = [f for f in SPEC_ONLY if f not in data]
+    run = data.get("run")
+    if isinstance(run, dict) and "runId" not in run:
+        missing.append("run.runId")
+        run["runId"] = "00000000-0000-0000-0000-000000000000"
+    if missing:
+        gaps.events += 1
+        gaps.fields.update(missing)
+        gaps.first_event = gaps.first_event or event.loc()
+        for name in missing:
+            if "." not in name:
+                data[name] = _PLACEHOLDER
+    for kind, path, facets in _facet_places(data):
         for name, facet in facets.items():
-            schema = OPENLINEAGE_FACETS.get((kind, name))
-            if schema is None:
+            if isinstance(facet, dict) and any(f not in facet for f in FACET_SPEC_ONLY):
+                gaps.facets += 1
+                if gaps.first_facet is None:
+                    gaps.first_facet = (f"{kind} facet '{name}'", event.loc(*path, name))
+                for f in FACET_SPEC_ONLY:
+                    facet.setdefault(f, _PLACEHOLDER)
+    return data
+
+
+def _valid(event: _Event, ctx: ImportContext, gaps: _Gaps) -> bool:
+    """Validate an event and the facets govern reads; report what makes it unusable at its pointer.
+
+    What only the spec needs (``producer``, ``schemaURL``, a facet's ``_producer`` / ``_schemaURL``) is
+    counted in ``gaps`` and said once per file; the event is still read.
+    """
+    data = _patched(event, gaps)
+    kind = _event_kind(data)
+    facet_paths = {path: fkind for fkind, path, _ in _facet_places(data)}
+    own: list = []
+    in_facets: dict[tuple, list] = {}
+    for issue in issues(data, kind):
+        # a facet breaking its base schema is a problem of that facet (not used), not of the event
+        at = next((issue.path[:len(fp) + 1] for fp in facet_paths
+                   if issue.path[:len(fp)] == fp and len(issue.path) > len(fp)), None)
+        if at is None:
+            own.append(issue)
+        else:
+            in_facets.setdefault(at, []).append(issue)
+    for at, found_here in sorted(in_facets.items(), key=lambda kv: json_pointer(kv[0])):
+        target = _at(event.data, at)
+        if isinstance(target, dict):
+            target["_govern_invalid"] = True
+        for p in group(found_here)[:1]:
+            ctx.findings.append(invalid(f"OpenLineage {facet_paths[at[:-1]]} facet '{at[-1]}': "
+                                        f"{where(p.path[len(at):])}{p.message}; the facet is not used",
+                                        event.path, event.line,
+                                        pointer=event.prefix + json_pointer(p.path), severity=Severity.WARNING))
+    found = group(own)
+    time = as_text(data.get("eventTime"))
+    if time is not None and _parse_time(time) is None:
+        found.append(Problem(("eventTime",), f"'{time[:60]}' is not a date and time (ISO 8601)"))
+    if found:
+        for p in found[:5]:
+            ctx.findings.append(invalid(f"OpenLineage {kind}: {where(p.path)}{p.message}; the event is not used",
+                                        event.path, event.line, pointer=event.prefix + json_pointer(p.path)))
+        return False
+    for fkind, facets, base in _facet_sets(event.data):
+        for name, facet in facets.items():
+            schema = OPENLINEAGE_FACETS.get((fkind, name))
+            if schema is None or not isinstance(facet, dict) or facet.get("_govern_invalid"):
                 continue
-            for fpath, message in schema_errors({name: facet}, schema)[:3]:
-                ctx.findings.append(invalid(f"OpenLineage {kind} facet '{name}': {where(fpath[1:])}{message}",
-                                            event.path, event.line,
-                                            pointer=event.prefix + json_pointer((*base, *fpath)),
+            filled = {**facet, **{f: facet.get(f, _PLACEHOLDER) for f in FACET_SPEC_ONLY}}
+            for p in group(issues({name: jsonable(filled)}, schema))[:3]:
+                ctx.findings.append(invalid(f"OpenLineage {fkind} facet '{name}': {where(p.path[1:])}{p.message}; "
+                                            "the facet is not used", event.path, event.line,
+                                            pointer=event.prefix + json_pointer((*base, *p.path)),
                                             severity=Severity.WARNING))
                 facet["_govern_invalid"] = True
     return True
 
 
+def _at(data: Any, path: tuple) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            data = data[part] if isinstance(data, list) and 0 <= part < len(data) else None
+        else:
+            data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _parse_time(text: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def _facet_sets(data: dict) -> list[tuple[str, dict, tuple]]:
-    out: list[tuple[str, dict, tuple]] = [("job", as_dict(as_dict(data.get("job")).get("facets")), ("job", "facets"))]
-    for side in ("inputs", "outputs"):
-        for i, ds in enumerate(as_list(data.get(side))):
-            out.append(("dataset", as_dict(as_dict(ds).get("facets")), (side, i, "facets")))
-    if isinstance(data.get("dataset"), dict):
-        out.append(("dataset", as_dict(data["dataset"].get("facets")), ("dataset", "facets")))
-    return [(k, f, b) for k, f, b in out if f]
+    return [(kind, facets, path) for kind, path, facets in _facet_places(data) if facets]
 
 
 def _facet(ds: dict, name: str) -> dict:
-    facet = as_dict(as_dict(ds.get("facets")).get(name))
-    return {} if facet.get("_govern_invalid") else facet
+    """A facet of a dataset, job or run (dataset facets also from inputFacets / outputFacets)."""
+    for key in _FACET_KEYS:
+        facet = as_dict(as_dict(ds.get(key)).get(name))
+        if facet:
+            return {} if facet.get("_govern_invalid") else facet
+    return {}
 
 
 def _key(ds: dict) -> DatasetKey:
@@ -239,6 +389,7 @@ def _owners(facet: dict) -> list[str]:
 def read_events(files: list[tuple[Path, str]], ctx: ImportContext) -> list[_Event]:
     events: list[_Event] = []
     for path, display in files:
+        gaps = _Gaps()
         try:
             size = path.stat().st_size
             if size > MAX_EVENTS_BYTES:
@@ -251,16 +402,34 @@ def read_events(files: list[tuple[Path, str]], ctx: ImportContext) -> list[_Even
         except UnicodeDecodeError as exc:
             ctx.findings.append(invalid(f"not valid UTF-8 (byte {exc.start})", display))
             continue
+        mark = len(ctx.findings)
         for data, line, prefix in _split_events(raw, display, ctx):
             if not isinstance(data, dict):
                 ctx.findings.append(invalid("an OpenLineage event must be a JSON object", display, line,
                                             pointer=prefix))
                 continue
             event = _Event(data, display, line, prefix, len(events))
-            if _valid(event, ctx):
+            if _valid(event, ctx, gaps):
                 events.append(event)
-    events.sort(key=lambda e: (e.time, e.order))
+        ctx.findings[mark:] = _once_per_file(ctx.findings[mark:])
+        ctx.findings.extend(gaps.findings(display))
+    events.sort(key=lambda e: (e.sort_time, e.order))
     return events
+
+
+def _once_per_file(findings: list) -> list:
+    """One finding per problem of a file: events that break the same way (a test template's
+    placeholder time in every event) are one finding at the first of them, with their count."""
+    firsts: dict[tuple, list] = {}
+    for f in findings:
+        firsts.setdefault((f.rule, f.severity, f.message), []).append(f)
+    out = []
+    for same in firsts.values():
+        first = same[0]
+        if len(same) > 1:
+            first.message += f" ({len(same)} events of this file, the first here)"
+        out.append(first)
+    return out
 
 
 def load_all(files: list[tuple[Path, str]], ctx: ImportContext) -> None:

@@ -75,13 +75,19 @@ def _registry() -> Any:
     return Registry().with_resources(resources)
 
 
+OPENLINEAGE_ID = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
+
+
 @cache
 def validator(name: str) -> Any:
-    """A compiled validator for a schema of SCHEMAS or an OpenLineage facet file name."""
+    """A compiled validator for a schema of SCHEMAS, an OpenLineage facet file name, or one event
+    definition of the OpenLineage spec (``RunEvent``, ``JobEvent``, ``DatasetEvent``)."""
     import jsonschema
 
-    rel = SCHEMAS.get(name) or f"openlineage/facets/{name}"
-    schema = _load(rel)
+    if name in ("RunEvent", "JobEvent", "DatasetEvent"):
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": f"{OPENLINEAGE_ID}#/$defs/{name}"}
+    else:
+        schema = _load(SCHEMAS.get(name) or f"openlineage/facets/{name}")
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, registry=_registry())
 
@@ -143,20 +149,46 @@ def problems(data: Any, name: str | list[str]) -> list[Problem]:
 
 
 def _problems(data: Any, name: str) -> list[Problem]:
+    return group(issues(data, name))
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One thing a schema finds at one place: its kind (the JSON Schema keyword), the fields a
+    ``required`` lacks, and what it means in govern's words."""
+
+    path: tuple
+    kind: str
+    missing: tuple[str, ...]
+    words: tuple[str, ...]
+
+
+def issues(data: Any, name: str) -> list[Issue]:
+    """Every violation of schema ``name`` (a SCHEMAS name, a facet file, or an OpenLineage ``$defs``
+    name such as ``RunEvent``) by ``data``, said in govern's words; data must be JSON-like."""
     from jsonschema.exceptions import best_match
 
-    by_path: dict[tuple, list[str]] = {}
     check = validator(name)
-    first: tuple | None = None
+    out: list[Issue] = []
     for error in check.iter_errors(data):
         error._govern_check = check
         if error.context:  # oneOf / anyOf: say what the closest alternative wanted
             error = best_match(error.context) or error
-        path = tuple(error.absolute_path)
-        first = path if first is None else first
-        for part in _words(error):
-            if part not in by_path.setdefault(path, []):
-                by_path[path].append(part)
+        missing = tuple(re.findall(r"^'([^']*)' is a required property", error.message)) \
+            if error.validator == "required" else ()
+        out.append(Issue(tuple(error.absolute_path), str(error.validator), missing, tuple(_words(error))))
+    return out
+
+
+def group(found: list[Issue]) -> list[Problem]:
+    """One Problem per place, its words joined, in document order (at most MAX_ERRORS)."""
+    by_path: dict[tuple, list[str]] = {}
+    first: tuple | None = None
+    for issue in found:
+        first = issue.path if first is None else first
+        for part in issue.words:
+            if part not in by_path.setdefault(issue.path, []):
+                by_path[issue.path].append(part)
     out = [Problem(path, "; ".join(parts)) for path, parts in by_path.items() if parts]
     if first is not None and not out:  # invalid, whatever the words: never reported as valid
         out = [Problem(first, "breaks the schema")]
