@@ -214,6 +214,10 @@ class Execution(_Strict):
     job: str | None = Field(default=None, description="Execution lineage: scheduler:job id")
     code: list[str] = Field(default_factory=_new_list, description="SQL files, relative to the manifest")
     dialect: str | None = Field(default=None, description="sqlglot dialect name")
+    parent: str | None = Field(default=None, description="The job that runs this one (an orchestrator's DAG run; "
+                                                         "OpenLineage parent run facet)")
+    query: str | None = Field(default=None, description="The SQL the job ran as reported at run time (OpenLineage "
+                                                        "sql job facet); kept, not analysed")
 
 
 class Access(_Strict):

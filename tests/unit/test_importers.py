@@ -314,7 +314,7 @@ def test_openlineage_mesh_findings() -> None:
         ("auth.restricted-read", "finance.revenue"),
         ("lineage.dataset-dropped", shadow), ("auth.classification-required", shadow),
         ("auth.deploy-own-domain", shadow), ("complexity.required", shadow), ("documentation.description", shadow),
-        ("format.required", shadow), ("lifecycle.state-required", shadow), ("lineage.code-declared", shadow),
+        ("format.required", shadow), ("lineage.code-declared", shadow),  # lifecycle: active (the job ran)
         ("namespace.required", shadow), ("owner.person-email", shadow), ("structure.required", shadow),
         ("versioning.required", shadow),
     }

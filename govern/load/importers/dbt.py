@@ -126,6 +126,19 @@ class _Manifest:
             if isinstance(node, dict) and node.get("version") is not None and isinstance(node.get("name"), str):
                 self.versions.setdefault((node["name"], _vkey(node["version"])), uid)
         self.known = ctx.port_index()
+        # data tests by the node they test (attached_node, else their only model / source dependency)
+        self.tests: dict[str, list[tuple[str, dict]]] = {}
+        for tid, test in sorted(self.nodes.items()):
+            if not isinstance(test, dict) or test.get("resource_type") != "test" or not _enabled(test):
+                continue
+            deps = [d for d in as_list(as_dict(test.get("depends_on")).get("nodes")) if isinstance(d, str)]
+            target = as_text(test.get("attached_node")) or (deps[0] if len(deps) == 1 else None)
+            if target:
+                self.tests.setdefault(target, []).append((tid, test))
+        self.semantic = [(sid, sm) for sid, sm in sorted(as_dict(doc.get("semantic_models")).items())
+                         if isinstance(sm, dict)]
+        self.metrics = [(mid, metric) for mid, metric in sorted(as_dict(doc.get("metrics")).items())
+                        if isinstance(metric, dict)]
         self.project_version = _project_version(ctx.mesh.root, project_dir)
         self.project_teams: set[str] = set()  # owner teams of the project's models: 'protected' readers
 
@@ -217,6 +230,12 @@ class _Manifest:
         readers = [r for r in as_list(meta.get("readers")) if as_text(r)]
         if readers:
             m.put(("access", "readers"), readers, f"{meta_base}/readers")
+        code = [c for c in (meta.get("code") if isinstance(meta.get("code"), list) else [meta.get("code")])
+                if as_text(c)]
+        if code:  # relative to the dbt project, as dbt paths are; the manifest is in target/
+            m.put(("execution", "code"), [posixpath.relpath(_join(self.project_dir, c),
+                                                            posixpath.dirname(self.display) or ".") for c in code],
+                  f"{meta_base}/code")
         for key in ("job",):
             m.put(("execution", key), as_text(meta.get(key)), f"{meta_base}/{key}")
 
@@ -313,6 +332,16 @@ class _Manifest:
                 m.put((*port, "columns", k, "pii"), True, f"{cbase}/meta/{key}" if key else f"{cbase}/tags")
             m.put((*port, "columns", k, "classification"), as_text(cmeta.get("classification")),
                   f"{cbase}/meta/classification")
+            constraints = _constraints(col.get("constraints"))
+            if constraints:
+                m.put((*port, "columns", k, "constraints"), constraints, f"{cbase}/constraints")
+                kinds = {c["type"] for c in constraints}
+                for kind, flag in (("not_null", "required"), ("unique", "unique"), ("primary_key", "primaryKey")):
+                    if kind in kinds:
+                        m.put((*port, "columns", k, flag), True, f"{cbase}/constraints")
+            tests = self.tests_of(as_text(node.get("unique_id")) or "", cname)
+            if tests:
+                m.put((*port, "columns", k, "quality"), [t for t, _ in tests], tests[0][1])
             m.at((*port, "columns", k), cbase)
 
     # -- products --------------------------------------------------------------------------------
@@ -350,6 +379,7 @@ class _Manifest:
         m.put((*port, "location"), normalise_location(relation) if relation else None, f"{base}/relation_name")
         m.put((*port, "classification"), as_text(meta.get("classification")), f"{meta_base}/classification")
         self.columns(m, node, base, port)
+        self.port_extras(m, uid, node, base, port)
         m.at(port, f"{base}/relation_name")
         self.access(m, node, base)
         tags = [t for t in as_list(node.get("tags")) if isinstance(t, str)]
@@ -359,7 +389,7 @@ class _Manifest:
         sql, macro = self.sql(uid, node)
         product = self.ctx.add(m.product("dbt", sql))
         if product is not None:
-            product.source_name = _source_name(node)
+            product.source_name = _source_name(node, self.project)
         if product is None or node.get("resource_type") == "seed" or as_text(node.get("compiled_code")) or sql:
             return
         if macro is not None:
@@ -372,6 +402,70 @@ class _Manifest:
             self.ctx.findings.append(invalid(
                 f"model {name} has neither compiled_code nor raw SQL; its SQL is not analysed",
                 self.display, pointer=base, product=pid, severity=Severity.WARNING))
+
+    def port_extras(self, m: Mapper, uid: str, node: dict, base: str, port: tuple) -> None:
+        """What the project says about the relation besides its columns: the enforced contract, model
+        constraints, data tests on the whole model, semantic models and the metrics built on them."""
+        contract = as_dict(node.get("contract")) or as_dict(_config(node).get("contract"))
+        if contract.get("enforced") is True:
+            where = f"{base}/contract/enforced" if as_dict(node.get("contract")) else f"{base}/config/contract/enforced"
+            m.put((*port, "contract"), {"enforced": True}, where)
+        constraints = _constraints(node.get("constraints"))
+        if constraints:
+            m.put((*port, "constraints"), constraints, f"{base}/constraints")
+        tests = self.tests_of(uid, None)
+        if tests:
+            m.put((*port, "quality"), [t for t, _ in tests], tests[0][1])
+        models = [sm for sm in self.semantic if uid in as_list(as_dict(sm[1].get("depends_on")).get("nodes"))]
+        for i, (sid, sm) in enumerate(models):
+            entry = {"name": as_text(sm.get("name")) or sid, "description": as_text(sm.get("description")),
+                     "entities": [e["name"] for e in as_list(sm.get("entities")) if as_text(as_dict(e).get("name"))],
+                     "dimensions": [d["name"] for d in as_list(sm.get("dimensions")) if as_text(as_dict(d).get("name"))],
+                     "measures": [x["name"] for x in as_list(sm.get("measures")) if as_text(as_dict(x).get("name"))]}
+            m.put((*port, "semanticModels", i), {k: v for k, v in entry.items() if v not in (None, [])},
+                  f"/semantic_models/{_escape(sid)}")
+        metrics = [(mid, metric) for mid, metric in self.metrics if uid in self.metric_models(mid, set())]
+        for i, (mid, metric) in enumerate(metrics):
+            entry = {"name": as_text(metric.get("name")) or mid, "type": as_text(metric.get("type")),
+                     "label": as_text(metric.get("label")), "description": as_text(metric.get("description"))}
+            m.put((*port, "metrics", i), {k: v for k, v in entry.items() if v is not None},
+                  f"/metrics/{_escape(mid)}")
+
+    def metric_models(self, mid: str, seen: set[str]) -> set[str]:
+        """The models a metric is computed from: through its semantic models and the metrics it uses."""
+        if mid in seen:
+            return set()
+        seen.add(mid)
+        out: set[str] = set()
+        metric = as_dict(as_dict(self.doc.get("metrics")).get(mid))
+        for dep in as_list(as_dict(metric.get("depends_on")).get("nodes")):
+            if not isinstance(dep, str):
+                continue
+            if dep.startswith("semantic_model."):
+                sm = as_dict(as_dict(self.doc.get("semantic_models")).get(dep))
+                out.update(d for d in as_list(as_dict(sm.get("depends_on")).get("nodes")) if isinstance(d, str))
+            elif dep.startswith("metric."):
+                out |= self.metric_models(dep, seen)
+        return out
+
+    def tests_of(self, uid: str, column: str | None) -> list[tuple[dict, str]]:
+        """The data tests attached to a node (``column``: to that column; None: to the whole node), as
+        quality checks with the pointer of each test node."""
+        out = []
+        for tid, test in self.tests.get(uid, []):
+            if as_text(test.get("column_name")) != column:
+                continue
+            meta = as_dict(test.get("test_metadata"))
+            kwargs = {k: v for k, v in as_dict(meta.get("kwargs")).items() if k not in ("model", "column_name")}
+            check = {"type": "dbt", "name": as_text(test.get("name")) or tid,
+                     "metric": as_text(meta.get("name")) or "singular",
+                     "severity": (as_text(_config(test).get("severity")) or "").lower() or None,
+                     "description": as_text(test.get("description"))}
+            if kwargs:
+                check["details"] = {k: v if isinstance(v, str | int | float | bool | list | dict) else str(v)
+                                    for k, v in kwargs.items()}
+            out.append(({k: v for k, v in check.items() if v is not None}, _base("nodes", tid)))
+        return out
 
     def access(self, m: Mapper, node: dict, base: str) -> None:
         """dbt access in the auth standard: private = its group, protected = its project, public = anyone.
@@ -477,6 +571,9 @@ class _Manifest:
                 m.put((*port, "description"), as_text(src.get("description")), f"{tbase}/description")
                 m.put((*port, "classification"), as_text(tmeta.get("classification")), f"{tmeta_base}/classification")
                 self.columns(m, src, tbase, port)
+                tests = self.tests_of(uid, None)
+                if tests:
+                    m.put((*port, "quality"), [t for t, _ in tests], tests[0][1])
                 m.at(port, tbase)
             if any(as_text(s.get("relation_name")) for _, s in tables):
                 m.infer(("format",), "structured", f"{base}/relation_name", "dbt relation (a warehouse table)")
@@ -516,7 +613,9 @@ class _Manifest:
                   f"{base}/url" if exp.get("url") else f"{base}/type")
         m.put(("access", "visibility"), "mesh" if as_text(exp.get("maturity")) else None, f"{base}/maturity")
         m.finish(self.ctx, "dbt")
-        self.ctx.add(m.product("dbt"))
+        product = self.ctx.add(m.product("dbt"))
+        if product is not None:
+            product.source_name = _source_name(exp, self.project)
 
     # -- SQL -------------------------------------------------------------------------------------
     def relation_of(self, uid: str) -> str:
@@ -592,13 +691,38 @@ def render_raw(raw: str, node: dict, manifest: _Manifest) -> tuple[str | None, s
         return None, None
 
 
-def _source_name(node: dict) -> str:
-    """``model `orders` in models/marts/_marts.yml``: the node and the YAML file that describes it."""
+def _source_name(node: dict, project: str | None = None) -> str:
+    """``model `orders` in models/marts/_marts.yml``: the node and the YAML file that describes it; a
+    node of an installed package is configured from the project's dbt_project.yml."""
     kind = as_text(node.get("resource_type")) or "model"
     patch = as_text(node.get("patch_path"))
     where = patch.split("://", 1)[-1] if patch else as_text(node.get("original_file_path"))
     name = as_text(node.get("name")) or "?"
+    package = as_text(node.get("package_name"))
+    if project and package and package != project:
+        plural = {"model": "models", "seed": "seeds", "source": "sources"}.get(kind, f"{kind}s")
+        return (f"{kind} `{name}` of package `{package}` (configured under `{plural}: {package}:` in the "
+                "project's dbt_project.yml, e.g. `+meta`)")
     return f"{kind} `{name}` in {where}" if where else f"{kind} `{name}`"
+
+
+def _constraints(value: Any) -> list[dict]:
+    """dbt constraints as govern constraints: type, name, expression, the referenced relation and columns."""
+    out = []
+    for item in as_list(value):
+        item = as_dict(item)
+        kind = as_text(item.get("type"))
+        if not kind:
+            continue
+        entry: dict[str, Any] = {"type": kind}
+        for key, target in (("name", "name"), ("expression", "expression"), ("to", "to")):
+            if as_text(item.get(key)):
+                entry[target] = as_text(item[key])
+        columns = [c for c in as_list(item.get("to_columns")) if as_text(c)]
+        if columns:
+            entry["toColumns"] = columns
+        out.append(entry)
+    return out
 
 
 def _infer_complexity(m: Mapper, types: list, pointer: str) -> None:

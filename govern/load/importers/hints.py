@@ -40,6 +40,15 @@ DBT_FIXES = {
     "namespace.required": "dbt has no namespace: set `importers.defaults.namespace` in govern.yaml once, or add "
         "`meta: {namespace: prod}` under `config:` of {where}.",
     "documentation.description": "Add a `description:` to {where}.",
+    "lineage.job-declared": "Give {where} a `loader:` (govern names the job <loader>:<source>), or add "
+        "`meta: {job: <scheduler>:<job id>}`.",
+    "lineage.code-declared": "Add `meta: {code: [path/to/query.sql]}` (paths relative to the dbt project) to "
+        "{where}: the code that reads its inputs.",
+    "auth.domain-read": "{where} reads a model of another domain: if both are of this dbt project, put the "
+        "reader in a dbt group (exposures: `meta: {team: <org.yaml team id>}`), or add its owner's e-mail to "
+        "the members of an org.yaml team of the model's domain; else ask for `access: public`.",
+    "auth.private-read": "{where} reads a private model: dbt allows that only within the model's group; put "
+        "the reader in that group, or ask for `access: protected` or `public`.",
 }
 
 # What ODCS and ODPS documents share (both Bitol standards; custom fields go in customProperties).
@@ -117,6 +126,9 @@ OPENLINEAGE_FIXES = {
     "auth.classification-required": "OpenLineage events have no classification: declare the classification of "
         "the datasets {where} writes in govern.yaml (`importers.domains.{domain}.portDefaults.classification`).",
     "documentation.description": "Send a `documentation` job facet with the events of {where}.",
+    "lineage.code-declared": "Send a `sourceCodeLocation` job facet with the events of {where} whose `path` "
+        "names the job's code in this repository (relative to the mesh root).",
+    "lineage.job-declared": "The events of {where} name no job: send `job.namespace` and `job.name`.",
     "lifecycle.state-required": "Declare the lifecycle state of domain {domain}'s jobs in govern.yaml "
         "(`importers.domains.{domain}.defaults.lifecycle.state`).",
 }

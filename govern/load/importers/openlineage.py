@@ -23,6 +23,8 @@ invalid event is an ``input.invalid`` finding at its line and pointer and is not
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,7 @@ from govern.load.importers.context import ImportContext
 from govern.load.importers.validate import OPENLINEAGE_FACETS, Problem, group, issues, jsonable, where
 from govern.model.errors import InputError
 from govern.model.findings import Location, Severity
-from govern.model.lineage import Edge
+from govern.model.lineage import Edge, ObservedColumn
 
 MAX_EVENTS_BYTES = 256 * 1024 * 1024
 CLEARS = {"CREATE", "OVERWRITE"}
@@ -92,6 +94,10 @@ class RuntimeLineage:
     drops: list[DatasetDrop] = field(default_factory=list)
     owners: list[ObservedOwner] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # datasets read or written that no product owns
+    columns: list[ObservedColumn] = field(default_factory=list)  # columnLineage facets, as SQL column lineage
+    # (product, port) → data quality observed on it (dataQualityAssertions / dataQualityMetrics facets)
+    quality: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    parents: dict[str, str] = field(default_factory=dict)  # job → its parent job (the parent run facet)
 
 
 @dataclass
@@ -460,12 +466,14 @@ def load_all(files: list[tuple[Path, str]], ctx: ImportContext) -> None:
             shadow[jkey] = _job_product_id(job, ctx)
             for dkey in job.writes:  # later jobs reading these datasets read this product
                 resolver.index.setdefault(normalise_location(dkey[1]), (shadow[jkey], _port_name(dkey[1])))
+    runtime.quality = _observed_quality(events, resolver)
+    runtime.parents = _parents(jobs)
     readers_of: dict[DatasetKey, list[tuple[str, Location]]] = {}
     for jkey, job in sorted(jobs.items()):
         owned = owned_by[jkey]
         consumers = owned
         if jkey in shadow:
-            product = _job_product(job, resolver, ctx, shadow[jkey])
+            product = _job_product(job, resolver, ctx, shadow[jkey], runtime)
             consumers = [product] if product else []
         for consumer in consumers:
             for dkey, loc in sorted(job.reads.items()):
@@ -477,10 +485,88 @@ def load_all(files: list[tuple[Path, str]], ctx: ImportContext) -> None:
                                           location=loc))
     _drops(events, resolver, readers_of, runtime)
     _observed_owners(events, jobs, resolver, runtime)
+    runtime.columns = _column_lineage(events, resolver)
     runtime.edges.sort(key=lambda e: (e.consumer, e.producer, e.location.path or "", e.location.line or 0,
                                       e.location.pointer or ""))
     ctx.mesh.runtime = runtime
     ctx.mesh.observed_edges.extend(runtime.edges)
+
+
+def _column_lineage(events: list[_Event], resolver: _Resolver) -> list[ObservedColumn]:
+    """Output columns and the input columns they came from (``columnLineage`` on outputs), for the
+    products whose ports the datasets are; the latest event says it for a column."""
+    latest: dict[tuple[str, str, str], ObservedColumn] = {}
+    for event in events:
+        for k, ds in enumerate(as_list(event.data.get("outputs"))):
+            ds = as_dict(ds)
+            target = resolver.resolve(_key(ds))
+            lineage = _facet(ds, "columnLineage")
+            if target is None or not lineage:
+                continue
+            key = next((kk for kk in _FACET_KEYS if "columnLineage" in as_dict(ds.get(kk))), "facets")
+            for column, spec in sorted(as_dict(lineage.get("fields")).items()):
+                sources = []
+                for source in as_list(as_dict(spec).get("inputFields")):
+                    source = as_dict(source)
+                    dkey = (as_text(source.get("namespace")) or "", as_text(source.get("name")) or "")
+                    hit = resolver.resolve(dkey)
+                    field_name = as_text(source.get("field"))
+                    if hit is not None and field_name:
+                        sources.append((hit[0], hit[1], field_name, _display(dkey)))
+                if sources:
+                    latest[(target[0], target[1], column)] = ObservedColumn(
+                        target[0], target[1], column,
+                        event.loc("outputs", k, key, "columnLineage", "fields", column),
+                        tuple(sorted(set(sources))))
+    return [latest[k] for k in sorted(latest)]
+
+
+def _observed_quality(events: list[_Event], resolver: _Resolver) -> dict[tuple[str, str], list[dict]]:
+    """Data quality the events report on a product's dataset: each assertion (its latest result) and
+    metric, as quality checks of the port."""
+    found: dict[tuple[str, str], dict[tuple, dict]] = {}
+    for event in events:
+        for ds in _datasets(event.data):
+            hit = resolver.resolve(_key(ds))
+            if hit is None:
+                continue
+            checks = found.setdefault(hit, {})
+            for item in as_list(_facet(ds, "dataQualityAssertions").get("assertions")):
+                item = as_dict(item)
+                assertion = as_text(item.get("assertion"))
+                if not assertion:
+                    continue
+                check = {"type": "openlineage", "metric": assertion, "name": as_text(item.get("name")),
+                         "column": as_text(item.get("column")), "severity": as_text(item.get("severity")),
+                         "description": as_text(item.get("description"))}
+                if isinstance(item.get("success"), bool):
+                    check["success"] = item["success"]
+                checks[("assertion", assertion, check["column"], check["name"])] = \
+                    {k: v for k, v in check.items() if v is not None}
+            metrics = _facet(ds, "dataQualityMetrics")
+            if metrics:
+                details = {k: metrics[k] for k in ("rowCount", "bytes", "fileCount") if metrics.get(k) is not None}
+                if details:
+                    checks[("metrics", None, None, None)] = {"type": "openlineage", "metric": "datasetMetrics",
+                                                             "details": details}
+                for column, values in sorted(as_dict(metrics.get("columnMetrics")).items()):
+                    values = {k: v for k, v in as_dict(values).items() if isinstance(v, int | float | dict)}
+                    if values:
+                        checks[("metrics", column, None, None)] = {"type": "openlineage", "metric": "columnMetrics",
+                                                                   "column": column, "details": values}
+    return {k: [v[key] for key in sorted(v, key=lambda t: tuple(str(x) for x in t))] for k, v in sorted(found.items())}
+
+
+def _parents(jobs: dict[tuple[str, str], _Job]) -> dict[str, str]:
+    """Each job's parent job, from the ``parent`` run facet of its latest event that has one."""
+    out: dict[str, str] = {}
+    for (ns, name), job in sorted(jobs.items()):
+        for event in reversed(job.events):
+            parent = as_dict(_facet(as_dict(event.data.get("run")), "parent").get("job"))
+            if as_text(parent.get("name")):
+                out[f"{ns}/{name}"] = f"{as_text(parent.get('namespace')) or ''}/{parent['name']}"
+                break
+    return out
 
 
 def _drops(events: list[_Event], resolver: _Resolver, readers_of: dict, runtime: RuntimeLineage) -> None:
@@ -570,7 +656,8 @@ def _port_name(dataset_name: str) -> str:
     return dataset_name.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[-1]
 
 
-def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str) -> str | None:
+def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str,
+                 runtime: RuntimeLineage) -> str | None:
     """A product for a job whose outputs no declared product owns, located at its latest event."""
     group, person, owner_where, event = _job_owners(job, ctx)
     if event is None:
@@ -586,6 +673,22 @@ def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str) -
     m.put(("owner", "group"), group, owner_where)
     m.put(("owner", "person"), person, owner_where)
     m.put(("execution", "job"), f"openlineage:{job.namespace}/{job.name}", ("job",))
+    m.inferred[("execution", "job")] = "OpenLineage job namespace and name"
+    parent = runtime.parents.get(f"{job.namespace}/{job.name}")
+    if parent:
+        m.put(("execution", "parent"), f"openlineage:{parent}", ("run", "facets", "parent", "job"))
+    code = as_text(_facet(as_dict(data.get("job")), "sourceCodeLocation").get("path"))
+    if code and _inside_root(ctx, code):
+        rel = posixpath.relpath(code.lstrip("/"), posixpath.dirname(event.path) or ".")
+        m.put(("execution", "code"), [rel], ("job", "facets", "sourceCodeLocation", "path"))
+    sql = _facet(as_dict(data.get("job")), "sql")
+    if as_text(sql.get("query")):
+        m.put(("execution", "query"), as_text(sql["query"]), ("job", "facets", "sql", "query"))
+        m.put(("execution", "dialect"), as_text(sql.get("dialect")), ("job", "facets", "sql", "dialect"))
+    ran = [e for e in job.events if (as_text(e.data.get("eventType")) or "") in ("START", "RUNNING", "COMPLETE")]
+    if ran:
+        m.infer(("lifecycle", "state"), "active", ("eventType",),
+                f"OpenLineage: the job ran ({as_text(ran[-1].data.get('eventType'))} at {ran[-1].time})")
     i = 0
     seen: set[tuple[str, str]] = set()
     for k, ds in enumerate(as_list(data.get("inputs"))):
@@ -610,7 +713,41 @@ def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str) -
             m.put((*port, "columns", c, "name"), as_text(fld.get("name")) or f"field_{c}", (*where, "name"))
             m.put((*port, "columns", c, "type"), as_text(fld.get("type")), (*where, "type"))
             m.put((*port, "columns", c, "description"), as_text(fld.get("description")), (*where, "description"))
+        for q, check in enumerate(runtime.quality.get((pid, _port_name(name)), [])):
+            m.put((*port, "quality", q), check, ("outputs", k))
         m.at(port, ("outputs", k))
+    _infer_shape(m, [as_dict(ds) for ds in as_list(data.get("outputs"))])
     m.finish(ctx, "openlineage")
     product = ctx.add(m.product("openlineage"))
+    if product is not None:
+        product.source_name = f"job `{job.namespace}/{job.name}` ({event.path})"
     return product.id if product else None
+
+
+def _inside_root(ctx: ImportContext, rel: str) -> bool:
+    """``rel`` (a path of the repository, as sourceCodeLocation gives it) is a regular file inside the mesh root."""
+    from govern.load.paths import is_inside
+
+    path = ctx.mesh.root / rel.lstrip("/")
+    try:
+        return path.is_file() and not path.is_symlink() and is_inside(path, ctx.mesh.root)
+    except OSError:
+        return False
+
+
+_NESTED_TYPE = re.compile(r"\b(struct|array|map|record|list|object|json|variant)\b|<|\[\]", re.I)
+
+
+def _infer_shape(m: Mapper, outputs: list[dict]) -> None:
+    """format and complexity from the ``schema`` facets of the outputs: typed fields are structured
+    data; a nested field (or a nested type) makes it complex."""
+    fields = [as_dict(f) for ds in outputs for f in as_list(_facet(ds, "schema").get("fields"))]
+    if not outputs or not fields or any(not as_list(_facet(ds, "schema").get("fields")) for ds in outputs):
+        return
+    if not all(as_text(f.get("type")) for f in fields):
+        return
+    m.infer(("format",), "structured", ("outputs",), "OpenLineage schema facets with typed fields")
+    nested = next((as_text(f.get("type")) for f in fields
+                   if as_list(f.get("fields")) or _NESTED_TYPE.search(as_text(f.get("type")) or "")), None)
+    m.infer(("complexity",), "complex" if nested else "simple", ("outputs",),
+            f"OpenLineage field type '{nested}'" if nested else "OpenLineage field types (all flat)")

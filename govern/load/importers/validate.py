@@ -45,6 +45,7 @@ OPENLINEAGE_FACETS = {
     ("job", "ownership"): "OwnershipJobFacet.json",
     ("job", "documentation"): "DocumentationJobFacet.json",
     ("job", "sql"): "SQLJobFacet.json",
+    ("job", "sourceCodeLocation"): "SourceCodeLocationJobFacet.json",
     ("run", "parent"): "ParentRunFacet.json",
 }
 MAX_ERRORS = 20
