@@ -78,6 +78,7 @@ def product_id(m: Mapper, doc: dict, props: dict, domain: str | None, name: str 
         # which namespace.domain-required reports (one finding for one problem)
         m.put(("id",), slug(name or raw or "unnamed"), ("name",) if name else ("id",))
         m.consequences["namespace.id-format"] = "namespace.domain-required"
+        m.consequences["auth.deploy-own-domain"] = "namespace.domain-required"  # no domain to deploy to
     return m.data["id"]
 
 

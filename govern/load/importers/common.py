@@ -26,7 +26,12 @@ STATUS_TO_STATE = {
     "proposed": "init",
     "draft": "init",
     "development": "init",
+    "in development": "init",
+    "in-development": "init",
     "active": "active",
+    "current": "active",
+    "production": "active",
+    "released": "active",
     "deprecated": "deprecated",
     "retired": "retired",
     "tombstoned": "tombstoned",
@@ -174,8 +179,10 @@ class Mapper:
         """Fill fields the input did not give from govern.yaml's importer defaults (mapped and inferred
         values win; of the layers, the first one that has a field gives it). Each filled field records
         the govern.yaml key it came from, as inferred values do."""
+        names = {"id": self.data.get("id"), "name": self.data.get("name") or _last(self.data.get("id")),
+                 "domain": self.data.get("domain")}
         for defaults, port_defaults, where in layers:
-            for fpath in _fill(self.data, defaults, ()):
+            for fpath in _fill(self.data, _templated(defaults, names), ()):
                 self.inferred.setdefault(fpath, f"govern.yaml {where}.defaults")
             for k, port in enumerate(self.data.get("outputPorts") or []):
                 if isinstance(port, dict):
@@ -210,6 +217,26 @@ def _get(data: Any, fpath: FieldPath) -> Any:
         if data is None:
             return None
     return data
+
+
+def _last(pid: Any) -> str | None:
+    return pid.rsplit(".", 1)[-1] if isinstance(pid, str) else None
+
+
+_TEMPLATE = re.compile(r"\{(id|name|domain)\}")
+
+
+def _templated(value: Any, names: dict[str, Any]) -> Any:
+    """Defaults with ``{id}``, ``{name}`` and ``{domain}`` replaced by the product's (a naming convention
+    declared once: ``execution: {job: "airflow:{domain}/{name}"}``); a name the product lacks stays as written."""
+    if isinstance(value, dict):
+        return {k: _templated(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_templated(v, names) for v in value]
+    if isinstance(value, str) and "{" in value:
+        return _TEMPLATE.sub(lambda m: str(names[m.group(1)]) if isinstance(names.get(m.group(1)), str)
+                             else m.group(0), value)
+    return value
 
 
 def _fill(target: dict, defaults: dict, at: tuple) -> list[tuple]:

@@ -115,7 +115,11 @@ class _Manifest:
             if isinstance(group, dict) and as_text(group.get("name")):
                 self.groups[group["name"]] = {**group, "_uid": uid}
         metadata = as_dict(doc.get("metadata"))
-        self.project = as_text(metadata.get("project_name")) or "dbt"
+        # manifests before v3 do not name the project: the package most of the models belong to
+        packages = sorted((as_text(n.get("package_name")) or "" for n in self.nodes.values()
+                           if isinstance(n, dict) and n.get("resource_type") == "model"))
+        self.project = as_text(metadata.get("project_name")) or (
+            max(sorted(set(packages)), key=packages.count) if packages else "dbt")
         adapter = as_text(metadata.get("adapter_type")) or ""
         self.dialect = ADAPTER_DIALECTS.get(adapter, adapter or None)
         self.ids: dict[str, str] = {}  # node / source uid → product id
@@ -140,6 +144,7 @@ class _Manifest:
         self.metrics = [(mid, metric) for mid, metric in sorted(as_dict(doc.get("metrics")).items())
                         if isinstance(metric, dict)]
         self.project_version = _project_version(ctx.mesh.root, project_dir)
+        self.project_version_because = "dbt_project.yml version"
         self.project_teams: set[str] = set()  # owner teams of the project's models: 'protected' readers
 
     # -- selection -------------------------------------------------------------------------------
@@ -399,6 +404,7 @@ class _Manifest:
                 "analysed and its lineage comes from depends_on (run 'dbt compile' to analyse compiled_code)",
                 self.display, pointer=f"{base}/raw_code", product=pid, severity=Severity.INFO))
         else:
+            product.sql_skipped = "no SQL in the manifest"
             self.ctx.findings.append(invalid(
                 f"model {name} has neither compiled_code nor raw SQL; its SQL is not analysed",
                 self.display, pointer=base, product=pid, severity=Severity.WARNING))
@@ -497,7 +503,7 @@ class _Manifest:
         if version is not None and re.fullmatch(r"\d+", str(version)):
             m.infer(("version",), f"{version}.0.0", f"{base}/version", f"dbt model version {version}")
         elif self.project_version:
-            m.infer(("version",), self.project_version, "/metadata/project_name", "dbt_project.yml version")
+            m.infer(("version",), self.project_version, "/metadata/project_name", self.project_version_because)
         for key, because in ((("execution", "job"), "dbt project and node name"),
                              (("execution", "code"), "dbt original_file_path")):
             if _get_path(m.data, key) is not None:
@@ -580,7 +586,7 @@ class _Manifest:
             _infer_complexity(m, [as_dict(c).get("data_type") for _, src in tables
                                   for c in as_dict(src.get("columns")).values()], f"{base}/columns")
             if self.project_version:
-                m.infer(("version",), self.project_version, "/metadata/project_name", "dbt_project.yml version")
+                m.infer(("version",), self.project_version, "/metadata/project_name", self.project_version_because)
             m.finish(self.ctx, "dbt")
             product = self.ctx.add(m.product("dbt"))
             if product is not None:
@@ -628,7 +634,7 @@ class _Manifest:
 
     def sql(self, uid: str, node: dict) -> tuple[list[SqlSource], str | None]:
         """The SQL to analyse, and the macro that stopped rendering the raw code (if one did)."""
-        compiled = as_text(node.get("compiled_code"))
+        compiled = as_text(node.get("compiled_code")) or as_text(node.get("compiled_sql"))  # v6 and older: *_sql
         ofp = as_text(node.get("original_file_path")) or ""
         root = self.ctx.mesh.root
         model_file = _join(self.project_dir, ofp)
@@ -637,7 +643,7 @@ class _Manifest:
             candidate = _join(self.project_dir, compiled_path) if compiled_path else None
             path = candidate if candidate and (root / candidate).is_file() else model_file
             return [SqlSource(path=path, text=compiled, dialect=self.dialect)], None
-        raw = as_text(node.get("raw_code"))
+        raw = as_text(node.get("raw_code")) or as_text(node.get("raw_sql"))
         if not raw or (node.get("language") or "sql") != "sql":
             return [], None
         text, macro = render_raw(raw, node, self)
@@ -703,6 +709,10 @@ def _source_name(node: dict, project: str | None = None) -> str:
         plural = {"model": "models", "seed": "seeds", "source": "sources"}.get(kind, f"{kind}s")
         return (f"{kind} `{name}` of package `{package}` (configured under `{plural}: {package}:` in the "
                 "project's dbt_project.yml, e.g. `+meta`)")
+    if not patch and kind in ("model", "seed", "snapshot"):  # described in no YAML file yet
+        plural = {"model": "models", "seed": "seeds", "snapshot": "snapshots"}[kind]
+        return (f"{kind} `{name}` ({where}; describe it in a {plural}/*.yml properties file, or under "
+                f"`{plural}:` in dbt_project.yml)")
     return f"{kind} `{name}` in {where}" if where else f"{kind} `{name}`"
 
 
@@ -772,7 +782,9 @@ def _project_version(root: Path, project_dir: str) -> str | None:
     except (GovernError, OSError):  # a broken dbt_project.yml is for dbt to report; govern does not infer
         return None
     version = as_text(data.get("version")) if isinstance(data, dict) else None
-    return version if version and re.fullmatch(r"\d+\.\d+\.\d+", version) else None
+    if version and re.fullmatch(r"\d+(\.\d+){0,2}", version):  # '0.1' is 0.1.0 (dbt allows short versions)
+        return ".".join((version.split(".") + ["0", "0"])[:3])
+    return None
 
 
 def _base(section: str, uid: str) -> str:

@@ -6,8 +6,7 @@ not in a ``dataproduct.yaml`` it never wrote: for the rules whose fix is a field
 help of a finding on an imported product names the key of the source format and the file to edit.
 Other rules keep their own help.
 
-``source_fix`` gives that text; ``drop_consequences`` keeps one finding per problem where an importer
-built a field from another one the source lacks (an id from a missing domain).
+``source_fix`` gives that text; ``one_per_problem`` keeps one finding per problem on imported products.
 """
 
 from __future__ import annotations
@@ -47,6 +46,9 @@ DBT_FIXES = {
     "auth.domain-read": "{where} reads a model of another domain: if both are of this dbt project, put the "
         "reader in a dbt group (exposures: `meta: {team: <org.yaml team id>}`), or add its owner's e-mail to "
         "the members of an org.yaml team of the model's domain; else ask for `access: public`.",
+    "sql.parse-error": "The SQL of {where} does not parse in the dialect of the manifest's adapter "
+        "(`metadata.adapter_type`): fix the model's SQL at this line, or run dbt with the adapter the SQL is "
+        "written for.",
     "auth.private-read": "{where} reads a private model: dbt allows that only within the model's group; put "
         "the reader in that group, or ask for `access: protected` or `public`.",
 }
@@ -75,7 +77,8 @@ _BITOL_FIXES = {
         "set}` (lot, set or append) to {where}, or declare it once for domain {domain} in govern.yaml "
         "(`importers.domains.{domain}.defaults.structure`).",
     "lineage.job-declared": "Name the job that builds the data: add customProperties `{property: job, value: "
-        "<scheduler>:<job id>}` to {where}.",
+        "<scheduler>:<job id>}` to {where}, or declare the naming of domain {domain}'s jobs once in govern.yaml "
+        "(`importers.domains.{domain}.defaults.execution.job`, e.g. \"airflow:{domain}/{name}\").",
     "lineage.code-declared": "Name the code that builds the data: add customProperties `{property: code, value: "
         "[path/to/build.sql]}` to {where} (paths relative to the document).",
     "auth.classification-required": "Give the schema properties of the port's contract a `classification:` "
@@ -146,17 +149,28 @@ def source_fix(rule: str, product: Product) -> str | None:
     return text.replace("{where}", product.source_name).replace("{domain}", domain)
 
 
-def drop_consequences(findings: Iterable[Any], by_id: dict[str, Product]) -> list[Any]:
-    """The findings without those that are consequences of another finding on the same product (an
-    importer built the id from a domain the source lacks: namespace.domain-required says it, not
-    namespace.id-format too). A consequence stays when the finding it follows from is waived."""
+def one_per_problem(findings: Iterable[Any], by_id: dict[str, Product]) -> list[Any]:
+    """One finding per problem on imported products: a finding that is a consequence of another one
+    on the same product goes (an importer built the id from a domain the source lacks:
+    namespace.domain-required says it, not namespace.id-format too; a consequence stays when the
+    finding it follows from is waived), and so does the second of two identical findings (a dbt model
+    reading two tables of one source through an ephemeral model: two inputs at one place)."""
     findings = list(findings)
     present = {(f.product, f.rule) for f in findings if f.product and not f.waived}
     out = []
+    seen: set[tuple] = set()
     for f in findings:
         product = by_id.get(f.product) if f.product else None
-        cause = product.consequences.get(f.rule) if product is not None else None
+        if product is None or product.origin == "native":
+            out.append(f)
+            continue
+        cause = product.consequences.get(f.rule)
         if cause is not None and (f.product, cause) in present:
             continue
+        key = (f.rule, f.product, f.location.path, f.location.line, f.location.column, f.location.pointer,
+               f.message, f.waived)
+        if key in seen:
+            continue
+        seen.add(key)
         out.append(f)
     return out

@@ -54,9 +54,11 @@ REMOVES = {"DROP", "TRUNCATE"}
 
 
 def looks_like(head: str) -> bool:
-    """Content detection: an OpenLineage event (or a list / NDJSON of them)."""
-    return '"eventTime"' in head and (
-        '"job"' in head or '"dataset"' in head or '"eventType"' in head or "openlineage.io/spec" in head)
+    """Content detection: an OpenLineage event (or a list / NDJSON of them); an event that lacks its
+    eventTime still is one (validation says what it lacks)."""
+    if '"eventTime"' in head:
+        return '"job"' in head or '"dataset"' in head or '"eventType"' in head or "openlineage.io/spec" in head
+    return '"eventType"' in head and '"job"' in head and ('"run"' in head or '"inputs"' in head or '"outputs"' in head)
 
 
 @dataclass
@@ -181,6 +183,13 @@ class _Gaps:
     facets: int = 0
     first_facet: tuple[str, Location] | None = None
 
+    def add(self, other: _Gaps) -> None:
+        self.events += other.events
+        self.fields |= other.fields
+        self.first_event = self.first_event or other.first_event
+        self.facets += other.facets
+        self.first_facet = self.first_facet or other.first_facet
+
     def findings(self, display: str) -> list:
         out = []
         if self.events:
@@ -230,11 +239,12 @@ def _facet_places(data: dict) -> list[tuple[str, tuple, dict]]:
     return out
 
 
-def _patched(event: _Event, gaps: _Gaps) -> dict:
-    """A copy of the event with the spec-only fields it lacks filled in (counted in ``gaps``), so that
+def _patched(event: _Event, found: _Gaps) -> dict:
+    """A copy of the event with the spec-only fields it lacks filled in (counted in ``found``), so that
     validation reports only what govern cannot read."""
     import copy
 
+    gaps = found
     data = copy.deepcopy(event.data)
     missing = [f for f in SPEC_ONLY if f not in data]
     run = data.get("run")
@@ -265,7 +275,8 @@ def _valid(event: _Event, ctx: ImportContext, gaps: _Gaps) -> bool:
     What only the spec needs (``producer``, ``schemaURL``, a facet's ``_producer`` / ``_schemaURL``) is
     counted in ``gaps`` and said once per file; the event is still read.
     """
-    data = _patched(event, gaps)
+    mine = _Gaps()
+    data = _patched(event, mine)
     kind = _event_kind(data)
     facet_paths = {path: fkind for fkind, path, _ in _facet_places(data)}
     own: list = []
@@ -296,6 +307,7 @@ def _valid(event: _Event, ctx: ImportContext, gaps: _Gaps) -> bool:
             ctx.findings.append(invalid(f"OpenLineage {kind}: {where(p.path)}{p.message}; the event is not used",
                                         event.path, event.line, pointer=event.prefix + json_pointer(p.path)))
         return False
+    gaps.add(mine)  # what only the spec needs is said of the events govern reads
     for fkind, facets, base in _facet_sets(event.data):
         for name, facet in facets.items():
             schema = OPENLINEAGE_FACETS.get((fkind, name))
