@@ -223,6 +223,28 @@ def test_dbt_runs_take_the_project_as_root(outcomes: dict[str, dict[str, Any]]) 
         assert all(not (f["location"].get("path") or "").startswith("target/models") for f in raw), scenario.id
 
 
+def test_the_fixes_govern_names_make_a_real_contract_pass(tmp_path: Path) -> None:
+    """The Bitol full example after `init --from`: two errors, each fixed as its help says, in the contract."""
+    scenario = next(s for s in SCENARIOS if s.id == "odcs/bitol-examples/all/full-example.odcs.yaml")
+    got = adopt(scenario, tmp_path)
+    errors = [f for f in got["raw"] if f["severity"] == "error"]
+    assert [(f["rule"], f["location"]["line"]) for f in errors] == [("lineage.job-declared", 2),
+                                                                    ("owner.person-email", 243)]
+    assert "add customProperties `{property: job, value: <scheduler>:<job id>}`" in errors[0]["help"]
+    assert "give it a `username` that is an e-mail address" in errors[1]["help"]
+    contract = tmp_path / "adopt" / "full-example.odcs.yaml"
+    text = contract.read_text(encoding="utf-8")
+    text = text.replace("    - username: daustin\n", "    - username: daustin@example.com\n")
+    text = text.replace("customProperties:\n  - property: refRulesetName",
+                        "customProperties:\n  - property: job\n    value: airflow:seller/tbl_daily\n"
+                        "  - property: refRulesetName")
+    contract.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "adopt"), "--today", TODAY, "-f", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["passed"] == 1
+
+
 def write_expected() -> None:
     """Run every scenario and write expected.yaml (review the diff before committing it)."""
     import tempfile

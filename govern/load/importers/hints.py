@@ -95,7 +95,8 @@ _BITOL_FIXES = {
     "documentation.description": "Add `description: {purpose: ...}` to {where}.",
     "versioning.required": "Add a semantic `version:` (1.0.0) to {where}.",
     "versioning.semver": "Write the `version:` of {where} as MAJOR.MINOR.PATCH (1.0.0, no leading v).",
-    "auth.prod-deploy-team": "Name an org.yaml team in `team.name` of {where}.",
+    "auth.prod-deploy-team": "A product in prod is deployed by a team: give {where} a `team:` whose `name:` is an "
+        "org.yaml team (ODCS v3.1 `team: {name: ..., members: [...]}`; a v3.0 list of members names no team).",
     "auth.deploy-own-domain": "Name a team of domain {domain} in `team.name` of {where}, or move the document to "
         "the owning team's domain (`domain:`).",
 }
