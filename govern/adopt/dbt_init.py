@@ -15,10 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from govern.adopt.init_from import (
+from govern.adopt.adoption import (
     Adoption,
-    _append_domains,
-    _append_importers,
+    append_domains,
+    append_importers,
     finish,
     missing_descriptive,
     scaffold_for_adoption,
@@ -96,11 +96,11 @@ def init_from_dbt(path: str | Path, today: Any = None) -> Adoption:
         with (project / "govern.yaml").open("a", encoding="utf-8") as fh:
             fh.write(IMPORTERS_YAML)
         out.classifications = unknown_classifications(load())
-        _append_importers(project / "govern.yaml", namespaces={}, classifications=out.classifications)
+        append_importers(project / "govern.yaml", namespaces={}, classifications=out.classifications)
         mesh = load()
         out.domain_defaults = missing_descriptive(mesh)
         if out.domain_defaults:
-            _append_domains(project / "govern.yaml", out.domain_defaults)
+            append_domains(project / "govern.yaml", out.domain_defaults)
     finish(out, today)
     return out
 

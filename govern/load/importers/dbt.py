@@ -116,8 +116,8 @@ class _Manifest:
                 self.groups[group["name"]] = {**group, "_uid": uid}
         metadata = as_dict(doc.get("metadata"))
         # manifests before v3 do not name the project: the package most of the models belong to
-        packages = sorted((as_text(n.get("package_name")) or "" for n in self.nodes.values()
-                           if isinstance(n, dict) and n.get("resource_type") == "model"))
+        packages = sorted(as_text(n.get("package_name")) or "" for n in self.nodes.values()
+                          if isinstance(n, dict) and n.get("resource_type") == "model")
         self.project = as_text(metadata.get("project_name")) or (
             max(sorted(set(packages)), key=packages.count) if packages else "dbt")
         adapter = as_text(metadata.get("adapter_type")) or ""
@@ -424,10 +424,10 @@ class _Manifest:
             m.put((*port, "quality"), [t for t, _ in tests], tests[0][1])
         models = [sm for sm in self.semantic if uid in as_list(as_dict(sm[1].get("depends_on")).get("nodes"))]
         for i, (sid, sm) in enumerate(models):
-            entry = {"name": as_text(sm.get("name")) or sid, "description": as_text(sm.get("description")),
-                     "entities": [e["name"] for e in as_list(sm.get("entities")) if as_text(as_dict(e).get("name"))],
-                     "dimensions": [d["name"] for d in as_list(sm.get("dimensions")) if as_text(as_dict(d).get("name"))],
-                     "measures": [x["name"] for x in as_list(sm.get("measures")) if as_text(as_dict(x).get("name"))]}
+            entry: dict[str, Any] = {"name": as_text(sm.get("name")) or sid,
+                                     "description": as_text(sm.get("description"))}
+            for key in ("entities", "dimensions", "measures"):
+                entry[key] = [x["name"] for x in as_list(sm.get(key)) if as_text(as_dict(x).get("name"))]
             m.put((*port, "semanticModels", i), {k: v for k, v in entry.items() if v not in (None, [])},
                   f"/semantic_models/{_escape(sid)}")
         metrics = [(mid, metric) for mid, metric in self.metrics if uid in self.metric_models(mid, set())]
@@ -783,7 +783,7 @@ def _project_version(root: Path, project_dir: str) -> str | None:
         return None
     version = as_text(data.get("version")) if isinstance(data, dict) else None
     if version and re.fullmatch(r"\d+(\.\d+){0,2}", version):  # '0.1' is 0.1.0 (dbt allows short versions)
-        return ".".join((version.split(".") + ["0", "0"])[:3])
+        return ".".join([*version.split("."), "0", "0"][:3])
     return None
 
 

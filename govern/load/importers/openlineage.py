@@ -199,8 +199,8 @@ class _Gaps:
             out.append(invalid(
                 f"OpenLineage: {self.events} event{'s' if self.events != 1 else ''} without {names}, which the "
                 "spec requires (producer: the URI of the code that emitted the event, schemaURL: the spec "
-                "version it follows, run.runId: the run it reports); govern reads the events anyway", display, where.line if where else None,
-                pointer=where.pointer if where else None, severity=Severity.WARNING))
+                "version it follows, run.runId: the run it reports); govern reads the events anyway", display,
+                where.line if where else None, pointer=where.pointer if where else None, severity=Severity.WARNING))
         if self.facets and self.first_facet is not None:
             label, where = self.first_facet
             out.append(invalid(

@@ -227,10 +227,10 @@ def _words(error: Any) -> list[str]:
         return [f"{_show(value)} does not match the pattern {expected}"]
     if kind == "format":
         return [f"{_show(value)} is not a valid {expected}"]
-    if kind in ("minItems", "maxItems"):
-        return [f"needs at {'least' if kind == 'minItems' else 'most'} {expected} item{'s' if expected != 1 else ''}"]
-    if kind in ("minLength", "maxLength"):
-        return [f"needs at {'least' if kind == 'minLength' else 'most'} {expected} character{'s' if expected != 1 else ''}"]
+    if kind in ("minItems", "maxItems", "minLength", "maxLength"):
+        bound = "least" if kind.startswith("min") else "most"
+        unit = "item" if kind.endswith("Items") else "character"
+        return [f"needs at {bound} {expected} {unit}{'s' if expected != 1 else ''}"]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return [f"{_show(value)} is out of range ({kind} {expected})"]
     if kind == "uniqueItems":
