@@ -93,6 +93,11 @@ _BITOL_FIXES = {
     "lifecycle.deprecation-successor": "Add customProperties `{property: replacedBy, value: <product id>}` to "
         "{where}.",
     "documentation.description": "Add `description: {purpose: ...}` to {where}.",
+    "documentation.name": "Add `name:` to {where}.",
+    "namespace.domain-match": "Make `domain:` of {where} the first segment of its id (`id:`, or customProperties "
+        "`{property: productId, value: <domain>.<name>}`).",
+    "tombstoning.record-required": "Add customProperties `{property: tombstone, value: {at: YYYY-MM-DD, reason: "
+        "<why>}}` to {where}.",
     "versioning.required": "Add a semantic `version:` (1.0.0) to {where}.",
     "versioning.semver": "Write the `version:` of {where} as MAJOR.MINOR.PATCH (1.0.0, no leading v).",
     "auth.prod-deploy-team": "A product in prod is deployed by a team: give {where} a `team:` whose `name:` is an "
