@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from govern.analysis.facts import Analysis, ColumnLineage, ColumnSource, ProductSql, SqlIssue, TableRead
-from govern.analysis.run import analyse, has_sql
+from govern.analysis.run import analyse, has_sql, observed_columns
 
 if TYPE_CHECKING:
     from govern.model.mesh import Mesh
@@ -24,10 +24,14 @@ __all__ = [
     "analyse",
     "has_sql",
     "needs_analysis",
+    "observed_columns",
 ]
 
 
 def needs_analysis(mesh: Mesh, products: Any = None) -> bool:
     """True when some product (of ``products``, default all) has SQL to analyse."""
     wanted = set(products) if products is not None else None
+    if any(c.product in wanted if wanted is not None else True for c in observed_columns(mesh)):
+        return True
     return any(has_sql(p) for p in mesh.products if wanted is None or p.id in wanted)
+

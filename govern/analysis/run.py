@@ -370,6 +370,21 @@ def _keep(analysis: Analysis, jobs: list[_Job], scans: list[FileScan], catalogs:
             analysis.scans[path] = (job.dialect, limits_key(job.limits), text_sha(job.text), scan_to_data(scan))
 
 
+def observed_columns(mesh: Mesh) -> list:
+    """Column lineage observed at run time (OpenLineage columnLineage facets), if events were read."""
+    return list(getattr(getattr(mesh, "runtime", None), "columns", None) or [])
+
+
+def _observed_columns(mesh: Mesh, analysis: Analysis, wanted: set[str] | None) -> None:
+    """Column lineage observed at run time joins the products' column lineage (same rules, same facts)."""
+    for col in observed_columns(mesh):
+        if wanted is not None and col.product not in wanted:
+            continue
+        facts = analysis.products.setdefault(col.product, ProductSql(col.product))
+        facts.columns.append(ColumnLineage(col.product, col.port, col.column, col.location,
+                                           tuple(ColumnSource(*source) for source in col.sources)))
+
+
 def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int | None = None,
             prefetch: Any = None, known_dialects: Iterable[str | None] = (),
             location_keys: dict[str | None, dict[str, TableKey | None]] | None = None,
@@ -469,6 +484,7 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
         facts.writes.sort(key=lambda r: (r.location.path or "", r.location.line or 0, r.location.column or 0))
         analysis.products[product.id] = facts
         analysis.edges.extend(_edges(facts))
+    _observed_columns(mesh, analysis, wanted)
     analysis.stats = {
         "products": len(chosen),
         "files": len(job_list),

@@ -15,8 +15,10 @@ from govern.cli.common import fail_closed
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @click.option("--no-example", is_flag=True, help="Do not write the example product (platform/example).")
 @click.option("--from", "source", type=click.Path(exists=True),
-              help="A dbt project (or its target/manifest.json): scaffold in the project, teams from its "
-                   "groups, then list what is left to fix, in dbt terms.")
+              help="What the team already has: a dbt project (or its target/manifest.json), a folder of ODCS "
+                   "contracts / ODPS products, or an OpenLineage events file. Scaffolds in its folder: teams "
+                   "from its owners, what the format cannot say declared once in govern.yaml; then lists what "
+                   "is left to fix, in the source's terms.")
 @fail_closed
 def init(directory, copy_pack, force, no_example, source) -> None:
     """Scaffold a governance repository in DIRECTORY (default: the current one).
@@ -52,17 +54,34 @@ def init(directory, copy_pack, force, no_example, source) -> None:
 
 
 def _init_from(source: str) -> None:
-    from govern.adopt.dbt_init import init_from_dbt
+    from govern.adopt.init_from import init_from
 
-    done = init_from_dbt(source)
+    done = init_from(source)
     for rel in done.written:
         click.echo(f"wrote {rel}")
     for rel in done.kept:
         click.echo(f"kept  {rel} (exists)")
-    click.echo(f"{len(done.teams)} teams from dbt groups: {', '.join(t['id'] for t in done.teams) or 'none'}")
+    inputs = ", ".join(f"{n} {describe(fmt)} file{'s' if n != 1 else ''}" for fmt, n in done.formats.items())
+    click.echo(f"read {inputs}")
+    owners = "dbt groups" if done.manifest is not None else "owners"
+    click.echo(f"{len(done.teams)} team{'s' if len(done.teams) != 1 else ''} from {owners}: "
+               f"{', '.join(t['id'] for t in done.teams) or 'none'}")
+    for env, namespace in done.namespaces.items():
+        click.echo(f"environment {env} -> {namespace or 'not recognised: map it in govern.yaml importers.namespaces'}")
+    for domain, defaults in done.domain_defaults.items():
+        said = ", ".join(f"{k}: {v}" for k, v in defaults.items())
+        whose = f"{describe(domain[1:])} products of no domain" if domain.startswith("@") else f"domain {domain}"
+        click.echo(f"declared for {whose} (review in govern.yaml): {said}")
+    click.echo(f"{done.passing} of {done.checked} product{'s' if done.checked != 1 else ''} pass")
     if not done.left:
-        click.echo(f"nothing left to fix: 'govern check --dbt {done.project}/target/manifest.json' passes")
+        click.echo("nothing left to fix")
         return
     click.echo(f"left to fix ({len(done.left)}):")
     for line in done.left:
         click.echo(f"  {line}")
+
+
+def describe(fmt: str) -> str:
+    from govern.load.importers import describe as name
+
+    return name(fmt)

@@ -430,6 +430,10 @@ def evaluate(
 
             f.help = source_fix(f.rule, mesh.by_id[f.product]) or f.help
         f.fingerprint = _fingerprint(f, fingerprinter)
+    if any(p.origin != "native" for p in mesh.products):  # one finding per problem on imported products
+        from govern.load.importers.hints import one_per_problem
+
+        findings = one_per_problem(findings, mesh.by_id)
     findings.sort(key=Finding.sort_key)
     return Result(
         findings=findings,

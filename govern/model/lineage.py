@@ -21,6 +21,18 @@ class Edge:
     field_path: tuple = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ObservedColumn:
+    """An output column of a product and the upstream columns it came from, as observed at run time
+    (OpenLineage ``columnLineage``): the SQL analysis treats it like column lineage found in SQL."""
+
+    product: str
+    port: str
+    column: str
+    location: Location
+    sources: tuple[tuple[str, str, str, str], ...]  # (product, port, column, dataset as the event names it)
+
+
 def declared_edges(products: Iterable) -> list[Edge]:
     """Edges from every manifest's ``inputs`` list, at the line of each input."""
     edges = []

@@ -41,9 +41,79 @@ def _enum(values: tuple[str, ...], description: str) -> Any:
     return Field(default=None, description=description, json_schema_extra={"enum": list(values)})
 
 
+def _number_as_text(value: Any) -> Any:
+    # YAML reads 1.0 as a float; keep the text so versioning.semver can report it.
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
 class _Strict(BaseModel):
     # Unknown fields are kept (and reported as warnings), never silently dropped.
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
+
+
+class QualityCheck(_Strict):
+    """A data quality expectation or test the source declares (ODCS ``quality``, a dbt data test, an
+    OpenLineage assertion); thresholds and other details are kept as the source wrote them."""
+
+    name: str | None = None
+    type: str | None = Field(default=None, description="library, sql, text, custom, dbt, ...")
+    metric: str | None = Field(default=None, description="What is measured: nullValues, not_null, unique, ...")
+    dimension: str | None = None
+    description: str | None = None
+    column: str | None = Field(default=None, description="The column checked, when declared on the port")
+    query: str | None = None
+    severity: str | None = None
+    success: bool | None = Field(default=None, description="The last observed result (OpenLineage)")
+    details: dict[str, Any] = Field(default_factory=_new_dict,
+                                    description="Thresholds and options as the source wrote them (mustBe, ...)")
+
+
+class Constraint(_Strict):
+    """A database constraint the source declares (dbt ``constraints``)."""
+
+    type: str = Field(description="not_null, unique, primary_key, foreign_key, check, custom")
+    name: str | None = None
+    expression: str | None = None
+    to: str | None = Field(default=None, description="The referenced relation of a foreign key")
+    toColumns: list[str] = Field(default_factory=_new_list)
+
+
+class Relationship(_Strict):
+    """A relationship between columns (ODCS ``relationships``): ``from`` refers to ``to``."""
+
+    type: str | None = Field(default=None, description="foreignKey, ...")
+    from_: Any = Field(default=None, alias="from", description="Column(s) of this port, e.g. orders.customer_id")
+    to: Any = Field(default=None, description="Column(s) referred to, e.g. customers.id")
+
+
+class ContractRef(_Strict):
+    """A data contract a port implements or reads (ODCS id, ODPS ``contractId`` / ``inputContracts``)."""
+
+    id: str | None = None
+    version: str | None = None
+    enforced: bool | None = Field(default=None, description="The contract is checked when the data is built "
+                                                           "(dbt contract.enforced)")
+
+    _version_text = field_validator("version", mode="before")(_number_as_text)
+
+
+class SemanticModel(_Strict):
+    """A dbt semantic model defined on the port's relation: its entities, dimensions and measures."""
+
+    name: str
+    description: str | None = None
+    entities: list[str] = Field(default_factory=_new_list)
+    dimensions: list[str] = Field(default_factory=_new_list)
+    measures: list[str] = Field(default_factory=_new_list)
+
+
+class Metric(_Strict):
+    """A metric computed from the port (dbt metrics through their semantic models)."""
+
+    name: str
+    type: str | None = None
+    label: str | None = None
+    description: str | None = None
 
 
 class Column(_Strict):
@@ -52,6 +122,11 @@ class Column(_Strict):
     description: str | None = None
     pii: bool = False
     classification: str | None = _enum(CLASSIFICATIONS, "Column-level classification, if finer than the port")
+    primaryKey: bool = Field(default=False, description="Part of the primary key")
+    required: bool = Field(default=False, description="Never null")
+    unique: bool = Field(default=False, description="No two rows share a value")
+    constraints: list[Constraint] = Field(default_factory=_new_list)
+    quality: list[QualityCheck] = Field(default_factory=_new_list)
 
 
 class OutputPort(_Strict):
@@ -60,12 +135,56 @@ class OutputPort(_Strict):
     location: str | None = Field(default=None, description="Physical address SQL uses, e.g. db.schema.table")
     classification: str | None = _enum(CLASSIFICATIONS, "Data classification of the port")
     description: str | None = None
+    version: str | None = Field(default=None, description="Version of the port (ODPS): ports of one name and "
+                                                          "two versions are two ports")
     columns: list[Column] = Field(default_factory=_new_list)
+    contract: ContractRef | None = Field(default=None, description="The data contract the port implements")
+    inputContracts: list[ContractRef] = Field(default_factory=_new_list,
+                                              description="Contracts the port's data is derived from (ODPS)")
+    constraints: list[Constraint] = Field(default_factory=_new_list)
+    quality: list[QualityCheck] = Field(default_factory=_new_list)
+    relationships: list[Relationship] = Field(default_factory=_new_list)
+    semanticModels: list[SemanticModel] = Field(default_factory=_new_list)
+    metrics: list[Metric] = Field(default_factory=_new_list)
+
+    _version_text = field_validator("version", mode="before")(_number_as_text)
+
+
+class SlaProperty(_Strict):
+    """A service-level property (ODCS ``slaProperties``): latency, frequency, retention, ..."""
+
+    property: str
+    value: Any = None
+    unit: str | None = None
+    element: str | None = None
+    driver: str | None = None
+    description: str | None = None
+
+
+class SupportChannel(_Strict):
+    """Where consumers get help (ODCS / ODPS ``support``)."""
+
+    channel: str | None = None
+    url: str | None = None
+    tool: str | None = None
+    scope: str | None = None
+    description: str | None = None
+
+
+class AccessRole(_Strict):
+    """An access role of the source (ODCS ``roles``): who approves read or write access."""
+
+    role: str
+    access: str | None = None
+    description: str | None = None
+    firstLevelApprovers: str | None = None
+    secondLevelApprovers: str | None = None
 
 
 class InputRef(_Strict):
     product: str = Field(description="Id of the upstream data product")
     port: str | None = Field(default=None, description="Output port of the upstream product")
+    contract: ContractRef | None = Field(default=None, description="The data contract read (ODPS input port)")
 
 
 class Owner(_Strict):
@@ -95,6 +214,10 @@ class Execution(_Strict):
     job: str | None = Field(default=None, description="Execution lineage: scheduler:job id")
     code: list[str] = Field(default_factory=_new_list, description="SQL files, relative to the manifest")
     dialect: str | None = Field(default=None, description="sqlglot dialect name")
+    parent: str | None = Field(default=None, description="The job that runs this one (an orchestrator's DAG run; "
+                                                         "OpenLineage parent run facet)")
+    query: str | None = Field(default=None, description="The SQL the job ran as reported at run time (OpenLineage "
+                                                        "sql job facet); kept, not analysed")
 
 
 class Access(_Strict):
@@ -123,12 +246,11 @@ class DataProduct(_Strict):
     outputPorts: list[OutputPort] = Field(default_factory=_new_list)
     access: Access | None = None
     tags: list[str] = Field(default_factory=_new_list)
+    sla: list[SlaProperty] = Field(default_factory=_new_list, description="Service levels (ODCS slaProperties)")
+    support: list[SupportChannel] = Field(default_factory=_new_list)
+    roles: list[AccessRole] = Field(default_factory=_new_list, description="Access roles and their approvers")
 
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_as_text(cls, value: Any) -> Any:
-        # YAML reads 1.0 as a float; keep the text so versioning.semver can report it.
-        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+    _version_text = field_validator("version", mode="before")(_number_as_text)
 
 
 class Team(_Strict):
@@ -232,6 +354,12 @@ class Product:
     # where it is valid), and a rule that reads one of them does not run on this product
     # (govern/evaluate/engine.py); every other rule does
     invalid: frozenset[str] = frozenset()
+    # rule → rule: a finding of the first is a consequence of a finding of the second on this product
+    # (an importer built the id from a domain the source lacks), so only the second is reported
+    consequences: dict[str, str] = field(default_factory=dict)
+    # rule → the fix in the source's terms, when the importer knows better than its format's table
+    # (the environment name a namespace mapping lacks)
+    fixes: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

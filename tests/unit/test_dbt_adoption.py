@@ -272,11 +272,17 @@ def test_init_from_a_dbt_project_scaffolds_teams_from_groups_and_lists_what_is_l
         {"id": "my-domain-team", "name": "My domain team", "domain": "my-domain-team", "members": ["max@example.com"]},
         {"id": "orders", "name": "Orders team", "domain": "orders", "members": ["olga@example.com"]},
     ]
-    assert yaml.safe_load((root / "govern.yaml").read_text())["importers"]["defaults"] == {"namespace": "prod"}
-    left = result.output.split("left to fix (7):\n", 1)[1].splitlines()
-    assert len(left) == 7
-    assert "  orders.stg_orders: [complexity.required] Declare the columns of model `stg_orders` in " \
-           "models/staging/_staging.yml with their `data_type`" in "\n".join(left)
+    importers = yaml.safe_load((root / "govern.yaml").read_text())["importers"]
+    assert importers["defaults"] == {"namespace": "prod"}
+    # what dbt cannot say (no typed columns, a source's loading), declared once per domain, visible in review
+    assert importers["domains"] == {"adoption_shop": {"defaults": {"complexity": "simple"}},
+                                    "orders": {"defaults": {"complexity": "simple", "structure": "set"}}}
+    assert "declared for domain orders (review in govern.yaml): complexity: simple, structure: set" in result.output
+    left = result.output.split("left to fix (4):\n", 1)[1].splitlines()
+    assert [line.split(":", 1)[0].strip() + " " + line.split("[", 1)[1].split("]", 1)[0] for line in left] == [
+        "adoption_shop.shop_summary auth.deploy-own-domain", "adoption_shop.shop_summary auth.prod-deploy-team",
+        "my_domain_team.customer_revenue auth.classification-required", "orders.shop_raw auth.classification-required",
+    ]
     assert all("`" in line for line in left)  # each fix names a dbt key or file
     assert not any("namespace" in line for line in left)  # declared once in govern.yaml
 

@@ -38,7 +38,7 @@ _JSON_API = re.compile(r'"apiVersion"\s*:\s*"v?\d')
 # formats a file named dataproduct.yaml may hold (a product); anything else there is an invalid manifest
 _MANIFEST_FORMATS = ("odps", "odcs")
 _MANIFEST_NAMES = ("dataproduct.yaml", "dataproduct.yml")
-_MARKERS = (b"apiVersion", b"DataContract", b"eventTime", b"dbt_schema_version")
+_MARKERS = (b"apiVersion", b"DataContract", b"eventTime", b"eventType", b"dbt_schema_version")
 
 
 def detect_text(head: str, name: str = "") -> str | None:

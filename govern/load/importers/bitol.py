@@ -21,8 +21,8 @@ from govern.load.importers.common import (
     team_id,
 )
 from govern.load.importers.context import ImportContext
-from govern.load.importers.validate import schema_errors, where
-from govern.model.findings import Finding
+from govern.load.importers.validate import bitol_schemas, problems, where
+from govern.model.findings import Finding, Severity
 from govern.model.source import FieldPath, SourceMap
 
 # customProperties name → what it sets in the internal model
@@ -72,8 +72,13 @@ def product_id(m: Mapper, doc: dict, props: dict, domain: str | None, name: str 
         m.put(("id",), raw, ("id",))
     elif domain and (name or raw):
         m.put(("id",), f"{slug(domain)}.{slug(name or raw or '')}", ("name",) if name else ("id",))
+        m.inferred[("id",)] = f"domain '{domain}' and {'name' if name else 'id'} '{name or raw}'"
     else:
-        m.put(("id",), raw or slug(name or "unnamed"), ("id",))
+        # no domain to build <domain>.<name> from: the id's format follows from the missing domain,
+        # which namespace.domain-required reports (one finding for one problem)
+        m.put(("id",), slug(name or raw or "unnamed"), ("name",) if name else ("id",))
+        m.consequences["namespace.id-format"] = "namespace.domain-required"
+        m.consequences["auth.deploy-own-domain"] = "namespace.domain-required"  # no domain to deploy to
     return m.data["id"]
 
 
@@ -96,6 +101,56 @@ def map_team(m: Mapper, team: Any, ctx: ImportContext) -> None:
             break
     if "owner" in m.data:
         m.at(("owner",), ("team",))
+
+
+_QUALITY_KEYS = {"name": "name", "type": "type", "metric": "metric", "rule": "metric", "dimension": "dimension",
+                 "description": "description", "query": "query", "severity": "severity"}
+_QUALITY_SKIP = {"authoritativeDefinitions", "customProperties", "tags", "id"}
+
+
+def map_quality(check: Any) -> dict:
+    """An ODCS quality item as a QualityCheck: name, type, metric (``rule`` in v3.0), dimension,
+    description, query, severity; thresholds (mustBe, mustBeGreaterThan, ...) and other options in
+    ``details``."""
+    check = as_dict(check)
+    out: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    for key, value in check.items():
+        if key in _QUALITY_KEYS and as_text(value) and _QUALITY_KEYS[key] not in out:
+            out[_QUALITY_KEYS[key]] = as_text(value)
+        elif key not in _QUALITY_SKIP and key not in _QUALITY_KEYS and value is not None:
+            details[str(key)] = value if isinstance(value, str | int | float | bool | list | dict) else str(value)
+    if details:
+        out["details"] = details
+    return out
+
+
+def map_service(m: Mapper, doc: dict) -> None:
+    """slaProperties, support and roles: kept on the product as the document says them."""
+    for i, sla in enumerate(as_list(doc.get("slaProperties"))):
+        sla = as_dict(sla)
+        if not as_text(sla.get("property")):
+            continue
+        entry = {k: sla[k] for k in ("property", "value", "unit", "element", "driver", "description")
+                 if sla.get(k) is not None}
+        if not isinstance(entry.get("value"), str | int | float | bool | type(None)):
+            entry["value"] = str(entry["value"])
+        for key in ("unit", "element", "driver", "description"):
+            if key in entry:
+                entry[key] = as_text(entry[key])
+        m.put(("sla", i), entry, ("slaProperties", i))
+    for i, item in enumerate(as_list(doc.get("support"))):
+        item = as_dict(item)
+        entry = {k: as_text(item.get(k)) for k in ("channel", "url", "tool", "scope", "description")
+                 if as_text(item.get(k))}
+        m.put(("support", i), entry, ("support", i))
+    for i, role in enumerate(as_list(doc.get("roles"))):
+        role = as_dict(role)
+        if not as_text(role.get("role")):
+            continue
+        entry = {k: as_text(role.get(k)) for k in ("role", "access", "description", "firstLevelApprovers",
+                                                     "secondLevelApprovers") if as_text(role.get(k))}
+        m.put(("roles", i), entry, ("roles", i))
 
 
 def map_common(m: Mapper, doc: dict, props: dict, ctx: ImportContext) -> None:
@@ -146,6 +201,7 @@ def map_common(m: Mapper, doc: dict, props: dict, ctx: ImportContext) -> None:
         m.put(("execution", "dialect"), as_text(props["dialect"][0]), props["dialect"][1])
     tags = [t for t in as_list(doc.get("tags")) if isinstance(t, str)]
     m.put(("tags",), tags or None, ("tags",))
+    map_service(m, doc)
 
 
 def read_document(path: Path, display: str, schema: str, ctx: ImportContext, what: str,
@@ -168,14 +224,18 @@ def read_document(path: Path, display: str, schema: str, ctx: ImportContext, wha
     if not isinstance(data, dict):
         ctx.findings.append(invalid(f"{what} must be a YAML mapping", display, 1, rule="manifest.invalid"))
         return None, None, []
-    problems = [
-        invalid(f"{what}: {where(fpath)}{message}", display, smap.line_of(fpath), rule="manifest.invalid")
-        for fpath, message in schema_errors(data, schema)
+    names, note = bitol_schemas(schema, data.get("apiVersion"))
+    found = [
+        invalid(f"{what}: {where(p.path)}{p.message}", display, smap.line_of(p.path), rule="manifest.invalid")
+        for p in problems(data, names)
     ]
+    if note:
+        found.append(invalid(f"{what}: {note}", display, smap.line_of(("apiVersion",)), rule="manifest.invalid",
+                             severity=Severity.INFO))
     if data.get("kind") != kind:
-        ctx.findings.extend(problems)
+        ctx.findings.extend(found)
         return None, None, []
-    return data, smap, problems
+    return data, smap, found
 
 
 def attribute(findings: list[Finding], product: str | None, ctx: ImportContext) -> None:

@@ -26,7 +26,12 @@ STATUS_TO_STATE = {
     "proposed": "init",
     "draft": "init",
     "development": "init",
+    "in development": "init",
+    "in-development": "init",
     "active": "active",
+    "current": "active",
+    "production": "active",
+    "released": "active",
     "deprecated": "deprecated",
     "retired": "retired",
     "tombstoned": "tombstoned",
@@ -111,6 +116,8 @@ class Mapper:
     line: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
     inferred: dict[tuple, str] = field(default_factory=dict)  # field path → what it was inferred from
+    # rule → the rule whose finding already says this problem (a derived id without a domain)
+    consequences: dict[str, str] = field(default_factory=dict)
     smap: SourceMap = field(init=False)
 
     def __post_init__(self) -> None:
@@ -168,12 +175,24 @@ class Mapper:
         self.put(fpath, value, src_path)
         self.inferred[tuple(fpath)] = because
 
-    def apply_defaults(self, defaults: dict[str, Any], port_defaults: dict[str, Any]) -> None:
-        """Fill fields the input did not give from govern.yaml's importer defaults (mapped values win)."""
-        _fill(self.data, defaults)
-        for port in self.data.get("outputPorts") or []:
-            if isinstance(port, dict):
-                _fill(port, port_defaults)
+    def apply_defaults(self, layers: list[tuple[dict[str, Any], dict[str, Any], str]]) -> None:
+        """Fill fields the input did not give from govern.yaml's importer defaults (mapped and inferred
+        values win; of the layers, the first one that has a field gives it). Each filled field records
+        the govern.yaml key it came from, as inferred values do."""
+        names = {"id": self.data.get("id"), "name": self.data.get("name") or _last(self.data.get("id")),
+                 "domain": self.data.get("domain")}
+        for defaults, port_defaults, where in layers:
+            for fpath in _fill(self.data, _templated(defaults, names), ()):
+                self.inferred.setdefault(fpath, f"govern.yaml {where}.defaults")
+            for k, port in enumerate(self.data.get("outputPorts") or []):
+                if isinstance(port, dict):
+                    for fpath in _fill(port, port_defaults, ("outputPorts", k)):
+                        self.inferred.setdefault(fpath, f"govern.yaml {where}.portDefaults")
+
+    def finish(self, ctx: Any, fmt: str) -> None:
+        """Apply govern.yaml's defaults for the format and the product's domain."""
+        domain = self.data.get("domain")
+        self.apply_defaults(ctx.options.defaults_for(fmt, domain if isinstance(domain, str) else None))
 
     def product(self, origin: str, sql: list[SqlSource] | None = None) -> tuple[Product | None, list[Finding]]:
         """Validate the mapped data like a native manifest (same messages, locations into the original)."""
@@ -185,6 +204,7 @@ class Mapper:
             product.sql = list(sql)
         if product is not None:
             product.inferred = {k: v for k, v in self.inferred.items() if _get(self.data, k) is not None}
+            product.consequences = dict(self.consequences)
         return product, findings
 
 
@@ -199,12 +219,36 @@ def _get(data: Any, fpath: FieldPath) -> Any:
     return data
 
 
-def _fill(target: dict, defaults: dict) -> None:
+def _last(pid: Any) -> str | None:
+    return pid.rsplit(".", 1)[-1] if isinstance(pid, str) else None
+
+
+_TEMPLATE = re.compile(r"\{(id|name|domain)\}")
+
+
+def _templated(value: Any, names: dict[str, Any]) -> Any:
+    """Defaults with ``{id}``, ``{name}`` and ``{domain}`` replaced by the product's (a naming convention
+    declared once: ``execution: {job: "airflow:{domain}/{name}"}``); a name the product lacks stays as written."""
+    if isinstance(value, dict):
+        return {k: _templated(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_templated(v, names) for v in value]
+    if isinstance(value, str) and "{" in value:
+        return _TEMPLATE.sub(lambda m: str(names[m.group(1)]) if isinstance(names.get(m.group(1)), str)
+                             else m.group(0), value)
+    return value
+
+
+def _fill(target: dict, defaults: dict, at: tuple) -> list[tuple]:
+    """Set the fields of ``defaults`` that ``target`` lacks; the field paths set (below ``at``)."""
+    filled: list[tuple] = []
     for key, value in defaults.items():
         if key not in target or target[key] is None:
             target[key] = _copy(value)
+            filled.append((*at, key))
         elif isinstance(target[key], dict) and isinstance(value, dict):
-            _fill(target[key], value)
+            filled.extend(_fill(target[key], value, (*at, key)))
+    return filled
 
 
 def _copy(value: Any) -> Any:

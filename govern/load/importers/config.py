@@ -2,6 +2,9 @@
 
 ```yaml
 importers:
+  namespaces: {production: prod, dev: test}         # environment names of the sources -> namespace
+  domains:                                          # per domain, what its sources cannot say
+    seller: {defaults: {structure: set}}
   defaults: {namespace: prod, format: structured}   # under every imported product (mapped values win)
   portDefaults: {classification: internal}          # under every output port of an imported product
   dbt:
@@ -59,12 +62,59 @@ class OpenLineageOptions(_Options):
 
 
 class ImportersConfig(_Options):
+    namespaces: dict[str, Literal["prod", "preprod", "test"]] = Field(
+        default_factory=dict,
+        description="The namespace of each environment name the sources use (ODCS servers[].environment): "
+                    "{production: prod, staging: preprod, dev: test}",
+    )
+    classifications: dict[str, Literal["public", "internal", "confidential", "restricted"]] = Field(
+        default_factory=dict,
+        description="The classification of each value a source uses outside the scheme: {sensitive: restricted}",
+    )
+    domains: dict[str, _Options] = Field(
+        default_factory=dict,
+        description="Per-domain defaults for what a source cannot say (over the format's and the common ones)",
+    )
     dbt: DbtOptions = Field(default_factory=DbtOptions)
     odcs: _Options = Field(default_factory=_Options)
     odps: _Options = Field(default_factory=_Options)
     openlineage: OpenLineageOptions = Field(default_factory=OpenLineageOptions)
 
-    def defaults_for(self, fmt: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(product defaults, port defaults) for one format: the format's over the common ones."""
-        own: _Options = getattr(self, fmt, _Options())
-        return {**self.defaults, **own.defaults}, {**self.portDefaults, **own.portDefaults}
+    def defaults_for(self, fmt: str, domain: str | None = None) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+        """(product defaults, port defaults, where they are declared) for one format and domain, the
+        first layer winning: the domain's (``importers.domains.<domain>``, matched as a slug), the
+        format's, the common ones."""
+        layers = []
+        entry = self.domain_entry(domain)
+        if entry is not None:
+            key, own = entry
+            layers.append((own.defaults, own.portDefaults, f"importers.domains.{key}"))
+        fmt_own: _Options = getattr(self, fmt, _Options())
+        layers.append((fmt_own.defaults, fmt_own.portDefaults, f"importers.{fmt}"))
+        layers.append((self.defaults, self.portDefaults, "importers"))
+        return [layer for layer in layers if layer[0] or layer[1]]
+
+    def domain_entry(self, domain: str | None) -> tuple[str, _Options] | None:
+        """The ``importers.domains`` entry of a domain: its own name, else the one with the same slug."""
+        if not domain:
+            return None
+        if domain in self.domains:
+            return domain, self.domains[domain]
+        from govern.load.importers.common import slug
+
+        for key in sorted(self.domains):
+            if slug(key) == slug(domain):
+                return key, self.domains[key]
+        return None
+
+    def namespace_of(self, environment: str | None) -> str | None:
+        """The namespace ``importers.namespaces`` maps an environment name to (exact, then ignoring case)."""
+        if not environment:
+            return None
+        if environment in self.namespaces:
+            return self.namespaces[environment]
+        low = environment.strip().lower()
+        for key in sorted(self.namespaces):
+            if key.strip().lower() == low:
+                return self.namespaces[key]
+        return None

@@ -115,7 +115,11 @@ class _Manifest:
             if isinstance(group, dict) and as_text(group.get("name")):
                 self.groups[group["name"]] = {**group, "_uid": uid}
         metadata = as_dict(doc.get("metadata"))
-        self.project = as_text(metadata.get("project_name")) or "dbt"
+        # manifests before v3 do not name the project: the package most of the models belong to
+        packages = sorted(as_text(n.get("package_name")) or "" for n in self.nodes.values()
+                          if isinstance(n, dict) and n.get("resource_type") == "model")
+        self.project = as_text(metadata.get("project_name")) or (
+            max(sorted(set(packages)), key=packages.count) if packages else "dbt")
         adapter = as_text(metadata.get("adapter_type")) or ""
         self.dialect = ADAPTER_DIALECTS.get(adapter, adapter or None)
         self.ids: dict[str, str] = {}  # node / source uid → product id
@@ -126,7 +130,21 @@ class _Manifest:
             if isinstance(node, dict) and node.get("version") is not None and isinstance(node.get("name"), str):
                 self.versions.setdefault((node["name"], _vkey(node["version"])), uid)
         self.known = ctx.port_index()
+        # data tests by the node they test (attached_node, else their only model / source dependency)
+        self.tests: dict[str, list[tuple[str, dict]]] = {}
+        for tid, test in sorted(self.nodes.items()):
+            if not isinstance(test, dict) or test.get("resource_type") != "test" or not _enabled(test):
+                continue
+            deps = [d for d in as_list(as_dict(test.get("depends_on")).get("nodes")) if isinstance(d, str)]
+            target = as_text(test.get("attached_node")) or (deps[0] if len(deps) == 1 else None)
+            if target:
+                self.tests.setdefault(target, []).append((tid, test))
+        self.semantic = [(sid, sm) for sid, sm in sorted(as_dict(doc.get("semantic_models")).items())
+                         if isinstance(sm, dict)]
+        self.metrics = [(mid, metric) for mid, metric in sorted(as_dict(doc.get("metrics")).items())
+                        if isinstance(metric, dict)]
         self.project_version = _project_version(ctx.mesh.root, project_dir)
+        self.project_version_because = "dbt_project.yml version"
         self.project_teams: set[str] = set()  # owner teams of the project's models: 'protected' readers
 
     # -- selection -------------------------------------------------------------------------------
@@ -217,6 +235,12 @@ class _Manifest:
         readers = [r for r in as_list(meta.get("readers")) if as_text(r)]
         if readers:
             m.put(("access", "readers"), readers, f"{meta_base}/readers")
+        code = [c for c in (meta.get("code") if isinstance(meta.get("code"), list) else [meta.get("code")])
+                if as_text(c)]
+        if code:  # relative to the dbt project, as dbt paths are; the manifest is in target/
+            m.put(("execution", "code"), [posixpath.relpath(_join(self.project_dir, c),
+                                                            posixpath.dirname(self.display) or ".") for c in code],
+                  f"{meta_base}/code")
         for key in ("job",):
             m.put(("execution", key), as_text(meta.get(key)), f"{meta_base}/{key}")
 
@@ -313,6 +337,16 @@ class _Manifest:
                 m.put((*port, "columns", k, "pii"), True, f"{cbase}/meta/{key}" if key else f"{cbase}/tags")
             m.put((*port, "columns", k, "classification"), as_text(cmeta.get("classification")),
                   f"{cbase}/meta/classification")
+            constraints = _constraints(col.get("constraints"))
+            if constraints:
+                m.put((*port, "columns", k, "constraints"), constraints, f"{cbase}/constraints")
+                kinds = {c["type"] for c in constraints}
+                for kind, flag in (("not_null", "required"), ("unique", "unique"), ("primary_key", "primaryKey")):
+                    if kind in kinds:
+                        m.put((*port, "columns", k, flag), True, f"{cbase}/constraints")
+            tests = self.tests_of(as_text(node.get("unique_id")) or "", cname)
+            if tests:
+                m.put((*port, "columns", k, "quality"), [t for t, _ in tests], tests[0][1])
             m.at((*port, "columns", k), cbase)
 
     # -- products --------------------------------------------------------------------------------
@@ -350,17 +384,17 @@ class _Manifest:
         m.put((*port, "location"), normalise_location(relation) if relation else None, f"{base}/relation_name")
         m.put((*port, "classification"), as_text(meta.get("classification")), f"{meta_base}/classification")
         self.columns(m, node, base, port)
+        self.port_extras(m, uid, node, base, port)
         m.at(port, f"{base}/relation_name")
         self.access(m, node, base)
         tags = [t for t in as_list(node.get("tags")) if isinstance(t, str)]
         m.put(("tags",), tags or None, f"{base}/tags")
         self.infer(m, node, base, materialized)
-        defaults, port_defaults = self.ctx.options.defaults_for("dbt")
-        m.apply_defaults(defaults, port_defaults)
+        m.finish(self.ctx, "dbt")
         sql, macro = self.sql(uid, node)
         product = self.ctx.add(m.product("dbt", sql))
         if product is not None:
-            product.source_name = _source_name(node)
+            product.source_name = _source_name(node, self.project)
         if product is None or node.get("resource_type") == "seed" or as_text(node.get("compiled_code")) or sql:
             return
         if macro is not None:
@@ -370,9 +404,74 @@ class _Manifest:
                 "analysed and its lineage comes from depends_on (run 'dbt compile' to analyse compiled_code)",
                 self.display, pointer=f"{base}/raw_code", product=pid, severity=Severity.INFO))
         else:
+            product.sql_skipped = "no SQL in the manifest"
             self.ctx.findings.append(invalid(
                 f"model {name} has neither compiled_code nor raw SQL; its SQL is not analysed",
                 self.display, pointer=base, product=pid, severity=Severity.WARNING))
+
+    def port_extras(self, m: Mapper, uid: str, node: dict, base: str, port: tuple) -> None:
+        """What the project says about the relation besides its columns: the enforced contract, model
+        constraints, data tests on the whole model, semantic models and the metrics built on them."""
+        contract = as_dict(node.get("contract")) or as_dict(_config(node).get("contract"))
+        if contract.get("enforced") is True:
+            where = f"{base}/contract/enforced" if as_dict(node.get("contract")) else f"{base}/config/contract/enforced"
+            m.put((*port, "contract"), {"enforced": True}, where)
+        constraints = _constraints(node.get("constraints"))
+        if constraints:
+            m.put((*port, "constraints"), constraints, f"{base}/constraints")
+        tests = self.tests_of(uid, None)
+        if tests:
+            m.put((*port, "quality"), [t for t, _ in tests], tests[0][1])
+        models = [sm for sm in self.semantic if uid in as_list(as_dict(sm[1].get("depends_on")).get("nodes"))]
+        for i, (sid, sm) in enumerate(models):
+            entry: dict[str, Any] = {"name": as_text(sm.get("name")) or sid,
+                                     "description": as_text(sm.get("description"))}
+            for key in ("entities", "dimensions", "measures"):
+                entry[key] = [x["name"] for x in as_list(sm.get(key)) if as_text(as_dict(x).get("name"))]
+            m.put((*port, "semanticModels", i), {k: v for k, v in entry.items() if v not in (None, [])},
+                  f"/semantic_models/{_escape(sid)}")
+        metrics = [(mid, metric) for mid, metric in self.metrics if uid in self.metric_models(mid, set())]
+        for i, (mid, metric) in enumerate(metrics):
+            entry = {"name": as_text(metric.get("name")) or mid, "type": as_text(metric.get("type")),
+                     "label": as_text(metric.get("label")), "description": as_text(metric.get("description"))}
+            m.put((*port, "metrics", i), {k: v for k, v in entry.items() if v is not None},
+                  f"/metrics/{_escape(mid)}")
+
+    def metric_models(self, mid: str, seen: set[str]) -> set[str]:
+        """The models a metric is computed from: through its semantic models and the metrics it uses."""
+        if mid in seen:
+            return set()
+        seen.add(mid)
+        out: set[str] = set()
+        metric = as_dict(as_dict(self.doc.get("metrics")).get(mid))
+        for dep in as_list(as_dict(metric.get("depends_on")).get("nodes")):
+            if not isinstance(dep, str):
+                continue
+            if dep.startswith("semantic_model."):
+                sm = as_dict(as_dict(self.doc.get("semantic_models")).get(dep))
+                out.update(d for d in as_list(as_dict(sm.get("depends_on")).get("nodes")) if isinstance(d, str))
+            elif dep.startswith("metric."):
+                out |= self.metric_models(dep, seen)
+        return out
+
+    def tests_of(self, uid: str, column: str | None) -> list[tuple[dict, str]]:
+        """The data tests attached to a node (``column``: to that column; None: to the whole node), as
+        quality checks with the pointer of each test node."""
+        out = []
+        for tid, test in self.tests.get(uid, []):
+            if as_text(test.get("column_name")) != column:
+                continue
+            meta = as_dict(test.get("test_metadata"))
+            kwargs = {k: v for k, v in as_dict(meta.get("kwargs")).items() if k not in ("model", "column_name")}
+            check = {"type": "dbt", "name": as_text(test.get("name")) or tid,
+                     "metric": as_text(meta.get("name")) or "singular",
+                     "severity": (as_text(_config(test).get("severity")) or "").lower() or None,
+                     "description": as_text(test.get("description"))}
+            if kwargs:
+                check["details"] = {k: v if isinstance(v, str | int | float | bool | list | dict) else str(v)
+                                    for k, v in kwargs.items()}
+            out.append(({k: v for k, v in check.items() if v is not None}, _base("nodes", tid)))
+        return out
 
     def access(self, m: Mapper, node: dict, base: str) -> None:
         """dbt access in the auth standard: private = its group, protected = its project, public = anyone.
@@ -404,7 +503,7 @@ class _Manifest:
         if version is not None and re.fullmatch(r"\d+", str(version)):
             m.infer(("version",), f"{version}.0.0", f"{base}/version", f"dbt model version {version}")
         elif self.project_version:
-            m.infer(("version",), self.project_version, "/metadata/project_name", "dbt_project.yml version")
+            m.infer(("version",), self.project_version, "/metadata/project_name", self.project_version_because)
         for key, because in ((("execution", "job"), "dbt project and node name"),
                              (("execution", "code"), "dbt original_file_path")):
             if _get_path(m.data, key) is not None:
@@ -478,15 +577,17 @@ class _Manifest:
                 m.put((*port, "description"), as_text(src.get("description")), f"{tbase}/description")
                 m.put((*port, "classification"), as_text(tmeta.get("classification")), f"{tmeta_base}/classification")
                 self.columns(m, src, tbase, port)
+                tests = self.tests_of(uid, None)
+                if tests:
+                    m.put((*port, "quality"), [t for t, _ in tests], tests[0][1])
                 m.at(port, tbase)
             if any(as_text(s.get("relation_name")) for _, s in tables):
                 m.infer(("format",), "structured", f"{base}/relation_name", "dbt relation (a warehouse table)")
             _infer_complexity(m, [as_dict(c).get("data_type") for _, src in tables
                                   for c in as_dict(src.get("columns")).values()], f"{base}/columns")
             if self.project_version:
-                m.infer(("version",), self.project_version, "/metadata/project_name", "dbt_project.yml version")
-            defaults, port_defaults = self.ctx.options.defaults_for("dbt")
-            m.apply_defaults(defaults, port_defaults)
+                m.infer(("version",), self.project_version, "/metadata/project_name", self.project_version_because)
+            m.finish(self.ctx, "dbt")
             product = self.ctx.add(m.product("dbt"))
             if product is not None:
                 product.source_name = f"source `{source_name}` in {as_text(src0.get('original_file_path'))}"
@@ -517,9 +618,10 @@ class _Manifest:
             m.put(("execution", "job"), f"{kind}:{as_text(exp.get('url')) or name}",
                   f"{base}/url" if exp.get("url") else f"{base}/type")
         m.put(("access", "visibility"), "mesh" if as_text(exp.get("maturity")) else None, f"{base}/maturity")
-        defaults, port_defaults = self.ctx.options.defaults_for("dbt")
-        m.apply_defaults(defaults, port_defaults)
-        self.ctx.add(m.product("dbt"))
+        m.finish(self.ctx, "dbt")
+        product = self.ctx.add(m.product("dbt"))
+        if product is not None:
+            product.source_name = _source_name(exp, self.project)
 
     # -- SQL -------------------------------------------------------------------------------------
     def relation_of(self, uid: str) -> str:
@@ -532,7 +634,7 @@ class _Manifest:
 
     def sql(self, uid: str, node: dict) -> tuple[list[SqlSource], str | None]:
         """The SQL to analyse, and the macro that stopped rendering the raw code (if one did)."""
-        compiled = as_text(node.get("compiled_code"))
+        compiled = as_text(node.get("compiled_code")) or as_text(node.get("compiled_sql"))  # v6 and older: *_sql
         ofp = as_text(node.get("original_file_path")) or ""
         root = self.ctx.mesh.root
         model_file = _join(self.project_dir, ofp)
@@ -541,7 +643,7 @@ class _Manifest:
             candidate = _join(self.project_dir, compiled_path) if compiled_path else None
             path = candidate if candidate and (root / candidate).is_file() else model_file
             return [SqlSource(path=path, text=compiled, dialect=self.dialect)], None
-        raw = as_text(node.get("raw_code"))
+        raw = as_text(node.get("raw_code")) or as_text(node.get("raw_sql"))
         if not raw or (node.get("language") or "sql") != "sql":
             return [], None
         text, macro = render_raw(raw, node, self)
@@ -595,13 +697,42 @@ def render_raw(raw: str, node: dict, manifest: _Manifest) -> tuple[str | None, s
         return None, None
 
 
-def _source_name(node: dict) -> str:
-    """``model `orders` in models/marts/_marts.yml``: the node and the YAML file that describes it."""
+def _source_name(node: dict, project: str | None = None) -> str:
+    """``model `orders` in models/marts/_marts.yml``: the node and the YAML file that describes it; a
+    node of an installed package is configured from the project's dbt_project.yml."""
     kind = as_text(node.get("resource_type")) or "model"
     patch = as_text(node.get("patch_path"))
     where = patch.split("://", 1)[-1] if patch else as_text(node.get("original_file_path"))
     name = as_text(node.get("name")) or "?"
+    package = as_text(node.get("package_name"))
+    if project and package and package != project:
+        plural = {"model": "models", "seed": "seeds", "source": "sources"}.get(kind, f"{kind}s")
+        return (f"{kind} `{name}` of package `{package}` (configured under `{plural}: {package}:` in the "
+                "project's dbt_project.yml, e.g. `+meta`)")
+    if not patch and kind in ("model", "seed", "snapshot"):  # described in no YAML file yet
+        plural = {"model": "models", "seed": "seeds", "snapshot": "snapshots"}[kind]
+        return (f"{kind} `{name}` ({where}; describe it in a {plural}/*.yml properties file, or under "
+                f"`{plural}:` in dbt_project.yml)")
     return f"{kind} `{name}` in {where}" if where else f"{kind} `{name}`"
+
+
+def _constraints(value: Any) -> list[dict]:
+    """dbt constraints as govern constraints: type, name, expression, the referenced relation and columns."""
+    out = []
+    for item in as_list(value):
+        item = as_dict(item)
+        kind = as_text(item.get("type"))
+        if not kind:
+            continue
+        entry: dict[str, Any] = {"type": kind}
+        for key, target in (("name", "name"), ("expression", "expression"), ("to", "to")):
+            if as_text(item.get(key)):
+                entry[target] = as_text(item[key])
+        columns = [c for c in as_list(item.get("to_columns")) if as_text(c)]
+        if columns:
+            entry["toColumns"] = columns
+        out.append(entry)
+    return out
 
 
 def _infer_complexity(m: Mapper, types: list, pointer: str) -> None:
@@ -651,7 +782,9 @@ def _project_version(root: Path, project_dir: str) -> str | None:
     except (GovernError, OSError):  # a broken dbt_project.yml is for dbt to report; govern does not infer
         return None
     version = as_text(data.get("version")) if isinstance(data, dict) else None
-    return version if version and re.fullmatch(r"\d+\.\d+\.\d+", version) else None
+    if version and re.fullmatch(r"\d+(\.\d+){0,2}", version):  # '0.1' is 0.1.0 (dbt allows short versions)
+        return ".".join([*version.split("."), "0", "0"][:3])
+    return None
 
 
 def _base(section: str, uid: str) -> str:

@@ -23,6 +23,8 @@ invalid event is an ``input.invalid`` finding at its line and pointer and is not
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,10 +43,10 @@ from govern.load.importers.common import (
     team_id,
 )
 from govern.load.importers.context import ImportContext
-from govern.load.importers.validate import OPENLINEAGE_FACETS, schema_errors, where
+from govern.load.importers.validate import OPENLINEAGE_FACETS, Problem, group, issues, jsonable, where
 from govern.model.errors import InputError
 from govern.model.findings import Location, Severity
-from govern.model.lineage import Edge
+from govern.model.lineage import Edge, ObservedColumn
 
 MAX_EVENTS_BYTES = 256 * 1024 * 1024
 CLEARS = {"CREATE", "OVERWRITE"}
@@ -52,9 +54,11 @@ REMOVES = {"DROP", "TRUNCATE"}
 
 
 def looks_like(head: str) -> bool:
-    """Content detection: an OpenLineage event (or a list / NDJSON of them)."""
-    return '"eventTime"' in head and (
-        '"job"' in head or '"dataset"' in head or '"eventType"' in head or "openlineage.io/spec" in head)
+    """Content detection: an OpenLineage event (or a list / NDJSON of them); an event that lacks its
+    eventTime still is one (validation says what it lacks)."""
+    if '"eventTime"' in head:
+        return '"job"' in head or '"dataset"' in head or '"eventType"' in head or "openlineage.io/spec" in head
+    return '"eventType"' in head and '"job"' in head and ('"run"' in head or '"inputs"' in head or '"outputs"' in head)
 
 
 @dataclass
@@ -92,6 +96,10 @@ class RuntimeLineage:
     drops: list[DatasetDrop] = field(default_factory=list)
     owners: list[ObservedOwner] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # datasets read or written that no product owns
+    columns: list[ObservedColumn] = field(default_factory=list)  # columnLineage facets, as SQL column lineage
+    # (product, port) → data quality observed on it (dataQualityAssertions / dataQualityMetrics facets)
+    quality: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    parents: dict[str, str] = field(default_factory=dict)  # job → its parent job (the parent run facet)
 
 
 @dataclass
@@ -105,6 +113,16 @@ class _Event:
     @property
     def time(self) -> str:
         return as_text(self.data.get("eventTime")) or ""
+
+    @property
+    def sort_time(self) -> str:
+        """The event time in UTC as sortable text (events from zones other than Z compare correctly)."""
+        parsed = _parse_time(self.time)
+        if parsed is None or parsed.tzinfo is None:
+            return self.time
+        import datetime as dt
+
+        return parsed.astimezone(dt.UTC).isoformat()
 
     def loc(self, *parts: Any) -> Location:
         return Location(self.path, self.line, None, self.prefix + json_pointer(parts))
@@ -149,41 +167,191 @@ def _split_events(raw: str, display: str, ctx: ImportContext) -> list[tuple[Any,
     return [(doc, None, "")]
 
 
-def _valid(event: _Event, ctx: ImportContext) -> bool:
-    """Validate an event and the facets govern reads; report problems at their pointer."""
-    problems = schema_errors(event.data, "openlineage")
-    if problems:
-        for fpath, message in problems[:5]:
-            ctx.findings.append(invalid(f"OpenLineage event: {where(fpath)}{message}", event.path,
-                                        event.line, pointer=event.prefix + json_pointer(fpath)))
-        return False
-    for kind, facets, base in _facet_sets(event.data):
+SPEC_ONLY = ("producer", "schemaURL")  # required by the spec, read by no rule: missing is a warning (and run.runId)
+FACET_SPEC_ONLY = ("_producer", "_schemaURL")
+_PLACEHOLDER = "https://govern.invalid/missing"
+_FACET_KEYS = ("facets", "inputFacets", "outputFacets")
+
+
+@dataclass
+class _Gaps:
+    """Fields the spec requires and govern does not read, missing from a file's events: counted, said once."""
+
+    events: int = 0
+    first_event: Location | None = None
+    fields: set[str] = field(default_factory=set)
+    facets: int = 0
+    first_facet: tuple[str, Location] | None = None
+
+    def add(self, other: _Gaps) -> None:
+        self.events += other.events
+        self.fields |= other.fields
+        self.first_event = self.first_event or other.first_event
+        self.facets += other.facets
+        self.first_facet = self.first_facet or other.first_facet
+
+    def findings(self, display: str) -> list:
+        out = []
+        if self.events:
+            listed = [f"'{f}'" for f in sorted(self.fields)]
+            names = ", ".join(listed[:-1]) + f" or {listed[-1]}" if len(listed) > 1 else listed[0]
+            where = self.first_event
+            out.append(invalid(
+                f"OpenLineage: {self.events} event{'s' if self.events != 1 else ''} without {names}, which the "
+                "spec requires (producer: the URI of the code that emitted the event, schemaURL: the spec "
+                "version it follows, run.runId: the run it reports); govern reads the events anyway", display,
+                where.line if where else None, pointer=where.pointer if where else None, severity=Severity.WARNING))
+        if self.facets and self.first_facet is not None:
+            label, where = self.first_facet
+            out.append(invalid(
+                f"OpenLineage: {self.facets} facet{'s' if self.facets != 1 else ''} without '_producer' or "
+                f"'_schemaURL', which the spec requires of every facet (who wrote it, which facet schema it "
+                f"follows), the first the {label}; govern reads the facets anyway", display, where.line,
+                pointer=where.pointer, severity=Severity.WARNING))
+        return out
+
+
+def _event_kind(data: dict) -> str:
+    """The event definition a document follows: a run (run or eventType), a dataset, or a job event."""
+    if "run" in data or "eventType" in data:
+        return "RunEvent"
+    if "dataset" in data and "job" not in data:
+        return "DatasetEvent"
+    return "JobEvent" if "job" in data else "RunEvent"
+
+
+def _facet_places(data: dict) -> list[tuple[str, tuple, dict]]:
+    """(kind, path, facets) of every facet set of an event."""
+    out: list[tuple[str, tuple, dict]] = []
+    for kind in ("run", "job"):
+        facets = as_dict(data.get(kind)).get("facets")
+        if isinstance(facets, dict):
+            out.append((kind, (kind, "facets"), facets))
+    for side in ("inputs", "outputs"):
+        for i, ds in enumerate(as_list(data.get(side))):
+            for key in _FACET_KEYS:
+                facets = as_dict(ds).get(key)
+                if isinstance(facets, dict):
+                    out.append(("dataset", (side, i, key), facets))
+    facets = as_dict(data.get("dataset")).get("facets")
+    if isinstance(facets, dict):
+        out.append(("dataset", ("dataset", "facets"), facets))
+    return out
+
+
+def _patched(event: _Event, found: _Gaps) -> dict:
+    """A copy of the event with the spec-only fields it lacks filled in (counted in ``found``), so that
+    validation reports only what govern cannot read."""
+    import copy
+
+    gaps = found
+    data = copy.deepcopy(event.data)
+    missing = [f for f in SPEC_ONLY if f not in data]
+    run = data.get("run")
+    if isinstance(run, dict) and "runId" not in run:
+        missing.append("run.runId")
+        run["runId"] = "00000000-0000-0000-0000-000000000000"
+    if missing:
+        gaps.events += 1
+        gaps.fields.update(missing)
+        gaps.first_event = gaps.first_event or event.loc()
+        for name in missing:
+            if "." not in name:
+                data[name] = _PLACEHOLDER
+    for kind, path, facets in _facet_places(data):
         for name, facet in facets.items():
-            schema = OPENLINEAGE_FACETS.get((kind, name))
-            if schema is None:
+            if isinstance(facet, dict) and any(f not in facet for f in FACET_SPEC_ONLY):
+                gaps.facets += 1
+                if gaps.first_facet is None:
+                    gaps.first_facet = (f"{kind} facet '{name}'", event.loc(*path, name))
+                for f in FACET_SPEC_ONLY:
+                    facet.setdefault(f, _PLACEHOLDER)
+    return data
+
+
+def _valid(event: _Event, ctx: ImportContext, gaps: _Gaps) -> bool:
+    """Validate an event and the facets govern reads; report what makes it unusable at its pointer.
+
+    What only the spec needs (``producer``, ``schemaURL``, a facet's ``_producer`` / ``_schemaURL``) is
+    counted in ``gaps`` and said once per file; the event is still read.
+    """
+    mine = _Gaps()
+    data = _patched(event, mine)
+    kind = _event_kind(data)
+    facet_paths = {path: fkind for fkind, path, _ in _facet_places(data)}
+    own: list = []
+    in_facets: dict[tuple, list] = {}
+    for issue in issues(data, kind):
+        # a facet breaking its base schema is a problem of that facet (not used), not of the event
+        at = next((issue.path[:len(fp) + 1] for fp in facet_paths
+                   if issue.path[:len(fp)] == fp and len(issue.path) > len(fp)), None)
+        if at is None:
+            own.append(issue)
+        else:
+            in_facets.setdefault(at, []).append(issue)
+    for at, found_here in sorted(in_facets.items(), key=lambda kv: json_pointer(kv[0])):
+        target = _at(event.data, at)
+        if isinstance(target, dict):
+            target["_govern_invalid"] = True
+        for p in group(found_here)[:1]:
+            ctx.findings.append(invalid(f"OpenLineage {facet_paths[at[:-1]]} facet '{at[-1]}': "
+                                        f"{where(p.path[len(at):])}{p.message}; the facet is not used",
+                                        event.path, event.line,
+                                        pointer=event.prefix + json_pointer(p.path), severity=Severity.WARNING))
+    found = group(own)
+    time = as_text(data.get("eventTime"))
+    if time is not None and _parse_time(time) is None:
+        found.append(Problem(("eventTime",), f"'{time[:60]}' is not a date and time (ISO 8601)"))
+    if found:
+        for p in found[:5]:
+            ctx.findings.append(invalid(f"OpenLineage {kind}: {where(p.path)}{p.message}; the event is not used",
+                                        event.path, event.line, pointer=event.prefix + json_pointer(p.path)))
+        return False
+    gaps.add(mine)  # what only the spec needs is said of the events govern reads
+    for fkind, facets, base in _facet_sets(event.data):
+        for name, facet in facets.items():
+            schema = OPENLINEAGE_FACETS.get((fkind, name))
+            if schema is None or not isinstance(facet, dict) or facet.get("_govern_invalid"):
                 continue
-            for fpath, message in schema_errors({name: facet}, schema)[:3]:
-                ctx.findings.append(invalid(f"OpenLineage {kind} facet '{name}': {where(fpath[1:])}{message}",
-                                            event.path, event.line,
-                                            pointer=event.prefix + json_pointer((*base, *fpath)),
+            filled = {**facet, **{f: facet.get(f, _PLACEHOLDER) for f in FACET_SPEC_ONLY}}
+            for p in group(issues({name: jsonable(filled)}, schema))[:3]:
+                ctx.findings.append(invalid(f"OpenLineage {fkind} facet '{name}': {where(p.path[1:])}{p.message}; "
+                                            "the facet is not used", event.path, event.line,
+                                            pointer=event.prefix + json_pointer((*base, *p.path)),
                                             severity=Severity.WARNING))
                 facet["_govern_invalid"] = True
     return True
 
 
+def _at(data: Any, path: tuple) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            data = data[part] if isinstance(data, list) and 0 <= part < len(data) else None
+        else:
+            data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _parse_time(text: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def _facet_sets(data: dict) -> list[tuple[str, dict, tuple]]:
-    out: list[tuple[str, dict, tuple]] = [("job", as_dict(as_dict(data.get("job")).get("facets")), ("job", "facets"))]
-    for side in ("inputs", "outputs"):
-        for i, ds in enumerate(as_list(data.get(side))):
-            out.append(("dataset", as_dict(as_dict(ds).get("facets")), (side, i, "facets")))
-    if isinstance(data.get("dataset"), dict):
-        out.append(("dataset", as_dict(data["dataset"].get("facets")), ("dataset", "facets")))
-    return [(k, f, b) for k, f, b in out if f]
+    return [(kind, facets, path) for kind, path, facets in _facet_places(data) if facets]
 
 
 def _facet(ds: dict, name: str) -> dict:
-    facet = as_dict(as_dict(ds.get("facets")).get(name))
-    return {} if facet.get("_govern_invalid") else facet
+    """A facet of a dataset, job or run (dataset facets also from inputFacets / outputFacets)."""
+    for key in _FACET_KEYS:
+        facet = as_dict(as_dict(ds.get(key)).get(name))
+        if facet:
+            return {} if facet.get("_govern_invalid") else facet
+    return {}
 
 
 def _key(ds: dict) -> DatasetKey:
@@ -239,6 +407,7 @@ def _owners(facet: dict) -> list[str]:
 def read_events(files: list[tuple[Path, str]], ctx: ImportContext) -> list[_Event]:
     events: list[_Event] = []
     for path, display in files:
+        gaps = _Gaps()
         try:
             size = path.stat().st_size
             if size > MAX_EVENTS_BYTES:
@@ -251,16 +420,34 @@ def read_events(files: list[tuple[Path, str]], ctx: ImportContext) -> list[_Even
         except UnicodeDecodeError as exc:
             ctx.findings.append(invalid(f"not valid UTF-8 (byte {exc.start})", display))
             continue
+        mark = len(ctx.findings)
         for data, line, prefix in _split_events(raw, display, ctx):
             if not isinstance(data, dict):
                 ctx.findings.append(invalid("an OpenLineage event must be a JSON object", display, line,
                                             pointer=prefix))
                 continue
             event = _Event(data, display, line, prefix, len(events))
-            if _valid(event, ctx):
+            if _valid(event, ctx, gaps):
                 events.append(event)
-    events.sort(key=lambda e: (e.time, e.order))
+        ctx.findings[mark:] = _once_per_file(ctx.findings[mark:])
+        ctx.findings.extend(gaps.findings(display))
+    events.sort(key=lambda e: (e.sort_time, e.order))
     return events
+
+
+def _once_per_file(findings: list) -> list:
+    """One finding per problem of a file: events that break the same way (a test template's
+    placeholder time in every event) are one finding at the first of them, with their count."""
+    firsts: dict[tuple, list] = {}
+    for f in findings:
+        firsts.setdefault((f.rule, f.severity, f.message), []).append(f)
+    out = []
+    for same in firsts.values():
+        first = same[0]
+        if len(same) > 1:
+            first.message += f" ({len(same)} events of this file, the first here)"
+        out.append(first)
+    return out
 
 
 def load_all(files: list[tuple[Path, str]], ctx: ImportContext) -> None:
@@ -291,12 +478,14 @@ def load_all(files: list[tuple[Path, str]], ctx: ImportContext) -> None:
             shadow[jkey] = _job_product_id(job, ctx)
             for dkey in job.writes:  # later jobs reading these datasets read this product
                 resolver.index.setdefault(normalise_location(dkey[1]), (shadow[jkey], _port_name(dkey[1])))
+    runtime.quality = _observed_quality(events, resolver)
+    runtime.parents = _parents(jobs)
     readers_of: dict[DatasetKey, list[tuple[str, Location]]] = {}
     for jkey, job in sorted(jobs.items()):
         owned = owned_by[jkey]
         consumers = owned
         if jkey in shadow:
-            product = _job_product(job, resolver, ctx, shadow[jkey])
+            product = _job_product(job, resolver, ctx, shadow[jkey], runtime)
             consumers = [product] if product else []
         for consumer in consumers:
             for dkey, loc in sorted(job.reads.items()):
@@ -308,10 +497,88 @@ def load_all(files: list[tuple[Path, str]], ctx: ImportContext) -> None:
                                           location=loc))
     _drops(events, resolver, readers_of, runtime)
     _observed_owners(events, jobs, resolver, runtime)
+    runtime.columns = _column_lineage(events, resolver)
     runtime.edges.sort(key=lambda e: (e.consumer, e.producer, e.location.path or "", e.location.line or 0,
                                       e.location.pointer or ""))
     ctx.mesh.runtime = runtime
     ctx.mesh.observed_edges.extend(runtime.edges)
+
+
+def _column_lineage(events: list[_Event], resolver: _Resolver) -> list[ObservedColumn]:
+    """Output columns and the input columns they came from (``columnLineage`` on outputs), for the
+    products whose ports the datasets are; the latest event says it for a column."""
+    latest: dict[tuple[str, str, str], ObservedColumn] = {}
+    for event in events:
+        for k, ds in enumerate(as_list(event.data.get("outputs"))):
+            ds = as_dict(ds)
+            target = resolver.resolve(_key(ds))
+            lineage = _facet(ds, "columnLineage")
+            if target is None or not lineage:
+                continue
+            key = next((kk for kk in _FACET_KEYS if "columnLineage" in as_dict(ds.get(kk))), "facets")
+            for column, spec in sorted(as_dict(lineage.get("fields")).items()):
+                sources = []
+                for source in as_list(as_dict(spec).get("inputFields")):
+                    source = as_dict(source)
+                    dkey = (as_text(source.get("namespace")) or "", as_text(source.get("name")) or "")
+                    hit = resolver.resolve(dkey)
+                    field_name = as_text(source.get("field"))
+                    if hit is not None and field_name:
+                        sources.append((hit[0], hit[1], field_name, _display(dkey)))
+                if sources:
+                    latest[(target[0], target[1], column)] = ObservedColumn(
+                        target[0], target[1], column,
+                        event.loc("outputs", k, key, "columnLineage", "fields", column),
+                        tuple(sorted(set(sources))))
+    return [latest[k] for k in sorted(latest)]
+
+
+def _observed_quality(events: list[_Event], resolver: _Resolver) -> dict[tuple[str, str], list[dict]]:
+    """Data quality the events report on a product's dataset: each assertion (its latest result) and
+    metric, as quality checks of the port."""
+    found: dict[tuple[str, str], dict[tuple, dict]] = {}
+    for event in events:
+        for ds in _datasets(event.data):
+            hit = resolver.resolve(_key(ds))
+            if hit is None:
+                continue
+            checks = found.setdefault(hit, {})
+            for item in as_list(_facet(ds, "dataQualityAssertions").get("assertions")):
+                item = as_dict(item)
+                assertion = as_text(item.get("assertion"))
+                if not assertion:
+                    continue
+                check = {"type": "openlineage", "metric": assertion, "name": as_text(item.get("name")),
+                         "column": as_text(item.get("column")), "severity": as_text(item.get("severity")),
+                         "description": as_text(item.get("description"))}
+                if isinstance(item.get("success"), bool):
+                    check["success"] = item["success"]
+                checks[("assertion", assertion, check["column"], check["name"])] = \
+                    {k: v for k, v in check.items() if v is not None}
+            metrics = _facet(ds, "dataQualityMetrics")
+            if metrics:
+                details = {k: metrics[k] for k in ("rowCount", "bytes", "fileCount") if metrics.get(k) is not None}
+                if details:
+                    checks[("metrics", None, None, None)] = {"type": "openlineage", "metric": "datasetMetrics",
+                                                             "details": details}
+                for column, values in sorted(as_dict(metrics.get("columnMetrics")).items()):
+                    values = {k: v for k, v in as_dict(values).items() if isinstance(v, int | float | dict)}
+                    if values:
+                        checks[("metrics", column, None, None)] = {"type": "openlineage", "metric": "columnMetrics",
+                                                                   "column": column, "details": values}
+    return {k: [v[key] for key in sorted(v, key=lambda t: tuple(str(x) for x in t))] for k, v in sorted(found.items())}
+
+
+def _parents(jobs: dict[tuple[str, str], _Job]) -> dict[str, str]:
+    """Each job's parent job, from the ``parent`` run facet of its latest event that has one."""
+    out: dict[str, str] = {}
+    for (ns, name), job in sorted(jobs.items()):
+        for event in reversed(job.events):
+            parent = as_dict(_facet(as_dict(event.data.get("run")), "parent").get("job"))
+            if as_text(parent.get("name")):
+                out[f"{ns}/{name}"] = f"{as_text(parent.get('namespace')) or ''}/{parent['name']}"
+                break
+    return out
 
 
 def _drops(events: list[_Event], resolver: _Resolver, readers_of: dict, runtime: RuntimeLineage) -> None:
@@ -401,7 +668,8 @@ def _port_name(dataset_name: str) -> str:
     return dataset_name.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[-1]
 
 
-def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str) -> str | None:
+def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str,
+                 runtime: RuntimeLineage) -> str | None:
     """A product for a job whose outputs no declared product owns, located at its latest event."""
     group, person, owner_where, event = _job_owners(job, ctx)
     if event is None:
@@ -417,6 +685,22 @@ def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str) -
     m.put(("owner", "group"), group, owner_where)
     m.put(("owner", "person"), person, owner_where)
     m.put(("execution", "job"), f"openlineage:{job.namespace}/{job.name}", ("job",))
+    m.inferred[("execution", "job")] = "OpenLineage job namespace and name"
+    parent = runtime.parents.get(f"{job.namespace}/{job.name}")
+    if parent:
+        m.put(("execution", "parent"), f"openlineage:{parent}", ("run", "facets", "parent", "job"))
+    code = as_text(_facet(as_dict(data.get("job")), "sourceCodeLocation").get("path"))
+    if code and _inside_root(ctx, code):
+        rel = posixpath.relpath(code.lstrip("/"), posixpath.dirname(event.path) or ".")
+        m.put(("execution", "code"), [rel], ("job", "facets", "sourceCodeLocation", "path"))
+    sql = _facet(as_dict(data.get("job")), "sql")
+    if as_text(sql.get("query")):
+        m.put(("execution", "query"), as_text(sql["query"]), ("job", "facets", "sql", "query"))
+        m.put(("execution", "dialect"), as_text(sql.get("dialect")), ("job", "facets", "sql", "dialect"))
+    ran = [e for e in job.events if (as_text(e.data.get("eventType")) or "") in ("START", "RUNNING", "COMPLETE")]
+    if ran:
+        m.infer(("lifecycle", "state"), "active", ("eventType",),
+                f"OpenLineage: the job ran ({as_text(ran[-1].data.get('eventType'))} at {ran[-1].time})")
     i = 0
     seen: set[tuple[str, str]] = set()
     for k, ds in enumerate(as_list(data.get("inputs"))):
@@ -441,8 +725,41 @@ def _job_product(job: _Job, resolver: _Resolver, ctx: ImportContext, pid: str) -
             m.put((*port, "columns", c, "name"), as_text(fld.get("name")) or f"field_{c}", (*where, "name"))
             m.put((*port, "columns", c, "type"), as_text(fld.get("type")), (*where, "type"))
             m.put((*port, "columns", c, "description"), as_text(fld.get("description")), (*where, "description"))
+        for q, check in enumerate(runtime.quality.get((pid, _port_name(name)), [])):
+            m.put((*port, "quality", q), check, ("outputs", k))
         m.at(port, ("outputs", k))
-    defaults, port_defaults = ctx.options.defaults_for("openlineage")
-    m.apply_defaults(defaults, port_defaults)
+    _infer_shape(m, [as_dict(ds) for ds in as_list(data.get("outputs"))])
+    m.finish(ctx, "openlineage")
     product = ctx.add(m.product("openlineage"))
+    if product is not None:
+        product.source_name = f"job `{job.namespace}/{job.name}` ({event.path})"
     return product.id if product else None
+
+
+def _inside_root(ctx: ImportContext, rel: str) -> bool:
+    """``rel`` (a path of the repository, as sourceCodeLocation gives it) is a regular file inside the mesh root."""
+    from govern.load.paths import is_inside
+
+    path = ctx.mesh.root / rel.lstrip("/")
+    try:
+        return path.is_file() and not path.is_symlink() and is_inside(path, ctx.mesh.root)
+    except OSError:
+        return False
+
+
+_NESTED_TYPE = re.compile(r"\b(struct|array|map|record|list|object|json|variant)\b|<|\[\]", re.I)
+
+
+def _infer_shape(m: Mapper, outputs: list[dict]) -> None:
+    """format and complexity from the ``schema`` facets of the outputs: typed fields are structured
+    data; a nested field (or a nested type) makes it complex."""
+    fields = [as_dict(f) for ds in outputs for f in as_list(_facet(ds, "schema").get("fields"))]
+    if not outputs or not fields or any(not as_list(_facet(ds, "schema").get("fields")) for ds in outputs):
+        return
+    if not all(as_text(f.get("type")) for f in fields):
+        return
+    m.infer(("format",), "structured", ("outputs",), "OpenLineage schema facets with typed fields")
+    nested = next((as_text(f.get("type")) for f in fields
+                   if as_list(f.get("fields")) or _NESTED_TYPE.search(as_text(f.get("type")) or "")), None)
+    m.infer(("complexity",), "complex" if nested else "simple", ("outputs",),
+            f"OpenLineage field type '{nested}'" if nested else "OpenLineage field types (all flat)")

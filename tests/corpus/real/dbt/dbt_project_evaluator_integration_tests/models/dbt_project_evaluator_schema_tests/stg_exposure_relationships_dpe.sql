@@ -1,0 +1,1 @@
+select * from {{ ref('dbt_project_evaluator', 'stg_exposure_relationships') }}

@@ -1,0 +1,1 @@
+{{ source('source_1', 'table_5') }}
