@@ -11,7 +11,7 @@ from govern.evaluate.engine import Result, evaluate
 from govern.load.loader import load_mesh
 from govern.model.errors import StandardsError
 from govern.model.mesh import Mesh
-from govern.standards.pack import Pack, default_pack_root, load_pack, verify_in_use
+from govern.standards.pack import Pack, StandardVersion, default_pack_root, load_pack, verify_in_use
 
 if TYPE_CHECKING:
     from govern.analysis.facts import Analysis
@@ -61,6 +61,15 @@ def _check_config_version(mesh: Mesh, pack: Pack, version: str | None) -> None:
     verify_in_use(pack, version or wanted)
 
 
+def rules_in_force(mesh: Mesh, version: str | None = None, pack_root: str | Path | None = None,
+                   ) -> tuple[Pack, StandardVersion]:
+    """The pack named by govern.yaml (or ``pack_root``), verified against its lock, and the standard version
+    in force (``version``, else govern.yaml's, else the latest released)."""
+    pack = pack_for(mesh, pack_root)
+    _check_config_version(mesh, pack, version)
+    return pack, pack.version(version or mesh.config.standards.version)
+
+
 def check(
     paths: Iterable[str | Path] = (),
     *,
@@ -80,11 +89,11 @@ def check(
     """
     import time
 
-    from govern.incremental.meshindex import enabled as indexing
+    from govern.incremental.index import enabled as indexing
 
     started = time.time_ns()
     paths = list(paths)
-    whole = focus is None and not formats  # a whole-mesh run refreshes the mesh index (govern/incremental/meshindex.py)
+    whole = focus is None and not formats  # a whole-mesh run refreshes the mesh index (govern/incremental/index.py)
     # Large whole-mesh runs scan SQL in worker processes while the manifests load (analysis/prefetch.py).
     prefetch = _start_prefetch(paths, root) if whole else None
     try:
@@ -111,24 +120,29 @@ def check_mesh(
     index: tuple[list[str | Path], int] | None = None,
     analysis: Analysis | None = None,
     progress: Progress | None = None,
+    pack: Pack | None = None,
 ) -> Result:
     """Evaluate an already loaded mesh (changed-files mode loads it first to compute ``focus``).
 
     ``base`` is the mesh at a git base revision for the history rules (govern/load/gitbase.py); ``prefetch``
     holds SQL scans started before the mesh was loaded (``_start_prefetch``); ``keep_scans`` keeps the
     SQL scans in the result's analysis for the mesh index; ``index`` = (paths, start time in ns) of a run
-    that loaded the whole mesh: the mesh index is written meanwhile (``meshindex.record_meanwhile``);
-    ``analysis`` is the SQL analysis when the caller ran it (changed-files mode from the mesh index).
+    that loaded the whole mesh: the mesh index is written meanwhile (``index.record_meanwhile``);
+    ``analysis`` is the SQL analysis when the caller ran it, ``pack`` the pack when the caller loaded and
+    verified it (``rules_in_force``).
     """
-    pack = pack_for(mesh, pack_root)
-    _check_config_version(mesh, pack, version)
+    if pack is None:
+        pack, standard = rules_in_force(mesh, version, pack_root)
+    else:
+        standard = pack.version(version or mesh.config.standards.version)
     if analysis is None:
         analysis = analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans, progress=progress)
     written = None
-    if index is not None:
-        from govern.incremental.meshindex import record_meanwhile
+    if index is not None and _covers_mesh(index[0], mesh):
+        from govern.incremental.index import Recording, record_meanwhile
+        from govern.standards.pack import reference_paths
 
-        written = record_meanwhile(index[0], mesh, analysis, index[1])
+        written = record_meanwhile(Recording(mesh, analysis, reference_paths(standard)), index[1])
     try:
         return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base,
                         focus_paths=focus_paths, extra_edges=analysis.edges if analysis else (), analysis=analysis,
@@ -136,6 +150,12 @@ def check_mesh(
     finally:
         if written is not None:
             written()
+
+
+def _covers_mesh(paths: Iterable[str | Path], mesh: Mesh) -> bool:
+    """True when ``paths`` are the mesh root itself (a run over part of a mesh is not indexed)."""
+    root = mesh.root.resolve()
+    return all(Path(p).resolve() == root for p in paths)
 
 
 POOL_MIN_FILES = 64  # below this many products with SQL, starting worker processes costs more than it saves
@@ -213,7 +233,7 @@ def _start_prefetch(paths: list[str | Path], root: str | Path | None) -> object 
         if any(Path(p).resolve() != root_path for p in paths):
             return None
         config = load_config(root_path)
-        from govern.incremental.meshindex import enabled, recorded_scans
+        from govern.incremental.index import enabled, recorded_scans
 
         recorded = recorded_scans(root_path) if enabled() else None
         # With an index, what is left to scan is what changed since (SQL files added since are found and

@@ -92,7 +92,7 @@ class Analysis:
     edges: list[Edge] = field(default_factory=list)
     ports: dict[tuple[str, str], PortInfo] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
-    scans: dict[str, tuple] = field(default_factory=dict)  # path -> reusable scan (analyse(keep_scans=True))
+    scans: dict[str, tuple] = field(default_factory=dict)  # scan key -> reusable scan (analyse(keep_scans=True))
 
     def product(self, product_id: str) -> ProductSql | None:
         return self.products.get(product_id)

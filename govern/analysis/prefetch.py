@@ -14,10 +14,11 @@ text (hash), no table it names or writes is more sensitive than the job's lineag
 with the catalog would have been identical), and it did not hit the time limit; every other job is
 scanned as before. The results are the same with or without prefetching (tests/unit/test_sql_pool.py).
 
-``Recorded`` serves scans a whole-mesh run kept in the mesh index (govern/incremental/meshindex.py) under the same
-conditions, so that pre-commit re-reads unchanged SQL without parsing it, and so that the next whole-mesh
-run parses only the SQL files that changed since (no process scans the files the index vouches for;
-``take`` falls back to the recorded scan, which it checks like a prefetched one).
+``Recorded`` serves scans a run kept in the mesh index (govern/incremental/index.py), by the hash of their
+text, dialect and limits, under the same conditions, so that pre-commit re-reads unchanged SQL without
+parsing it, and so that the next whole-mesh run parses only the SQL files that changed since (no process
+scans the files the index vouches for; ``take`` falls back to the recorded scan, checked like a
+prefetched one).
 """
 
 from __future__ import annotations
@@ -94,15 +95,16 @@ def reusable(scan: FileScan, floor: int | None, catalog: Catalog | None) -> bool
 
 @dataclass
 class Recorded:
-    """Scans a previous whole-mesh run kept in the mesh index (govern/incremental/meshindex.py), by mesh-relative path.
+    """Scans a previous run kept in the mesh index (govern/incremental/index.py), by content: the key of a
+    scan is ``scan_key`` of its text, dialect and limits (the index is written by one govern and sqlglot
+    version, and read only by the same). A scan is taken under the same conditions as a prefetched one.
 
-    Each entry is (dialect, limits as a tuple, hash of the text, ``scan_to_data`` of the scan). A scan
-    is taken under the same conditions as a prefetched one. For a whole-mesh run (``meshindex.recorded_scans``)
-    ``known`` are the paths whose file is unchanged since (no process needs to scan them), ``changed`` counts
-    the indexed SQL files that changed since, and ``close`` lets go of the index.
+    For a whole-mesh run, ``known`` are the paths whose file is unchanged since the index was written (no
+    process needs to scan them), ``changed`` counts the indexed SQL files that changed since, and ``close``
+    lets go of the index.
     """
 
-    scans: Any  # path -> entry: a dict, or the index's lazy reader
+    scans: Any  # scan key -> ``scan_to_data`` of the scan: a dict, or the index's lazy reader
     known: frozenset[str] = frozenset()
     changed: int = 0
     close: Callable[[], None] | None = None
@@ -115,18 +117,25 @@ class Recorded:
 
     def take(self, path: str, dialect: str | None, limits: Limits, text: str, floor: int | None,
              catalog: Catalog | None) -> FileScan | None:
-        """The recorded scan of ``path`` if it is exactly what scanning the job now would give."""
+        """The recorded scan of this text if it is exactly what scanning the job now would give."""
         from govern.analysis.sqlscan import scan_from_data
 
-        hit = self.scans.get(path)
-        if hit is None or hit[0] != dialect or hit[1] != limits_key(limits) or hit[2] != text_sha(text):
+        hit = self.scans.get(scan_key(text, dialect, limits))
+        if hit is None:
             return None
-        scan = scan_from_data(hit[3])
+        scan = scan_from_data(hit)
         return scan if reusable(scan, floor, catalog) else None
 
 
+def scan_key(text: str, dialect: str | None, limits: Limits) -> str:
+    """The content address of a scan: the text's hash, the dialect and the limits (hex)."""
+    from govern.model.content import digest
+
+    return digest(b"\0".join((text_sha(text), (dialect or "").encode(), repr(limits_key(limits)).encode()))).hex()
+
+
 def limits_key(limits: Limits) -> tuple:
-    """The limits as a plain tuple (what the mesh index stores)."""
+    """The limits as a plain tuple."""
     return (limits.max_nodes, limits.timeout, limits.max_depth, limits.max_bytes)
 
 

@@ -357,17 +357,13 @@ def _edges(facts: ProductSql) -> list[Edge]:
 
 
 def _keep(analysis: Analysis, jobs: list[_Job], scans: list[FileScan], catalogs: dict[str | None, Catalog]) -> None:
-    """Record each file's scan that a later run may take (one job per file, no column lineage in it)."""
-    from govern.analysis.prefetch import limits_key, reusable, text_sha
+    """Record each scan a later run may take (no column lineage in it), by its content key."""
+    from govern.analysis.prefetch import reusable, scan_key
     from govern.analysis.sqlscan import scan_to_data
 
-    per_path: dict[str, int] = {}
-    for job in jobs:
-        per_path[job.sources[0].path] = per_path.get(job.sources[0].path, 0) + 1
     for job, scan in zip(jobs, scans, strict=True):
-        path = job.sources[0].path
-        if per_path[path] == 1 and reusable(scan, job.floor, catalogs.get(job.dialect)):
-            analysis.scans[path] = (job.dialect, limits_key(job.limits), text_sha(job.text), scan_to_data(scan))
+        if reusable(scan, job.floor, catalogs.get(job.dialect)):
+            analysis.scans[scan_key(job.text, job.dialect, job.limits)] = scan_to_data(scan)
 
 
 def observed_columns(mesh: Mesh) -> list:

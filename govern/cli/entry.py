@@ -30,9 +30,9 @@ def _interrupted(signum: int, _frame: object) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     pids: list[int] = []
-    meshindex = sys.modules.get("govern.incremental.meshindex")
-    if meshindex is not None:
-        pids.extend(pid for pid, _fd in getattr(meshindex, "_EARLY", {}).values())
+    changed = sys.modules.get("govern.incremental.changed")
+    if changed is not None:
+        pids.extend(pid for pid, _fd in getattr(changed, "_EARLY", {}).values())
     mp = sys.modules.get("multiprocessing")
     if mp is not None:
         _quietly(lambda: pids.extend(p.pid for p in mp.active_children() if p.pid))
@@ -67,10 +67,10 @@ def main() -> None:
     """Run the CLI of ``govern.cli.main``.
 
     For ``govern check FILE...`` (what pre-commit runs) the mesh index is first compared with the disk
-    in a forked child (``govern.incremental.meshindex.start_early``), on the other core while click, pydantic and
+    in a forked child (``govern.incremental.changed.start_early``), on the other core while click, pydantic and
     cedarpy are imported here.
     """
-    from govern.incremental.meshindex import start_early
+    from govern.incremental.changed import start_early
 
     install_signal_handlers()
     start_early(sys.argv[1:])

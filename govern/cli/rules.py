@@ -36,7 +36,8 @@ def _in_force(path: str, pack_root: str | None, version: str | None, how: str) -
 def _row(sel: Any) -> dict[str, Any]:
     spec = sel.spec
     return {"id": spec.id, "standard": spec.standard, "severity": str(spec.severity), "mode": sel.mode,
-            "effective": sel.effective.isoformat() if sel.effective else None, "engine": spec.engine}
+            "effective": sel.effective.isoformat() if sel.effective else None, "engine": spec.engine,
+            "reads": sorted(r.value for r in spec.reads)}
 
 
 @click.command("rules")
@@ -135,6 +136,7 @@ def explain(rule, path, pack_root, version) -> None:
     if spec.help:
         click.echo(f"  fix:   {spec.help}")
     click.echo(f"  where: {spec.source}" + (f":{spec.line}" if spec.line else ""))
+    click.echo(f"  reads: {', '.join(sorted(r.value for r in spec.reads)) or 'the file it is about'}")
     case = load_cases(pack.root).get(rule)
     if case is None:
         click.echo("  examples: none in the pack (add a case to rules/cases/*.yaml)")

@@ -354,7 +354,7 @@ def evaluate(
     edges = declared_edges(mesh.products) + list(mesh.observed_edges) + list(extra_edges)
     ctx = RuleContext(mesh=mesh, targets=targets, today=today, edges=edges, analysis=analysis, base=base)
     team_ids = frozenset(t.id for t in mesh.org.teams) if mesh.org else None
-    base_ctx = {"today": today, "product_ids": frozenset(mesh.by_id), "team_ids": team_ids}
+    base_ctx = {"today": today, "product_ids": mesh.product_ids(), "team_ids": team_ids}
 
     findings: list[Finding] = []
     undecided: list[str] = []
@@ -413,7 +413,7 @@ def evaluate(
     if progress is not None:
         progress("rules", total, total)
     valid, problems = check_waivers(
-        mesh.waivers, mesh.waivers_path, set(pack.rules), set(mesh.by_id), today, mesh.config.waiverMaxDays,
+        mesh.waivers, mesh.waivers_path, set(pack.rules), set(mesh.product_ids()), today, mesh.config.waiverMaxDays,
         now=now,
     )
     findings.extend(problems)

@@ -17,7 +17,7 @@ govern/load/yamlio.py itself, the installed cedarpy): the bytes of a pack file; 
 requests exactly as cedarpy would be given them. An edited, added or removed file is therefore seen at
 once, and an entry is only ever used for the very input that produced it: the results are the same with
 or without the cache. Files that do not parse are not cached: their error is raised as before.
-``GOVERN_CACHE=0`` turns the cache off (the same switch as the mesh index, govern/incremental/meshindex.py).
+``GOVERN_CACHE=0`` turns the cache off (the same switch as the mesh index, govern/incremental/index.py).
 """
 
 from __future__ import annotations

@@ -35,10 +35,19 @@ class BaseSnapshot:
     changed: list[str] = field(default_factory=list)  # mesh-relative, added or modified since the base
     deleted: list[str] = field(default_factory=list)  # mesh-relative, present at the base, gone now
     unreadable: list[str] = field(default_factory=list)  # base manifests that did not parse then
+    top: Path | None = None  # the git work tree
+    prefix: str = ""  # the mesh root inside it ("" or "mesh/")
 
     @property
     def label(self) -> str:
         return self.ref
+
+    def read(self, paths: list[str]) -> dict[str, bytes | None]:
+        """The contents of mesh-relative files at the base commit (None: absent there)."""
+        if self.top is None or not paths:
+            return dict.fromkeys(paths)
+        found = read_blobs(self.top, self.commit, [self.prefix + p for p in paths])
+        return {p: found.get(self.prefix + p) for p in paths}
 
 
 def is_manifest_path(rel: str, exclude: list[str]) -> bool:
@@ -59,7 +68,7 @@ def load_snapshot(mesh_root: str | Path, ref: str, exclude: list[str] | None = N
     top = _git_toplevel(root)
     prefix = "" if top == root else root.relative_to(top).as_posix() + "/"
     commit = resolve_base(top, ref)
-    snap = BaseSnapshot(ref=ref, commit=commit)
+    snap = BaseSnapshot(ref=ref, commit=commit, top=top, prefix=prefix)
     changed, deleted = changed_since(top, commit, prefix)
     snap.changed = [p[len(prefix):] for p in changed if p.startswith(prefix)]
     snap.deleted = [p[len(prefix):] for p in deleted if p.startswith(prefix)]

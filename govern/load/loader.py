@@ -152,6 +152,17 @@ def _load_waivers(mesh: Mesh) -> None:
         mesh.waivers.append(LoadedWaiver(waiver, smap.line_of(("waivers", i)), i))
 
 
+def load_mesh_files(root: Path) -> Mesh:
+    """The mesh files of ``root`` (govern.yaml, org.yaml, waivers.yaml) in a Mesh without products: what
+    changed-files mode starts from before it knows which products to read."""
+    forget_roots()
+    findings: list[Finding] = []
+    mesh = Mesh(root=root, config=load_config(root, findings), findings=findings)
+    _load_org(mesh)
+    _load_waivers(mesh)
+    return mesh
+
+
 def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = None,
               formats: dict[str | Path, str] | None = None, root_given: bool | None = None,
               progress: Progress | None = None) -> Mesh:
@@ -169,11 +180,8 @@ def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = N
         if not p.exists():
             raise ConfigError(missing_path_message(p), path=str(p))
     root_path = Path(root).resolve() if root else find_mesh_root(path_list[0] if path_list else Path.cwd())
-    config_findings: list[Finding] = []
-    config = load_config(root_path, config_findings)
-    mesh = Mesh(root=root_path, config=config, findings=config_findings)
-    _load_org(mesh)
-    _load_waivers(mesh)
+    mesh = load_mesh_files(root_path)
+    config = mesh.config
     skipped: list[Path] = []
     unreadable: list[tuple[Path, str]] = []
     unwalked = Unwalked()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from govern.model.errors import ConfigError, InputError
@@ -221,3 +222,30 @@ def missing_path_message(path: str | Path) -> str:
         base = candidate
     return "path does not exist"
 
+
+
+def mesh_relative(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` as POSIX text, or None when it lies outside.
+
+    A link under the root whose target leaves it (or loops) keeps its own path: the loader reports it
+    there (``input.symlink-skipped``), so a changed-files run reports it too instead of ignoring it.
+    """
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
+        pass
+    if not os.path.islink(path):
+        return None
+    try:
+        return Path(os.path.abspath(path)).relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return None
+
+
+def is_under(path: str, folders: Iterable[str]) -> bool:
+    """True when the mesh-relative ``path`` lies in one of the mesh-relative ``folders`` ('' is the root)."""
+    for folder in folders:
+        f = folder.replace("\\", "/").removeprefix("./").rstrip("/")
+        if f in ("", ".") or path == f or path.startswith(f + "/"):
+            return True
+    return False

@@ -34,6 +34,12 @@ class Reads(StrEnum):
 
 EVERYTHING = frozenset({Reads.MESH})
 
+# What evaluation reads besides the rules: waivers (which name product ids), org.yaml (look-alike team
+# ids), govern.yaml; the product's own manifest and load findings, and the invalid values of the products
+# it reads over a lineage edge (govern/evaluate/engine.py reports those with it).
+ENGINE_READS = frozenset({Reads.PRODUCT, Reads.PRODUCT_IDS, Reads.WAIVERS, Reads.ORG, Reads.CONFIG,
+                          Reads.PRODUCERS, Reads.SQL, Reads.SQL_PRODUCERS, Reads.RUNTIME})
+
 
 def parse_reads(values: object, where: str) -> frozenset[Reads]:
     """``reads:`` of a rule's metadata (a list of names) as a set; ValueError naming the unknown one."""

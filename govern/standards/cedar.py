@@ -99,7 +99,10 @@ def build_entities(mesh: Mesh, only: set[str] | None = None) -> list[dict[str, A
                 domains.add(team.domain)
             for member in team.members:
                 users.setdefault(member, set()).add(team.id)
-    org_known = mesh.org is not None
+    if mesh.org is None:  # without org.yaml, a team belongs to the domains of the products it owns
+        for team, owned in mesh.team_domains().items():
+            teams.setdefault(team, set()).update(owned)
+            domains.update(owned)
     products = []
     for product in mesh.products:
         m = product.model
@@ -107,10 +110,7 @@ def build_entities(mesh: Mesh, only: set[str] | None = None) -> list[dict[str, A
             domains.add(m.domain)
         owner = m.owner
         if owner and owner.group:
-            parents = teams.setdefault(owner.group, set())
-            # Without org.yaml, a team belongs to the domains of the products it owns.
-            if not org_known and m.domain:
-                parents.add(m.domain)
+            teams.setdefault(owner.group, set())
         if owner and owner.person:
             users.setdefault(owner.person, set())
         readers = m.access.readers if m.access else []

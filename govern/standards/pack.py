@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from govern.load.yamlio import load_yaml_mapping
 from govern.model.errors import InputError, StandardsError
 from govern.model.findings import Severity
+from govern.model.scope import ENGINE_READS, EVERYTHING, Reads
 from govern.standards.ruledsl import CompiledRule, compile_rule
 
 if TYPE_CHECKING:
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
 
 ENGINES = ("yaml", "python", "cedar", "builtin")
 MODES = ("enforce", "warn", "audit")
+# What a Cedar rule reads: the requests and entities govern/standards/cedar.py builds. A read request holds
+# the consumer and the producer of every lineage edge (declared, SQL, runtime) with the producer's
+# classification; a deploy request the product itself; entities hold teams and domains from org.yaml, or
+# the domains of the products a team owns when there is none.
+CEDAR_READS = frozenset({Reads.PRODUCT, Reads.PRODUCERS, Reads.SQL, Reads.SQL_PRODUCERS, Reads.RUNTIME,
+                         Reads.ORG, Reads.TEAM})
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
@@ -65,6 +72,21 @@ class RuleSpec:
     compiled: CompiledRule | None = None
     cedar_json: dict | None = None
     cedar_effect: str | None = None
+
+    @property
+    def reads(self) -> frozenset[Reads]:
+        """What the rule reads to decide about a product (govern/model/scope.py); ``Reads.MESH`` when it
+        does not say (a Python rule without ``reads=``)."""
+        if self.engine == "yaml" and self.compiled is not None:
+            return self.compiled.reads
+        if self.engine == "python":
+            from govern.standards.checks import declared
+
+            reads = declared(self.id).reads
+            return frozenset({Reads.PRODUCT, *reads}) if reads is not None else EVERYTHING
+        if self.engine == "cedar":
+            return CEDAR_READS
+        return frozenset()  # builtin: emitted while loading, about the file that holds it
 
     def digest_material(self) -> Any:
         """What the digest of a released version covers for this rule."""
@@ -563,3 +585,18 @@ def validate_pack(pack: Pack) -> list[str]:
             if not result.errors:
                 problems.append(f"{path}: Cedar validation failed")
     return problems
+
+
+def reads_in_force(standard: StandardVersion) -> frozenset[Reads]:
+    """Everything the rules in force (and the evaluation itself) read: what changed-files mode follows."""
+    out = set(ENGINE_READS)
+    for selected in standard.rules:
+        out.update(selected.spec.reads)
+    return frozenset(out)
+
+
+def reference_paths(standard: StandardVersion) -> list[Any]:
+    """The paths at which rules in force check product references (``referenceExists`` of a product)."""
+    paths = {s.spec.compiled.given.text: s.spec.compiled.given for s in standard.rules
+             if s.spec.engine == "yaml" and s.spec.compiled is not None and s.spec.compiled.references_products}
+    return [paths[text] for text in sorted(paths)]

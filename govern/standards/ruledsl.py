@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govern.model.errors import StandardsError
+from govern.model.scope import Reads
 from govern.model.source import FieldPath
 
 _MISSING = object()
@@ -306,6 +307,20 @@ class CompiledRule:
     when: tuple[Condition, ...]
     function: Check
     args: dict
+    name: str = ""  # the function's name in the rule language
+
+    @property
+    def reads(self) -> frozenset[Reads]:
+        """What the rule reads besides the product's own fields (govern/model/scope.py)."""
+        out = {Reads.PRODUCT}
+        if self.name == "referenceExists":
+            out.add(Reads.PRODUCT_IDS if self.args.get("target") == "product" else Reads.ORG)
+        return frozenset(out)
+
+    @property
+    def references_products(self) -> bool:
+        """True when the rule checks that the values at ``given`` are product ids."""
+        return self.name == "referenceExists" and self.args.get("target") == "product"
 
     @property
     def fields(self) -> frozenset[str]:
@@ -359,7 +374,7 @@ def compile_rule(given: Any, when: Any, then: Any, where: str) -> CompiledRule:
             args["_regex"] = re.compile(args["match"])
         except re.error as exc:
             raise StandardsError(f"invalid regular expression: {exc}", path=where, field="then.match") from None
-    return CompiledRule(path, tuple(conditions), function, args)
+    return CompiledRule(path, tuple(conditions), function, args, name)
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

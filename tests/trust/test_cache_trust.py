@@ -1,7 +1,7 @@
 """Caches never change a verdict (issue 13, items 1 and 5).
 
 Every test builds a small mesh on disk, runs the real CLI (``python -m govern``, the console script's
-entry, so the early child of ``meshindex.start_early`` runs too) once over the whole mesh to write the
+entry, so the early child of ``changed.start_early`` runs too) once over the whole mesh to write the
 mesh index, changes the mesh the way archive tools, Nix, CI cache layers and editors do (an edit that
 keeps the size and puts the mtime back, a file replaced by a rename, an index restored from another
 checkout), and asserts that ``govern gate FILE``, ``govern check FILE`` and whole-mesh runs give exactly
@@ -94,7 +94,7 @@ def govern(root: Path, *args: str, cache: bool = True, xdg: Path,
 
 
 def full_run(root: Path, xdg: Path) -> None:
-    """A whole-mesh run that writes the index (files must be older than the run: ``meshindex.MARGIN_NS``)."""
+    """A whole-mesh run that writes the index (files must be older than the run: ``stamps.MARGIN_NS``)."""
     code, out = govern(root, "gate", ".", xdg=xdg)
     assert code == 0, out
     assert (root / ".govern-cache" / "mesh-index.bin").is_file()
@@ -389,10 +389,10 @@ def test_the_cedar_build_stamp_tells_a_module_replaced_with_the_same_size_and_mt
 
 
 def test_a_racy_entry_is_compared_by_its_hash_never_by_its_stat(tmp_path: Path) -> None:
-    """git's racy-entry rule (govern/incremental/meshindex.py ``_unchanged``): an entry whose ctime is not older than the
+    """git's racy-entry rule (govern/incremental/stamps.py ``unchanged``): an entry whose ctime is not older than the
     indexing run (less ``MARGIN_NS``) could share its timestamps with a later edit on a file system with
     coarse timestamps, so even an identical stat does not vouch for it; the content hash decides."""
-    from govern.incremental import meshindex
+    from govern.incremental.stamps import unchanged
 
     path = tmp_path / "orders.sql"
     path.write_text("select 1 as one;\n")
@@ -400,12 +400,12 @@ def test_a_racy_entry_is_compared_by_its_hash_never_by_its_stat(tmp_path: Path) 
     other_bytes = bytes(32)  # the hash of some other content, recorded with this very stat
     stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, other_bytes)
     settled = st.st_ctime_ns + 1  # the indexing run started (less the margin) after the last change
-    assert meshindex._unchanged(str(path), stamp, trusted_before=settled)  # the stat vouches, as in git
-    assert not meshindex._unchanged(str(path), stamp, trusted_before=st.st_ctime_ns)  # racy: hashed, differs
+    assert unchanged(str(path), stamp, trusted_before=settled)  # the stat vouches, as in git
+    assert not unchanged(str(path), stamp, trusted_before=st.st_ctime_ns)  # racy: hashed, differs
     for moved in ((2, st.st_ctime_ns + 1), (3, st.st_ino + 1), (4, st.st_dev + 1)):  # ctime, inode, device
         changed = list(stamp)
         changed[moved[0]] = moved[1]
-        assert not meshindex._unchanged(str(path), tuple(changed), trusted_before=settled)
+        assert not unchanged(str(path), tuple(changed), trusted_before=settled)
 
 
 def test_an_index_that_is_a_fifo_is_not_waited_for(mesh: Path, xdg: Path) -> None:

@@ -146,7 +146,7 @@ def test_a_signal_at_any_moment_exits_128_plus_signal_without_a_traceback(
 ) -> None:
     """Sent at several delays after start (start-up, imports, loading, the run): never 0 or 1, never a traceback."""
     env = {**os.environ, "NO_COLOR": "1", "GOVERN_CACHE": "0"}
-    # check with files forks the early index child (govern/incremental/meshindex.py start_early) when an index exists
+    # check with files forks the early index child (govern/incremental/changed.py start_early) when an index exists
     args = [str(big_mesh)] if command == "gate" else [
         str(next(big_mesh.rglob("dataproduct.yaml"))), "--root", str(big_mesh)]
     if command == "check":
@@ -199,8 +199,9 @@ def _before_govern(stderr: bytes) -> bool:
 def test_changed_files_mode_reports_a_claimed_address_like_a_whole_mesh_run(
     mesh: MeshDir, cached: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A product claiming another's table, then edited elsewhere: the edited file alone gives the finding
-    (with the mesh index, the sub-mesh of changed-files mode must hold the other claimant)."""
+    """A product claiming another's table, then edited elsewhere: the edited file alone gives the finding on
+    both claimants (namespace.unique-address reads the products sharing an address: the other claimant is
+    affected, and with the mesh index the sub-mesh holds it)."""
     monkeypatch.setenv("GOVERN_CACHE", "1" if cached else "0")
     mesh.write("govern.yaml", "standards: {pack: mesh-core, version: 1.1.0}\ndialect: snowflake\n")
     claim = {"outputPorts": [
@@ -218,9 +219,10 @@ def test_changed_files_mode_reports_a_claimed_address_like_a_whole_mesh_run(
     claims = [(f["product"], f["location"]["path"], f["location"]["line"])
               for f in json.loads(changed.stdout)["findings"] if f["rule"] == "namespace.unique-address"]
     assert ("sales.order_copy", "sales/order_copy/dataproduct.yaml", claims[0][2]) in claims, claims
+    # the other claimant's finding depends on the edited product too: it is reported, as the whole run has it
+    assert {c[0] for c in claims} == {"sales.order_copy", "sales.orders"}
     assert claims == [(f["product"], f["location"]["path"], f["location"]["line"])
-                      for f in json.loads(whole.stdout)["findings"]
-                      if f["rule"] == "namespace.unique-address" and f["product"] == "sales.order_copy"]
+                      for f in json.loads(whole.stdout)["findings"] if f["rule"] == "namespace.unique-address"]
 
 
 # --- look-alike team ids (issue 13, item 6) --------------------------------------------------------

@@ -85,7 +85,7 @@ def test_no_eval_exec_or_dynamic_code_anywhere_in_govern() -> None:
                         isinstance(fn.value, ast.Name) and fn.value.id in {"pickle", "marshal", "shelve"} and \
                         not (fn.value.id == "marshal" and path.name == "sealed.py"):
                     # govern/incremental/sealed.py decodes marshal data only after its keyed MAC (or a digest the MAC
-                    # covers) matched: data this user's govern wrote (test_meshindex.py tries forgeries)
+                    # covers) matched: data this user's govern wrote (test_incremental.py tries forgeries)
                     offenders.append(f"{path.relative_to(GOVERN)}:{node.lineno}: {fn.value.id}.{fn.attr}()")
                 for kw in node.keywords:  # subprocess(..., shell=True)
                     if kw.arg == "shell" and not (isinstance(kw.value, ast.Constant) and kw.value.value is False):

@@ -13,10 +13,10 @@ import pytest
 from meshkit import MeshDir
 
 import govern
-from govern.api import check_mesh
-from govern.ci import resolve_arguments
+from govern.api import analyse_sql, check_mesh, rules_in_force
+from govern.ci import affected_by, resolve_arguments
 from govern.ci import run as run_changed
-from govern.incremental.impact import affected, sql_index
+from govern.incremental.facts import code_paths
 from govern.load.loader import load_mesh
 from govern.model.errors import ConfigError
 
@@ -24,6 +24,16 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mesh"
 TODAY = dt.date(2026, 6, 1)
 GOVERN = Path(sys.executable).parent / "govern"
+
+
+def affected(mesh, files: list[str]) -> set[str] | None:
+    """The ids of the products changed ``files`` affect (None: every product), as changed-files mode decides."""
+    _, standard = rules_in_force(mesh)
+    return affected_by(mesh, analyse_sql(mesh), standard, files, [])[0]
+
+
+def sql_index(mesh) -> list[str]:
+    return sorted({path for p in mesh.products for path in code_paths(p)})
 
 
 def _dicts(findings, ids) -> list[dict]:
@@ -44,13 +54,13 @@ def test_changed_files_results_equal_the_full_run_on_the_example_mesh(example) -
     widened = sql_mapped = 0
     for rel in files:
         impact = affected(mesh, [rel])
-        assert not impact.everything and impact.products, rel
-        focused = check_mesh(mesh, today=TODAY, focus=impact.focus, focus_paths=[rel])
-        assert set(focused.products) == impact.products
-        assert _dicts(focused.findings, impact.products) == _dicts(full.findings, impact.products), rel
+        assert impact, rel
+        focused = check_mesh(mesh, today=TODAY, focus=impact, focus_paths=[rel])
+        assert set(focused.products) == impact
+        assert _dicts(focused.findings, impact) == _dicts(full.findings, impact), rel
         # Nothing is reported on a product outside the focus.
-        assert not [f for f in focused.findings if f.product and f.product not in impact.products], rel
-        widened += len(impact.products) > 1
+        assert not [f for f in focused.findings if f.product and f.product not in impact], rel
+        widened += len(impact) > 1
         sql_mapped += rel.endswith(".sql")
     assert widened >= 5 and sql_mapped >= 5  # consumers were re-checked; SQL files mapped to products
 
@@ -71,15 +81,14 @@ def test_a_sql_file_maps_to_the_product_whose_execution_code_lists_it(mesh: Mesh
     mesh.product("finance.revenue", {"inputs": [{"product": "sales.orders"}],
                                      "execution": {"code": ["sql/revenue.sql", "../shared/common.sql"]}})
     loaded = load_mesh([mesh.root], root=mesh.root)
-    assert affected(loaded, ["finance/revenue/sql/revenue.sql"]).products == {"finance.revenue"}
-    assert affected(loaded, ["finance/shared/common.sql"]).products == {"finance.revenue"}
-    # A changed manifest re-checks its direct consumers.
-    assert affected(loaded, ["sales/orders/dataproduct.yaml"]).products == {"sales.orders", "finance.revenue"}
+    assert affected(loaded, ["finance/revenue/sql/revenue.sql"]) == {"finance.revenue"}
+    assert affected(loaded, ["finance/shared/common.sql"]) == {"finance.revenue"}
+    # A changed manifest re-checks the products whose rules read it: here its consumer.
+    assert affected(loaded, ["sales/orders/dataproduct.yaml"]) == {"sales.orders", "finance.revenue"}
     # org.yaml, waivers.yaml and govern.yaml re-check everything; other files nothing.
     for name in ("org.yaml", "waivers.yaml", "govern.yaml"):
-        assert affected(loaded, [name]).focus is None
-    readme = affected(loaded, ["README.md", "sales/notes.sql"])
-    assert readme.products == set() and readme.ignored == ["README.md", "sales/notes.sql"]
+        assert affected(loaded, [name]) is None
+    assert affected(loaded, ["README.md", "sales/notes.sql"]) == set()
 
 
 def test_a_changed_manifest_that_does_not_load_is_reported_and_blocks(mesh: MeshDir) -> None:

@@ -132,7 +132,7 @@ def test_a_cache_sealed_with_another_key_is_ignored(own_cache: Path, tmp_path: P
 
 
 def test_govern_cache_0_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    from govern.incremental import meshindex
+    from govern.incremental import index as meshindex
 
     for value in ("0", "false", "No", " off ", "1", "yes", ""):
         monkeypatch.setenv("GOVERN_CACHE", value)

@@ -28,7 +28,7 @@ FORMATS = ("native", "dbt", "odcs", "odps", "openlineage")
 HEAD_BYTES = 16384
 _SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl")
 # Files of the mesh itself or of tools, never products.
-_NOT_INPUTS = {"govern.yaml", "org.yaml", "waivers.yaml", "dbt_project.yml", "profiles.yml", "packages.yml",
+NOT_INPUTS = {"govern.yaml", "org.yaml", "waivers.yaml", "dbt_project.yml", "profiles.yml", "packages.yml",
                "dependencies.yml", "selectors.yml", "package.json", "package-lock.json", "tsconfig.json"}
 _YAML_KIND = re.compile(r"""^kind:\s*["']?([A-Za-z]+)""", re.M)
 _YAML_API = re.compile(r"""^apiVersion:\s*["']?v?\d""", re.M)
@@ -150,7 +150,7 @@ def find_inputs(paths: Iterable[Path], root: Path, exclude: list[str],
                 if os.path.isfile(manifest):
                     consider(manifest)
             for name in sorted(filenames):
-                if name.startswith(".") or name in _NOT_INPUTS or not name.lower().endswith(_SUFFIXES):
+                if name.startswith(".") or name in NOT_INPUTS or not name.lower().endswith(_SUFFIXES):
                     continue
                 consider(os.path.join(dirpath, name))
     for p, fmt in overrides.items():  # --dbt FILE and --input-format on named files

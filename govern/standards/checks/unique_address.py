@@ -27,20 +27,9 @@ def address_keys(product: object, dialects: set[str | None]) -> Iterator[tuple[i
             yield index, location, (dialect, key) if key is not None else ("", location)
 
 
-def dialects_in_use(mesh: object) -> set[str | None]:
-    """The mesh's default dialect and every product's execution dialect: the ones SQL reads locations in."""
-    default = mesh.config.dialect  # type: ignore[attr-defined]
-    out: set[str | None] = {default}
-    for product in mesh.products:  # type: ignore[attr-defined]
-        execution = product.model.execution
-        if execution is not None and execution.dialect:
-            out.add(execution.dialect)
-    return out
-
-
 @register("namespace.unique-address", reads={Reads.SAME_ADDRESS}, fields=("outputPorts", "lifecycle", "execution"))
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    dialects = dialects_in_use(ctx.mesh)
+    dialects = set(ctx.mesh.dialects_in_use())
     claims: dict[tuple, list[tuple]] = {}
     for product in ctx.mesh.products:
         if product.state == "tombstoned":  # a tombstone claims its id, not its data's location
