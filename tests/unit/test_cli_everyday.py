@@ -384,20 +384,25 @@ def test_the_fix_of_an_odps_product_is_written_in_odps_terms() -> None:
     repo = Path(__file__).resolve().parents[2]
     proc = govern("check", str(repo / "tests/fixtures/bitol_mesh"), "--today", TODAY, "-f", "json")
     findings = {(f["product"], f["rule"]): f for f in json.loads(proc.stdout)["findings"]}
-    where = "the ODPS data product products/finance_revenue.odps.yaml"
+    where = "data product `revenue` (products/finance_revenue.odps.yaml)"
     assert findings[("finance.revenue", "format.required")]["help"] == (
-        f"Add `{{property: format, value: structured}}` (or unstructured) to `customProperties` of {where}.")
+        f"Add customProperties `{{property: format, value: structured}}` to {where}, or declare it once for "
+        "domain finance in govern.yaml (`importers.domains.finance.defaults.format`).")
     assert findings[("finance.revenue", "lifecycle.deprecation-sunset")]["help"] == (
-        f"Add `{{property: sunset, value: YYYY-MM-DD}}` to `customProperties` of {where}.")
-    assert findings[("finance.revenue", "owner.required")]["help"].startswith(f"Give {where} a `team:`")
-    assert "`inputPorts[].contractId`" in findings[("finance.revenue", "lineage.input-exists")]["help"]
-    # an ODCS contract and a native manifest keep the rule's own help
+        f"Add customProperties `{{property: sunset, value: YYYY-MM-DD}}` to {where}.")
+    assert findings[("finance.revenue", "owner.required")]["help"].startswith("Add `team:` with a `name:`")
+    assert f"to {where}" in findings[("finance.revenue", "owner.required")]["help"]
+    assert "An input port (or input contract) of " + where in findings[("finance.revenue", "lineage.input-exists")]["help"]
+    # an ODCS contract's fix is in ODCS terms too; a native manifest keeps the rule's own help
     from govern.standards.pack import load_pack
 
     rules = load_pack().rules
-    others = [f for (p, r), f in findings.items() if not f["location"]["path"].endswith(".odps.yaml")
-              and r in rules and rules[r].help]
-    assert others and all(f["help"] == rules[f["rule"]].help for f in others if "{" not in rules[f["rule"]].help)
+    contracts = [f for f in findings.values() if f["location"]["path"].endswith(".odcs.yaml")
+                 and f["rule"] == "documentation.description"]
+    assert contracts and all("to contract `" in f["help"] for f in contracts)
+    native = [f for (p, r), f in findings.items() if f["location"]["path"].endswith("dataproduct.yaml")
+              and r in rules and rules[r].help and "{" not in rules[r].help]
+    assert all(f["help"] == rules[f["rule"]].help for f in native)
 
 
 def test_every_input_file_govern_reads_in_the_repository_is_matched_by_the_hook_pattern() -> None:
