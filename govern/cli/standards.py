@@ -133,10 +133,12 @@ def test_cases(rules, pack_root, name) -> None:
     failed = [o for o in outcomes if o.problem]
     for outcome in failed:
         click.echo(f"{outcome.where}: {outcome.case.rule}: {outcome.problem}")
-    held = len(outcomes) - len(failed)
-    click.echo(f"{pack.name}: {held} of {len(outcomes)} rule case{'' if len(outcomes) == 1 else 's'} "
-               f"hold{'s' if held == 1 else ''}"
-               + ("" if failed else " (each failing example reports its rule, each passing example does not)"))
+    count = f"{len(outcomes)} rule case{'' if len(outcomes) == 1 else 's'}"
+    if failed:
+        click.echo(f"{pack.name}: {count}, {len(failed)} {'does' if len(failed) == 1 else 'do'} not hold")
+    else:
+        click.echo(f"{pack.name}: {count}, {'it holds' if len(outcomes) == 1 else 'all hold'} (each failing example "
+                   "reports its rule, each passing example does not)")
     if failed:
         sys.exit(1)
 

@@ -163,11 +163,10 @@ def _load(ref: PluginRef) -> Plugin:
         dist = metadata.distribution(ref.name)
     except metadata.PackageNotFoundError:
         known = installed_plugins()
-        where = f"installed plugins: {', '.join(known)}" if known else "no govern plugin is installed"
         raise StandardsError(f"plugin '{ref.name}' is not installed{did_you_mean(ref.name, known)}",
                              path=ref.source, line=ref.line, field=f"{ref.field}.name",
-                             expected=f"the distribution installed where govern runs ({sys.prefix}): "
-                                      f"pip install '{ref}'; {where}") from None
+                             expected=f"'{ref}' installed in the environment govern runs in ({sys.prefix}); "
+                                      f"govern plugins installed there: {', '.join(known) or 'none'}") from None
     plugin = Plugin(dist.metadata["Name"] or ref.name, dist.version)
     entry_points = sorted((ep for ep in dist.entry_points if ep.group == GROUP), key=lambda ep: ep.name)
     if not entry_points:
