@@ -3,7 +3,7 @@
 One virtual environment for the module: govern is installed into it from this repository with pip
 (``--no-index --no-deps``: nothing is downloaded); its dependencies are those of the test environment,
 made visible by a ``.pth`` file. The plugin ``acme-govern-checks`` (tests/fixtures/plugins) is built and
-installed with pip from a local folder, as are two plugins that misbehave. Each test copies a mesh whose
+installed with pip from a local folder, as are four plugins that misbehave. Each test copies a mesh whose
 in-repository pack (``standards: {pack: acme, path: pack}``) names the plugin and runs the venv's
 ``govern`` console script on it.
 """
@@ -27,6 +27,7 @@ import yaml
 from meshkit import BASE_ORG, MeshDir
 
 from govern.model.errors import StandardsError
+from govern.standards.checks import register, registry
 from govern.standards.pack import default_pack_root, load_pack
 from govern.standards.rulecases import load_cases
 
@@ -35,18 +36,22 @@ FIXTURE = ROOT / "tests" / "fixtures" / "plugins"
 PLUGIN = "acme-govern-checks"
 ACME_RULES = "pack/rules/acme.yaml"
 
-# A plugin that takes the id of one of govern's own checks, and one that takes the id of acme's rule.
-EVIL = {"shadow-govern-checks": ("shadow_checks", "lineage.cycle"),
-        "twin-govern-checks": ("twin_checks", "acme.critical-consumers")}
 RULE_MODULE = '''"""{rule}, again."""
 
 from govern.standards.checks import Hit, RuleContext, register
 
 
-@register("{rule}")
+@register("{rule}"{declares})
 def check(ctx: RuleContext):
     return iter(())
 '''
+# Plugins that misbehave: {name: (package, rule id, what @register declares besides, entry point value)}.
+# One takes the id of one of govern's own checks, one the id of acme's rule; one declares a kind of read
+# that does not exist; one's entry point names a function, not a module.
+EVIL = {"shadow-govern-checks": ("shadow_checks", "lineage.cycle", "", None),
+        "twin-govern-checks": ("twin_checks", "acme.critical-consumers", "", None),
+        "typo-govern-checks": ("typo_checks", "typo.rule", ", reads={'consumer'}", None),
+        "object-govern-checks": ("object_checks", "object.rule", "", "object_checks.rule:check")}
 
 
 @dataclass
@@ -91,16 +96,16 @@ class PluginEnv:
         return MeshDir(tmp_path / "mesh")
 
 
-def _evil_plugin(work: Path, name: str, module: str, rule: str) -> Path:
+def _evil_plugin(work: Path, name: str, module: str, rule: str, declares: str, entry: str | None) -> Path:
     dest = work / name
     (dest / module).mkdir(parents=True)
     (dest / "pyproject.toml").write_text(
         f'[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
         f'[project]\nname = "{name}"\nversion = "1.0.0"\n\n'
-        f'[project.entry-points."govern.checks"]\nrules = "{module}"\n\n'
+        f'[project.entry-points."govern.checks"]\nrules = "{entry or module}"\n\n'
         f'[tool.hatch.build.targets.wheel]\npackages = ["{module}"]\n')
     (dest / module / "__init__.py").write_text("")
-    (dest / module / "rule.py").write_text(RULE_MODULE.format(rule=rule))
+    (dest / module / "rule.py").write_text(RULE_MODULE.format(rule=rule, declares=declares))
     return dest
 
 
@@ -134,7 +139,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginEnv]:
     sources.mkdir()
     env = PluginEnv(where, sources, work / "template")
     env.install(ROOT)
-    env.install(env.plugin("1.0.0"), *(_evil_plugin(work, name, module, rule) for name, (module, rule) in EVIL.items()))
+    env.install(env.plugin("1.0.0"), *(_evil_plugin(work, name, *how) for name, how in EVIL.items()))
     _template(env.template, env)
     yield env
 
@@ -289,7 +294,8 @@ def test_a_python_rule_that_no_plugin_registers_is_exit_2(env: PluginEnv, tmp_pa
     proc = env.govern("check", ".", cwd=mesh.root)
     assert proc.returncode == 2
     assert "rules/acme.yaml:4: field 'id': python rule 'acme.critical-consumers' has no registered function" in proc.stderr
-    assert "installed plugins the pack does not name: acme-govern-checks, shadow-govern-checks, twin-govern-checks" in proc.stderr
+    assert ("installed plugins the pack does not name: acme-govern-checks, object-govern-checks, shadow-govern-checks, "
+            "twin-govern-checks, typo-govern-checks") in proc.stderr
 
 
 def test_a_plugin_that_registers_a_rule_id_already_registered_is_exit_2(env: PluginEnv, tmp_path: Path) -> None:
@@ -305,6 +311,21 @@ def test_a_plugin_that_registers_a_rule_id_already_registered_is_exit_2(env: Plu
     assert proc.returncode == 2
     assert ("plugin 'twin-govern-checks' 1.0.0 registers rule 'acme.critical-consumers', which plugin "
             "'acme-govern-checks' registers already") in proc.stderr
+
+
+@pytest.mark.parametrize(("plugin", "message"), [
+    ("typo-govern-checks", "field 'plugins[1]': entry point 'rules = typo_checks' of plugin 'typo-govern-checks' "
+                           "1.0.0 failed to import: ValueError: @register('typo.rule'): unknown reads 'consumer' "
+                           "(did you mean 'consumers'?)"),
+    ("object-govern-checks", "field 'plugins[1]': entry point 'rules = object_checks.rule:check' of plugin "
+                             "'object-govern-checks' 1.0.0 names an object; it must name a module or package"),
+])
+def test_a_plugin_that_does_not_load_is_exit_2(env: PluginEnv, tmp_path: Path, plugin: str, message: str) -> None:
+    mesh = env.mesh(tmp_path)
+    _acme_rules(mesh, 'version: ">=1.0,<2"\n', f'version: ">=1.0,<2"\n  - {plugin}\n')
+    proc = env.govern("check", ".", cwd=mesh.root)
+    assert proc.returncode == 2
+    assert f"rules/acme.yaml:6: {message}" in proc.stderr, proc.stderr
 
 
 def test_a_distribution_that_is_no_plugin_is_exit_2(env: PluginEnv, tmp_path: Path) -> None:
@@ -385,3 +406,27 @@ def test_without_a_plugin_in_the_pack_nothing_more_is_imported(tmp_path: Path) -
             " file=sys.stderr)\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=mesh.root, capture_output=True, text=True)
     assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+@pytest.mark.parametrize(("declares", "message"), [
+    ({"reads": {"consumer"}}, "@register('test.declares'): unknown reads 'consumer' (did you mean 'consumers'?)"),
+    ({"reads": "consumers"}, "@register('test.declares'): 'reads' must be a list of: product, sql"),
+    ({"fields": "tags"}, "@register('test.declares'): 'fields' must be a list of top-level manifest fields, "
+                         "such as ('tags',)"),
+])
+def test_register_refuses_a_declaration_it_cannot_read(declares: dict, message: str) -> None:
+    """A plugin's typo in what a rule reads stops its import (exit 2 at the pack's line, above), and
+    registers nothing: never a rule taken to read less than it does."""
+    with pytest.raises(ValueError) as err:
+        register("test.declares", **declares)(lambda ctx: iter(()))
+    assert str(err.value).startswith(message), str(err.value)
+    assert "test.declares" not in registry()
+
+
+def test_the_guide_shows_the_code_of_the_plugin_the_suite_installs() -> None:
+    guide = (ROOT / "docs" / "readme-plugins.md").read_text(encoding="utf-8")
+    module = FIXTURE / PLUGIN / "acme_govern_checks" / "critical_consumers.py"
+    assert f"```python\n{module.read_text(encoding='utf-8')}```" in guide
+    pyproject = (FIXTURE / PLUGIN / "pyproject.toml").read_text(encoding="utf-8")
+    assert '[project.entry-points."govern.checks"]\nacme = "acme_govern_checks"' in pyproject
+    assert '[project.entry-points."govern.checks"]\nacme = "acme_govern_checks"' in guide

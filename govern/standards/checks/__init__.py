@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from govern.model.findings import Location
-from govern.model.scope import Reads
+from govern.model.scope import Reads, parse_reads
 from govern.model.source import FieldPath
 
 if TYPE_CHECKING:
@@ -118,9 +118,14 @@ def register(rule_id: str, *, reads: Iterable[Reads] | None = None,
     def wrap(fn: RuleFunction) -> RuleFunction:
         if rule_id in _REGISTRY and _REGISTRY[rule_id] is not fn:
             raise RuleRegisteredTwice(rule_id, _REGISTRY[rule_id])
+        where = f"@register('{rule_id}')"
+        if isinstance(fields, str):  # fields="tags" would read as the fields t, a, g, s
+            raise ValueError(f"{where}: 'fields' must be a list of top-level manifest fields, such as ('{fields}',)")
+        # a text is no list: parse_reads refuses it, rather than reading its letters
+        declared_reads = parse_reads(reads if isinstance(reads, str) else tuple(reads), where) \
+            if reads is not None else None
         _REGISTRY[rule_id] = fn
-        _DECLARED[rule_id] = Declared(frozenset(Reads(r) for r in reads) if reads is not None else None,
-                                      tuple(fields) if fields is not None else None)
+        _DECLARED[rule_id] = Declared(declared_reads, tuple(fields) if fields is not None else None)
         return fn
 
     return wrap
