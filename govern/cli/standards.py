@@ -1,4 +1,4 @@
-"""govern standards: list, show, validate, verify and lock the standards pack."""
+"""govern standards: list, show, validate, verify, lock and test the standards pack."""
 
 from __future__ import annotations
 
@@ -114,8 +114,8 @@ def test_cases(rules, pack_root, name) -> None:
     """Run the test cases of the pack's rules (rules/cases/*.yaml), plugin rules included.
 
     Each case runs on a mesh of its own: its failing example must report the rule, its passing example
-    must not. Exit 0 when every case holds, 1 when one does not, 2 when the pack is broken or RULE
-    names no case.
+    must not. Exit 0 when every case holds (a pack without cases says so), 1 when one does not, 2 when
+    the pack is broken or RULE names no case.
     """
     from govern.api import run_rule_cases
     from govern.model.suggest import did_you_mean
@@ -130,6 +130,9 @@ def test_cases(rules, pack_root, name) -> None:
                            f"{did_you_mean(rule, known)}", err=True)
                 sys.exit(2)
     outcomes = run_rule_cases(pack, rules or None)
+    if not outcomes:
+        click.echo(f"{pack.name}: no rule cases in {pack.root / 'rules' / 'cases'} (rules/cases/*.yaml)")
+        return
     failed = [o for o in outcomes if o.problem]
     for outcome in failed:
         click.echo(f"{outcome.where}: {outcome.case.rule}: {outcome.problem}")

@@ -3,6 +3,9 @@ its passing example does not. ``govern explain`` prints these cases, so its exam
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,23 @@ def test_govern_standards_test_runs_every_case_of_the_shipped_pack() -> None:
     outcomes = run_rule_cases(PACK)
     assert sorted(o.case.rule for o in outcomes) == sorted(CASES)
     assert [(o.where, o.problem) for o in outcomes if o.problem] == []
+
+
+def _standards_test(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "govern"), "standards", "test", *args],
+                          capture_output=True, text=True)
+
+
+def test_standards_test_of_a_rule_without_a_case_is_exit_2_with_the_closest_rule() -> None:
+    proc = _standards_test("namespace.enun")
+    assert proc.returncode == 2
+    assert "govern: no case for rule 'namespace.enun'" in proc.stderr
+    assert "(did you mean 'namespace.enum'?)" in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_standards_test_of_a_pack_without_cases_says_so(pack_copy: Path) -> None:
+    shutil.rmtree(pack_copy / "rules" / "cases")
+    proc = _standards_test("--pack", str(pack_copy))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"mesh-core: no rule cases in {pack_copy / 'rules' / 'cases'} (rules/cases/*.yaml)\n"
