@@ -25,6 +25,7 @@ from govern.model.findings import (
 from govern.model.lineage import Edge, declared_edges
 from govern.model.mesh import Mesh
 from govern.model.product import Product
+from govern.model.source import field_path_text
 from govern.standards.checks import Hit, RuleContext, registry
 from govern.standards.pack import Pack, RuleSpec, SelectedRule, StandardVersion
 from govern.standards.ruledsl import EvalContext, format_message
@@ -123,6 +124,8 @@ class _Emitter:
             owner = product or self.mesh.by_id.get(hit.product)
             if owner is not None and owner.source.pointers and location.path == owner.path:
                 location = replace(location, pointer=owner.source.pointer_of(hit.path))
+        # a finding about a value the source did not write says where it came from (same rule, severity)
+        provenance = product.provenance_of(hit.path) if product is not None and product.inferred else None
         severity = self.spec.severity
         if self.mode == "warn":
             severity = min(severity, Severity.WARNING)
@@ -139,6 +142,7 @@ class _Emitter:
             engine=self.spec.engine,
             mode=self.mode,
             help=format_message(self.spec.help, params) or None,
+            provenance=provenance,
         )
 
 
@@ -214,8 +218,7 @@ def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: d
             continue  # it reads a value that is invalid (reported as manifest.invalid): no verdict on it
         ctx = contexts[i] if contexts is not None else EvalContext(data=product.data, **base_ctx)
         for fpath, value, params in compiled.run(ctx):
-            field_name = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in fpath).replace(".[", "[")
-            hit = Hit(product.id, fpath, {"value": value, "field": field_name, **params})
+            hit = Hit(product.id, fpath, {"value": value, "field": field_path_text(fpath), **params})
             out.append(emitter.finding(product, hit, {"product": product.id}))
     return out
 

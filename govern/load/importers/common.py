@@ -16,7 +16,7 @@ from typing import Any
 
 from govern.model.errors import InputError
 from govern.model.findings import INPUT_INVALID, MANIFEST_INVALID, META_STANDARD, Finding, Location, Severity
-from govern.model.product import Product, SqlSource
+from govern.model.product import Product, SqlSource, value_at
 from govern.model.source import FieldPath, SourceMap
 
 MAX_JSON_BYTES = 512 * 1024 * 1024  # dbt manifests of large projects reach hundreds of MB
@@ -170,7 +170,7 @@ class Mapper:
 
     def infer(self, fpath: FieldPath, value: Any, src_path: FieldPath | list | str | None, because: str) -> None:
         """Set a value the source implies but does not state, unless it was mapped; record why."""
-        if value is None or _get(self.data, fpath) is not None:
+        if value is None or value_at(self.data, fpath) is not None:
             return
         self.put(fpath, value, src_path)
         self.inferred[tuple(fpath)] = because
@@ -199,24 +199,13 @@ class Mapper:
         from govern.load.manifest import parse_manifest
 
         self.data.setdefault("kind", "DataProduct")
-        product, findings = parse_manifest(self.data, self.smap, origin=origin)
+        product, findings = parse_manifest(self.data, self.smap, origin=origin, inferred=self.inferred)
         if product is not None and sql:
             product.sql = list(sql)
         if product is not None:
-            product.inferred = {k: v for k, v in self.inferred.items() if _get(self.data, k) is not None}
+            product.inferred = {k: v for k, v in self.inferred.items() if value_at(self.data, k) is not None}
             product.consequences = dict(self.consequences)
         return product, findings
-
-
-def _get(data: Any, fpath: FieldPath) -> Any:
-    for part in fpath:
-        if isinstance(part, int):
-            data = data[part] if isinstance(data, list) and -len(data) <= part < len(data) else None
-        else:
-            data = data.get(part) if isinstance(data, dict) else None
-        if data is None:
-            return None
-    return data
 
 
 def _last(pid: Any) -> str | None:
