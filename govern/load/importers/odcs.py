@@ -109,8 +109,8 @@ class Contract:
         if best is not None:
             return best[2], best[3], best[4]
         if first is not None:  # an environment no mapping names: kept, so namespace.enum says which
-            return first[0], first[1], (f"ODCS servers[{first[1][1]}].environment '{first[0]}' (not mapped in "
-                                        "govern.yaml importers.namespaces)")
+            return first[0], first[1], (f"ODCS servers[{first[1][1]}].environment '{first[0]}', which govern.yaml "
+                                        "importers.namespaces does not map")
         return None, None, None
 
     def ports(self, namespace: str | None, ctx: ImportContext) -> list[list[tuple[FieldPath, Any, FieldPath]]]:
