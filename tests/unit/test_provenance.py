@@ -204,6 +204,10 @@ def test_a_value_govern_yaml_set_says_so_even_when_it_is_invalid(tmp_path: Path)
                                                                       GOVERN_YAML)
     text = render(result, "text")
     assert "namespace 'dev' is not one of prod, preprod, test (namespace set in govern.yaml importers.defaults)" in text
+    # the fix names the govern.yaml key that set the value
+    assert by_rule["namespace.enum"].help.endswith(
+        "namespace is set in govern.yaml (`importers.defaults`): change it there, or write it in the source.")
+    assert by_rule["namespace.enum"].help.startswith("Use one of prod, preprod or test. ")
 
 
 # ------------------------------------------------------------------------------------------ scorecards
@@ -268,6 +272,11 @@ def _inferred_by_source(mesh: Any) -> dict[str, dict[tuple, str]]:
             for p in mesh.products if p.origin != "native"}
 
 
+def _overridable(fpath: tuple) -> bool:
+    """Not the product's identity nor a list, except the fields of an output port (portOverrides)."""
+    return fpath[0] not in NOT_OVERRIDDEN or (fpath[0] == "outputPorts" and len(fpath) > 2)
+
+
 REAL_INPUTS = {
     "dbt jaffle_shop_duckdb": ("dbt/jaffle_shop_duckdb", None),
     "dbt dbt_project_evaluator": ("dbt/dbt_project_evaluator_integration_tests", None),
@@ -283,7 +292,7 @@ def test_every_inferred_value_can_be_overridden_in_govern_yaml(name: str, tmp_pa
     real, fixture = REAL_INPUTS[name]
     root = _copy(REAL / real if real else FIXTURES / str(fixture), tmp_path / "mesh")
     before = _inferred_by_source(load_mesh([root]))
-    paths = {fpath for inferred in before.values() for fpath in inferred if fpath[0] not in NOT_OVERRIDDEN}
+    paths = {fpath for inferred in before.values() for fpath in inferred if _overridable(fpath)}
     assert paths, "the input must have inferred values"
     overrides: dict[str, Any] = {}
     port_overrides: dict[str, Any] = {}
@@ -296,7 +305,7 @@ def test_every_inferred_value_can_be_overridden_in_govern_yaml(name: str, tmp_pa
     for pid, inferred in before.items():
         product = after.by_id[pid]
         for fpath, because in inferred.items():
-            if fpath[0] in NOT_OVERRIDDEN:
+            if not _overridable(fpath):
                 continue
             relative = fpath[2:] if fpath[0] == "outputPorts" else fpath
             assert value_at(product.data, fpath) == "overridden:" + ".".join(str(p) for p in relative), (pid, fpath)
@@ -338,6 +347,33 @@ def test_the_domain_override_wins_over_the_format_one_over_the_common_one(tmp_pa
     assert fct.inferred[("structure",)].startswith("govern.yaml importers.domains.orders.overrides (instead of set")
     assert (fct.model.complexity, fct.model.execution.job) == ("complex", "cron:orders/fct_orders")
     assert fct.inferred[("execution", "job")].startswith("govern.yaml importers.dbt.overrides")
+
+
+def test_port_overrides_set_each_ports_inferred_fields_never_its_written_ones(tmp_path: Path) -> None:
+    doc = yaml.safe_load((REAL / "odcs" / "bitol-examples" / "all" / "full-example.odcs.yaml").read_text())
+    root = _mesh(tmp_path / "mesh", {"full-example.odcs.yaml": yaml.safe_dump(doc, sort_keys=False)},
+                 {"standards": {"pack": "mesh-core"}})
+    (before,) = load_mesh([root]).products
+    inferred = [k for k, port in enumerate(before.data["outputPorts"]) if ("outputPorts", k, "classification")
+                in before.inferred]
+    assert inferred and [before.data["outputPorts"][k]["classification"] for k in inferred] == ["restricted"] * 2
+    doc["schema"][1]["customProperties"] = [{"property": "classification", "value": "internal"}]  # written
+    (root / "full-example.odcs.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    _set_govern(root, {"domains": {"seller": {"portOverrides": {"classification": "secret"}}}})
+    result = check([root], today=_date())
+    (product,) = load_mesh([root]).products
+    ports = product.data["outputPorts"]
+    assert (ports[0]["classification"], ports[1]["classification"]) == ("secret", "internal")
+    assert product.provenance_of(("outputPorts", 1, "classification")) is None
+    assert product.provenance_of(("outputPorts", 0, "classification")) == Provenance(
+        "outputPorts[0].classification",
+        "govern.yaml importers.domains.seller.portOverrides (instead of restricted, inferred from ODCS "
+        "schema[0].properties[1].classification 'restricted' (rcvr_id), the most sensitive of the object's "
+        "properties)", GOVERN_YAML)
+    (enum,) = [f for f in result.findings if f.rule == "auth.classification-enum"]
+    assert enum.provenance is not None and enum.provenance.kind == GOVERN_YAML
+    assert enum.help.endswith("outputPorts[0].classification is set in govern.yaml "
+                              "(`importers.domains.seller.portOverrides`): change it there, or write it in the source.")
 
 
 @pytest.mark.parametrize("key", NOT_OVERRIDDEN)
@@ -418,7 +454,7 @@ def test_odcs_custom_properties_state_what_govern_would_infer(fpath: tuple, tmp_
 def test_odcs_product_id_is_built_from_domain_and_name_unless_custom_properties_say_it(tmp_path: Path) -> None:
     root = _mesh(tmp_path / "mesh", {"orders.odcs.yaml": LEDGER.replace("id: finance.ledger", "id: 7d1c2e4a")})
     (product,) = load_mesh([root]).products
-    assert (product.id, product.inferred[("id",)]) == ("finance.ledger", "domain 'finance' and name 'ledger'")
+    assert (product.id, product.inferred[("id",)]) == ("finance.ledger", "ODCS domain 'finance' and name 'ledger'")
     text = LEDGER.replace("id: finance.ledger", "id: 7d1c2e4a").replace(
         "customProperties:\n", "customProperties:\n  - {property: productId, value: finance.gl}\n")
     (root / "orders.odcs.yaml").write_text(text)

@@ -213,9 +213,12 @@ class Mapper:
             return  # the source writes it: the team changes it there
         target: Any = self.data
         for part in fpath[:-1]:
-            if not isinstance(target, dict):
+            if isinstance(part, int):  # an output port (portOverrides): it exists, it is never created
+                if not isinstance(target, list) or not 0 <= part < len(target):
+                    return
+            elif not isinstance(target, dict):
                 return
-            if target.get(part) is None:
+            elif target.get(part) is None:
                 target[part] = {}
             target = target[part]
         if not isinstance(target, dict):
