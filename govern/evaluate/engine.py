@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from govern.evaluate.fingerprint import Fingerprinter
 from govern.evaluate.waivers import UNWAIVABLE, check_waivers
 from govern.model.findings import (
+    GOVERN_YAML,
     INPUT_INVALID,
     MANIFEST_INVALID,
     META_STANDARD,
@@ -432,6 +433,10 @@ def evaluate(
             from govern.load.importers.hints import source_fix  # lazy: only meshes with imported products
 
             f.help = source_fix(f.rule, mesh.by_id[f.product]) or f.help
+        if f.provenance is not None and f.provenance.kind == GOVERN_YAML:
+            from govern.load.importers.hints import govern_yaml_fix
+
+            f.help = govern_yaml_fix(f.help, f.provenance)
         f.fingerprint = _fingerprint(f, fingerprinter)
     if any(p.origin != "native" for p in mesh.products):  # one finding per problem on imported products
         from govern.load.importers.hints import one_per_problem
