@@ -135,21 +135,26 @@ def check_mesh(
         pack, standard = rules_in_force(mesh, version, pack_root)
     else:
         standard = pack.version(version or mesh.config.standards.version)
-    if analysis is None:
-        analysis = analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans, progress=progress)
-    written = None
-    if index is not None and _covers_mesh(index[0], mesh):
-        from govern.incremental.index import Recording, record_meanwhile
-        from govern.standards.pack import reference_paths
+    written: list = []
 
-        written = record_meanwhile(Recording(mesh, analysis, reference_paths(standard)), index[1])
+    def analysed() -> Analysis | None:
+        """The SQL analysis, asked for by the engine once the YAML rules have run: SQL files scanned in
+        worker processes (``prefetch``) are meanwhile still being scanned."""
+        found = analysis if analysis is not None else analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans,
+                                                                   progress=progress)
+        if index is not None and _covers_mesh(index[0], mesh):
+            from govern.incremental.index import Recording, record_meanwhile
+            from govern.standards.pack import reference_paths
+
+            written.append(record_meanwhile(Recording(mesh, found, reference_paths(standard)), index[1]))
+        return found
+
     try:
-        return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base,
-                        focus_paths=focus_paths, extra_edges=analysis.edges if analysis else (), analysis=analysis,
-                        progress=progress)
+        return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base, focus_paths=focus_paths,
+                        analysis=analysed, progress=progress)
     finally:
-        if written is not None:
-            written()
+        for wait in written:
+            wait()
 
 
 def _covers_mesh(paths: Iterable[str | Path], mesh: Mesh) -> bool:
