@@ -17,6 +17,7 @@ a released version whose rules changed since it was locked exits 2 naming the ru
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import inspect
 import json
@@ -108,14 +109,18 @@ class RuleSpec:
         if self.engine == "cedar":
             material["policy"] = self.cedar_json
         if self.engine == "python":
-            from govern.standards.checks import registry
-
-            fn = registry().get(self.id)
-            material["code"] = code_digest_text(self._module_source(fn)) if fn else None
+            source = self.code_source()
+            material["code"] = code_digest_text(source) if source is not None else None
         return material
 
-    def _module_source(self, fn: Any) -> str:
-        """The source of the module that holds a Python rule's function (the lock covers its code)."""
+    def code_source(self) -> str | None:
+        """The source of the module that holds this Python rule's function (the lock covers its code);
+        None when no function is registered for it."""
+        from govern.standards.checks import registry
+
+        fn = registry().get(self.id)
+        if fn is None:
+            return None
         module = inspect.getmodule(fn)
         try:
             return inspect.getsource(module) if module is not None else ""
@@ -128,6 +133,7 @@ class RuleSpec:
                                  expected="the rule's module installed with its .py source") from None
 
 
+@functools.lru_cache(maxsize=256)
 def code_digest_text(source: str) -> str:
     """What the lock covers of a Python rule's module: its syntax tree without imports, docstrings and the
     metadata keywords of ``@register`` (what it reads). Moving a module or re-ordering its imports leaves
@@ -196,6 +202,8 @@ class Pack:
     cedar_validated: bytes | None = field(default=None, repr=False, compare=False)
     # the plugins its rules files name (govern/standards/plugins.py), in the order they are named
     plugins: list[PluginRef] = field(default_factory=list)
+    # version -> ``digest``, as the pack cache remembers it for exactly these inputs (``_remember_digests``)
+    known_digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def latest_released(self) -> StandardVersion:
         released = [v for v in self.versions.values() if v.status == "released"]
@@ -218,6 +226,8 @@ class Pack:
 
     def digest(self, version: str) -> str:
         """sha256 over the canonical form of the version file and every rule it selects."""
+        if version in self.known_digests:
+            return self.known_digests[version]
         sv = self.versions[version]
         material = {
             "version": sv.raw,
@@ -245,6 +255,17 @@ class Pack:
     @cached_property
     def cedar_policy_ids(self) -> list[str]:
         return sorted(r.id for r in self.rules.values() if r.engine == "cedar")
+
+    def digest_inputs(self, version: str) -> bytes:
+        """Everything ``digest`` of a version is computed from, in its raw form (the Python rules' module
+        sources, not their syntax trees), with the code that computes it: the pack cache's key for it."""
+        sv = self.versions[version]
+        rules = {r.spec.id: {"definition": r.spec.definition, "policy": r.spec.cedar_json,
+                             "source": r.spec.code_source() if r.spec.engine == "python" else None}
+                 for r in sv.rules}
+        digester = "".join(inspect.getsource(f) for f in (Pack.digest, RuleSpec.digest_material, code_digest_text))
+        return json.dumps({"version": sv.raw, "rules": rules, "digester": digester}, sort_keys=True, default=str,
+                          separators=(",", ":")).encode("utf-8", "surrogatepass")
 
     def cedar_validation_key(self) -> bytes | None:
         """The pack cache's key for "these policies validate against this schema", None when caches are off."""
@@ -468,8 +489,29 @@ def load_pack(root: Path | None = None, name: str = "mesh-core", confine: Path |
         if cedar_files:
             key = pack.cedar_validation_key()
             pack.cedar_validated = key if key is not None and cache.known(key) else None
+        _remember_digests(pack, cache)
         cache.save()
     return pack
+
+
+def _remember_digests(pack: Pack, cache: PackCache) -> None:
+    """The lock digest of each released version, from the pack cache when it was computed before from the
+    very same inputs (``Pack.digest_inputs``), else computed now and added to it. Every run verifies the
+    version it uses against the lock (``verify_in_use``); this spares it parsing each Python rule's code."""
+    from govern.model import content
+
+    for version, sv in pack.versions.items():
+        if sv.status != "released":
+            continue
+        try:
+            key = b"l" + content.digest(pack.digest_inputs(version))
+            found = cache.take(key)
+            if not isinstance(found, str):
+                found = pack.digest(version)
+                cache.put(key, found)
+        except StandardsError:  # a rule's code cannot be read: said by verify_in_use if the run uses it
+            continue
+        pack.known_digests[version] = found
 
 
 def _check_confined(root: Path, name: str, confine: Path) -> None:

@@ -64,6 +64,36 @@ def test_the_cache_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parsed == []
 
 
+def test_the_lock_digest_is_remembered_only_for_the_very_same_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every run verifies the version it uses against the lock; the cache spares parsing each Python rule's
+    code, and a rule whose code is not what it was is digested again: a weakened rule cannot pass."""
+    from govern.standards import pack as pack_module
+    from govern.standards.pack import RuleSpec, verify_in_use
+
+    load_pack()
+    warm = load_pack()
+    version = warm.latest_released().version
+    assert warm.known_digests[version] == load_uncached(None, monkeypatch).digest(version)
+    digests = pack_module.code_digest_text
+    digests.cache_clear()
+    verify_in_use(load_pack(), version)
+    assert digests.cache_info().hits + digests.cache_info().misses == 0  # not computed: from the cache
+
+    real_source = RuleSpec.code_source
+
+    def weakened(spec: RuleSpec) -> str | None:
+        source = real_source(spec)
+        return source.replace("return", "return  # weakened", 1) + "\nWEAKENED = True\n" \
+            if spec.id == "lineage.cycle" and source else source
+
+    monkeypatch.setattr(RuleSpec, "code_source", weakened)
+    changed = load_pack()
+    assert digests.cache_info().misses > 0  # digested again
+    assert changed.known_digests[version] != warm.known_digests[version]
+    with pytest.raises(StandardsError, match=r"lineage\.cycle"):
+        verify_in_use(changed, version)
+
+
 def test_a_changed_pack_file_is_never_answered_from_the_cache(pack_copy: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     load_pack(pack_copy)
