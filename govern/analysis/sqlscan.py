@@ -359,7 +359,10 @@ def _parse_problem(exc: Exception, text: _Text, fallback: tuple[int, int]) -> Pr
 
 
 def _token_problem(exc: Exception, text: _Text) -> Problem:
-    cause = str(exc.__cause__) if exc.__cause__ else ""
+    # sqlglot raises "Error tokenizing ..." from "Missing ' from LINE:OFFSET"; its compiled build (sqlglotc)
+    # keeps the inner error only as the context, not as the cause
+    inner = exc.__cause__ or exc.__context__
+    cause = str(inner) if inner else ""
     found = _MISSING_AT.search(cause)
     if cause.startswith("Missing") and found:
         line, col = text.position(int(found.group(2)))
