@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,16 @@ BASE_ORG = {
 }
 
 DOMAIN_TEAMS = {"sales": "sales-data", "crm": "crm-core", "finance": "finance-analytics", "logistics": "logistics-ops"}
+
+
+def age(root: Path, seconds: float = 30.0) -> None:
+    """Pretend every file under ``root`` was written ``seconds`` ago: the mesh index trusts only files
+    older than the run that writes it (govern/incremental/stamps.py), so a mesh just written is not indexed."""
+    past = time.time() - seconds
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            os.utime(os.path.join(dirpath, name), (past, past))
+        os.utime(dirpath, (past, past))
 
 
 def base_product(product_id: str) -> dict[str, Any]:

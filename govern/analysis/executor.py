@@ -299,11 +299,17 @@ class DaskExecutor(Executor):
         return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
 
     def start(self, fn: Callable[..., Any], shared: Any, tasks: Sequence[tuple], share_work: bool = False) -> Batch:
+        import uuid
+
         client = self._connect()
         expected = environment()
         try:
             handle = client.scatter(shared, broadcast=True, hash=False) if shared is not None else None
-            futures = [client.submit(_call_dask, fn, handle, expected, *args, pure=False) for args in tasks]
+            # the keys name the tasks on the cluster's dashboard: govern-scan-jobs-<batch>-<index>
+            prefix = "govern-" + fn.__name__.strip("_").replace("_", "-")
+            batch = uuid.uuid4().hex[:12]
+            futures = [client.submit(_call_dask, fn, handle, expected, *args, key=f"{prefix}-{batch}-{i}")
+                       for i, args in enumerate(tasks)]
         except Exception as exc:
             raise ExecutorError(f"the Dask cluster at {self.name} failed: {type(exc).__name__}: {exc}") from None
         return _DaskBatch(self, futures)
