@@ -25,12 +25,15 @@ from bench.generate import TODAY, generate
 from bench.measure import Run, machine, run
 
 GENERATOR_VERSION = 1
+# The targets of the second performance round (issue 15), against the parse floor of the sqlglot that ran
+# (compiled when sqlglotc is installed).
 TARGETS = {
-    "fullCheckFloorRatio": 1.3,
-    "scalingExponent": 1.1,
-    "precommitManifestSeconds": 0.3,
+    "fullCheckFloorRatio": 1.3,  # cold full check, at 5,000 and 10,000 products
+    "warmCheckFloorRatio": 0.5,  # the same check again, caches warm
+    "scalingExponent": 1.05,
+    "precommitManifestSeconds": {10_000: 0.2, 50_000: 0.3},
     "cedarDecisionsPerSecond": 50_000,
-    "peakMemoryMB": 1024,
+    "peakMemoryMB": 1024,  # the whole process tree of a full check at the largest size (50,000)
 }
 
 
@@ -226,20 +229,33 @@ def markdown(result: dict[str, Any]) -> str:
     largest = result["sizes"][-1]
     ten_k = next((s for s in result["sizes"] if s["products"] == 10_000), largest)
     at = f"{ten_k['products']:,}"
-    checks = [
-        (f"full check / parse floor (cold, {at} products)", f"<= {TARGETS['fullCheckFloorRatio']}",
-         ten_k["check"]["floorRatio"], ten_k["check"]["floorRatio"] is not None
-         and ten_k["check"]["floorRatio"] <= TARGETS["fullCheckFloorRatio"]),
+    checks: list[tuple[str, str, Any, bool | None]] = []
+    for s in result["sizes"]:
+        if s["products"] in (5_000, 10_000) or s is ten_k:
+            ratio = s["check"]["floorRatio"]
+            checks.append((f"full check / parse floor (cold, {s['products']:,} products)",
+                           f"<= {TARGETS['fullCheckFloorRatio']}", ratio,
+                           ratio is not None and ratio <= TARGETS["fullCheckFloorRatio"]))
+    warm = ten_k["checkWarm"]["floorRatio"]
+    checks += [
+        (f"check again / parse floor (warm, {at} products)", f"<= {TARGETS['warmCheckFloorRatio']}", warm,
+         warm is not None and warm <= TARGETS["warmCheckFloorRatio"]),
         ("scaling exponent of full check", f"<= {TARGETS['scalingExponent']}", summary["checkExponent"],
          None if summary["checkExponent"] is None else summary["checkExponent"] <= TARGETS["scalingExponent"]),
-        (f"pre-commit, one changed manifest, cold process ({at})", f"<= {TARGETS['precommitManifestSeconds']} s",
-         ten_k["precommitManifest"]["wall"],
-         ten_k["precommitManifest"]["wall"] <= TARGETS["precommitManifestSeconds"]),
+    ]
+    for s in result["sizes"]:
+        limit = TARGETS["precommitManifestSeconds"].get(s["products"])
+        if limit is not None:
+            got = s["precommitManifest"]["wall"]
+            checks.append((f"pre-commit, one changed manifest, cold process ({s['products']:,})", f"<= {limit} s",
+                           got, got <= limit))
+    checks += [
         (f"Cedar decisions per second (batch, {at})", f">= {TARGETS['cedarDecisionsPerSecond']:,}",
          ten_k["cedar"]["decisionsPerSecond"],
          ten_k["cedar"]["decisionsPerSecond"] >= TARGETS["cedarDecisionsPerSecond"]),
-        (f"peak memory of full check ({at}, largest process)", f"< {TARGETS['peakMemoryMB']} MB",
-         ten_k["check"]["maxrssMB"], ten_k["check"]["maxrssMB"] < TARGETS["peakMemoryMB"]),
+        (f"peak memory of full check ({largest['products']:,}, all processes, PSS)",
+         f"<= {TARGETS['peakMemoryMB']} MB", largest["check"]["treeRssMB"],
+         largest["check"]["treeRssMB"] <= TARGETS["peakMemoryMB"]),
         ("SQL analysis: pool results identical to one process", "yes", ten_k["sql"]["identical"],
          ten_k["sql"]["identical"]),
         ("planted violations found (all sizes)", "all",

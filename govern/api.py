@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from govern.analysis.executor import Executor
     from govern.analysis.facts import Analysis
     from govern.model.progress import Progress
+    from govern.standards.rulecases import CaseOutcome, RuleCase
 
 
 def _config_line(mesh: Mesh, fpath: tuple[str, ...]) -> int | None:
@@ -168,21 +169,85 @@ def check_mesh(
         pack, standard = rules_in_force(mesh, version, pack_root)
     else:
         standard = pack.version(version or mesh.config.standards.version)
-    if analysis is None:
-        analysis = analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans, progress=progress, executor=executor)
-    written = None
-    if index is not None and _covers_mesh(index[0], mesh):
-        from govern.incremental.index import Recording, record_meanwhile
-        from govern.standards.pack import reference_paths
+    written: list = []
 
-        written = record_meanwhile(Recording(mesh, analysis, reference_paths(standard)), index[1])
+    def analysed() -> Analysis | None:
+        """The SQL analysis, asked for by the engine once the YAML rules have run: SQL files scanned in
+        worker processes (``prefetch``) are meanwhile still being scanned."""
+        found = analysis if analysis is not None else analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans,
+                                                                   progress=progress, executor=executor)
+        if index is not None and _covers_mesh(index[0], mesh):
+            from govern.incremental.index import Recording, record_meanwhile
+            from govern.standards.pack import reference_paths
+
+            written.append(record_meanwhile(Recording(mesh, found, reference_paths(standard)), index[1]))
+        return found
+
     try:
-        return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base,
-                        focus_paths=focus_paths, extra_edges=analysis.edges if analysis else (), analysis=analysis,
-                        progress=progress)
+        return evaluate(mesh, pack, version=version, today=today, focus=focus, base=base, focus_paths=focus_paths,
+                        analysis=analysed, progress=progress)
     finally:
-        if written is not None:
-            written()
+        for wait in written:
+            wait()
+
+
+def check_rule_case(case: RuleCase, overlay: dict, pack: Pack, workdir: Path) -> Result:
+    """The result of the mesh a rule case describes (govern/standards/rulecases.py), written under ``workdir``
+    with ``overlay`` (its passing or failing example) on its product, against ``pack`` as loaded (the
+    caller verified it) in the case's version, else the latest released."""
+    for rel, text in case.mesh_files(overlay, pack.name).items():
+        path = workdir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    mesh = load_mesh([workdir], root=workdir)
+    return check_mesh(mesh, version=case.version, today=case.today, pack=pack)
+
+
+def run_rule_cases(pack: Pack, rules: Iterable[str] | None = None) -> list[CaseOutcome]:
+    """Run the test cases of ``pack`` (rules/cases/*.yaml; only those of ``rules`` when given), each on a
+    mesh of its own in a temporary folder: the failing example must report its rule on its product, the
+    passing example must not. A case whose rule or version the pack lacks, or whose rule is not in force
+    in that version, does not hold either. Released versions are verified against the lock first."""
+    import tempfile
+
+    from govern.model.suggest import did_you_mean
+    from govern.standards.rulecases import CaseOutcome, load_cases
+
+    wanted = set(rules) if rules is not None else None
+    cases = [c for rid, c in sorted(load_cases(pack.root).items()) if wanted is None or rid in wanted]
+    verified: set[str] = set()
+    out = []
+    for case in cases:
+        if case.rule not in pack.rules:
+            out.append(CaseOutcome(case, f"'{case.rule}' is no rule of the pack{did_you_mean(case.rule, pack.rules)}"))
+            continue
+        if case.version is not None and case.version not in pack.versions:
+            out.append(CaseOutcome(case, f"the pack has no version '{case.version}'"
+                                         f"{did_you_mean(case.version, pack.versions)}"))
+            continue
+        standard = pack.version(case.version)
+        if standard.version not in verified:
+            verify_in_use(pack, standard.version)
+            verified.add(standard.version)
+        if case.rule not in standard.rule_ids():
+            out.append(CaseOutcome(case, f"'{case.rule}' is not in force in {pack.name} {standard.version}; "
+                                         "name the version that has it ('version:')"))
+            continue
+        problems = []
+        for overlay, must_report in ((case.failing, True), (case.passing, False)):
+            product = case.tested_product(overlay)
+            with tempfile.TemporaryDirectory(prefix="govern-case-") as tmp:
+                result = check_rule_case(case, overlay, pack, Path(tmp))
+            found = [f for f in result.findings if f.product == product]
+            reported = [f.message for f in found if f.rule == case.rule]
+            if must_report and not reported:
+                others = sorted({f.rule for f in found})
+                problems.append(f"the failing example does not report {case.rule} on {product}"
+                                + (f" (it reports {', '.join(others)})" if others else ""))
+            elif not must_report and reported:
+                problems.append(f"the passing example reports {case.rule} on {product}: {reported[0]}")
+        out.append(CaseOutcome(case, "; ".join(problems) or None))
+    return out
 
 
 def _covers_mesh(paths: Iterable[str | Path], mesh: Mesh) -> bool:

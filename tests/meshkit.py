@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import time
 from pathlib import Path
@@ -10,16 +9,9 @@ from typing import Any
 
 import yaml
 
-BASE_ORG = {
-    "teams": [
-        {"id": "sales-data", "domain": "sales", "members": ["ana@example.com"]},
-        {"id": "crm-core", "domain": "crm", "members": ["ben@example.com"]},
-        {"id": "finance-analytics", "domain": "finance", "members": ["cy@example.com"]},
-        {"id": "logistics-ops", "domain": "logistics", "members": ["dee@example.com"]},
-    ]
-}
+from govern.standards.rulecases import BASE_ORG, DOMAIN_TEAMS, base_product, merge
 
-DOMAIN_TEAMS = {"sales": "sales-data", "crm": "crm-core", "finance": "finance-analytics", "logistics": "logistics-ops"}
+__all__ = ["BASE_ORG", "DOMAIN_TEAMS", "MeshDir", "age", "base_product", "merge"]
 
 
 def age(root: Path, seconds: float = 30.0) -> None:
@@ -30,52 +22,6 @@ def age(root: Path, seconds: float = 30.0) -> None:
         for name in filenames:
             os.utime(os.path.join(dirpath, name), (past, past))
         os.utime(dirpath, (past, past))
-
-
-def base_product(product_id: str) -> dict[str, Any]:
-    """A manifest that passes every rule of mesh-core on its own."""
-    domain, _, name = product_id.partition(".")
-    return {
-        "kind": "DataProduct",
-        "id": product_id,
-        "name": name.replace("_", " ").title(),
-        "description": f"The {name} data product of the {domain} domain",
-        "domain": domain,
-        "version": "1.0.0",
-        "namespace": "prod",
-        "owner": {"group": DOMAIN_TEAMS.get(domain, f"{domain}-team"), "person": "ana@example.com"},
-        "format": "structured",
-        "complexity": "simple",
-        "structure": "append",
-        "lifecycle": {
-            "state": "active",
-            "events": [{"state": "init", "at": "2025-01-10"}, {"state": "active", "at": "2025-02-01"}],
-        },
-        "execution": {"job": f"airflow:{domain}/{name}_daily"},
-        "outputPorts": [
-            {
-                "name": name,
-                "type": "table",
-                "location": f"analytics.{domain}_prod.{name}",
-                "classification": "internal",
-                "columns": [{"name": "id", "type": "string"}],
-            }
-        ],
-        "access": {"visibility": "mesh"},
-    }
-
-
-def merge(base: Any, overlay: Any) -> Any:
-    """Deep-merge ``overlay`` into ``base``; a None value deletes the key; lists replace."""
-    if isinstance(base, dict) and isinstance(overlay, dict):
-        out = copy.deepcopy(base)
-        for key, value in overlay.items():
-            if value is None:
-                out.pop(key, None)
-            else:
-                out[key] = merge(out.get(key), value)
-        return out
-    return copy.deepcopy(overlay)
 
 
 class MeshDir:

@@ -26,7 +26,6 @@ from govern.analysis.facts import (
 )
 from govern.analysis.sqlscan import MAX_BYTES, PARSE_ERROR, TOO_COMPLEX, FileScan, Limits, scan_sql
 from govern.analysis.tablenames import TableKey
-from govern.load.manifest import relative_to_root
 from govern.model.findings import Location
 from govern.model.lineage import Edge
 
@@ -72,25 +71,30 @@ def _manifest_location(product: Product, *fpath: Any) -> Location:
 def _read_file(mesh: Mesh, product: Product, relpath: str, base: Path, where: Location,
                facts: ProductSql) -> tuple[str, str] | None:
     """(display path, text) of a SQL file inside the mesh root, or None with an issue recorded."""
-    from govern.load.paths import resolve_inside
+    from govern.load.paths import real_root, resolve_inside
     from govern.model.errors import InputError
 
-    root = mesh.root.resolve()
+    root = real_root(mesh.root)
     try:
-        full = resolve_inside(root, base, relpath)
+        full = resolve_inside(root, base, relpath)  # remembered from loading the manifest (check_code_paths)
     except InputError as exc:
         facts.issues.append(SqlIssue(product.id, UNREADABLE, f"SQL {exc.message}; it is not read", where))
         return None
-    display = relative_to_root(full, root)
-    if not full.is_file():
+    display = full.relative_to(root).as_posix()  # resolved inside the root
+    try:
+        with open(full, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_BYTES:  # never read a huge file into memory
+                facts.issues.append(SqlIssue(product.id, TOO_COMPLEX, f"the file is larger than {MAX_BYTES:,} bytes",
+                                             Location(display, 1)))
+                return None
+            data = fh.read()
+    except FileNotFoundError:
         facts.issues.append(SqlIssue(product.id, UNREADABLE, f"SQL file '{display}' does not exist", where))
         return None
-    try:
-        if full.stat().st_size > MAX_BYTES:  # never read a huge file into memory
-            facts.issues.append(SqlIssue(product.id, TOO_COMPLEX, f"the file is larger than {MAX_BYTES:,} bytes",
-                                         Location(display, 1)))
-            return None
-        data = full.read_bytes()
+    except IsADirectoryError:  # resolve_inside refuses what is not a regular file, unless it is missing
+        facts.issues.append(SqlIssue(product.id, UNREADABLE, f"SQL file '{display}' does not exist", where))
+        return None
     except OSError as exc:
         facts.issues.append(SqlIssue(product.id, UNREADABLE, f"cannot read '{display}': {exc.strerror}", where))
         return None

@@ -35,9 +35,17 @@ def _in_force(path: str, pack_root: str | None, version: str | None, how: str) -
 
 def _row(sel: Any) -> dict[str, Any]:
     spec = sel.spec
+    plugin = spec.plugin
     return {"id": spec.id, "standard": spec.standard, "severity": str(spec.severity), "mode": sel.mode,
             "effective": sel.effective.isoformat() if sel.effective else None, "engine": spec.engine,
+            "plugin": {"name": plugin.name, "version": plugin.version} if plugin else None,
             "reads": sorted(r.value for r in spec.reads)}
+
+
+def _engine(spec: Any) -> str:
+    """``python``, or ``python (plugin acme-govern-checks 1.2.0)`` for a rule a plugin registers."""
+    plugin = spec.plugin
+    return f"{spec.engine} (plugin {plugin.name} {plugin.version})" if plugin else spec.engine
 
 
 @click.command("rules")
@@ -71,7 +79,9 @@ def rules(path, standards, fmt, pack_root, version) -> None:
     click.echo(f"{sv.pack} {sv.version} ({sv.status}): {len(rows)} rule{'' if len(rows) == 1 else 's'}")
     for row in rows:
         mode = row["mode"] + (f" from {row['effective']}" if row["effective"] else "")
-        click.echo(f"  {row['id']:45} {row['standard']:13} {row['severity']:8} {mode:10} {row['engine']}")
+        engine = row["engine"] + (f" (plugin {row['plugin']['name']} {row['plugin']['version']})"
+                                  if row["plugin"] else "")
+        click.echo(f"  {row['id']:45} {row['standard']:13} {row['severity']:8} {mode:10} {engine}")
 
 
 def _purpose(pack_root: Path, source: str) -> str:
@@ -127,7 +137,7 @@ def explain(rule, path, pack_root, version) -> None:
     else:
         mode = selected.mode + (f" from {selected.effective.isoformat()}" if selected.effective else "")
         mode += f" in {sv.pack} {sv.version}"
-    click.echo(f"{spec.id}  [{spec.standard}, {spec.severity}, {mode}, engine {spec.engine}]")
+    click.echo(f"{spec.id}  [{spec.standard}, {spec.severity}, {mode}, engine {_engine(spec)}]")
     click.echo(f"  what:  {spec.description or spec.message}")
     purpose = _purpose(pack.root, spec.source)
     if purpose:
@@ -136,6 +146,12 @@ def explain(rule, path, pack_root, version) -> None:
     if spec.help:
         click.echo(f"  fix:   {spec.help}")
     click.echo(f"  where: {spec.source}" + (f":{spec.line}" if spec.line else ""))
+    if spec.engine == "python":
+        from govern.standards.checks import registry
+
+        fn = registry().get(spec.id)
+        click.echo(f"  code:  {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"
+                   + (f" (plugin {spec.plugin.name} {spec.plugin.version})" if spec.plugin else ""))
     click.echo(f"  reads: {', '.join(sorted(r.value for r in spec.reads)) or 'the file it is about'}")
     case = load_cases(pack.root).get(rule)
     if case is None:

@@ -1,4 +1,4 @@
-"""govern standards: list, show, validate, verify and lock the standards pack."""
+"""govern standards: list, show, validate, verify, lock and test the standards pack."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def show(version, pack_root, name) -> None:
     for sel in sv.rules:
         spec = sel.spec
         eff = f" from {sel.effective.isoformat()}" if sel.effective else ""
-        click.echo(f"  {spec.id:45} {spec.standard:13} {spec.severity!s:8} {sel.mode}{eff}  [{spec.engine}]")
+        plugin = f" (plugin {spec.plugin.name} {spec.plugin.version})" if spec.plugin else ""
+        click.echo(f"  {spec.id:45} {spec.standard:13} {spec.severity!s:8} {sel.mode}{eff}  [{spec.engine}{plugin}]")
 
 
 @standards.command("validate")
@@ -102,6 +103,47 @@ def lock(pack_root, name) -> None:
     pack = _pack(pack_root, name)
     for version, digest in write_lock(pack).items():
         click.echo(f"{version} {digest}")
+
+
+@standards.command("test")
+@click.argument("rules", nargs=-1, metavar="[RULE]...")
+@pack_option
+@name_option
+@fail_closed
+def test_cases(rules, pack_root, name) -> None:
+    """Run the test cases of the pack's rules (rules/cases/*.yaml), plugin rules included.
+
+    Each case runs on a mesh of its own: its failing example must report the rule, its passing example
+    must not. Exit 0 when every case holds (a pack without cases says so), 1 when one does not, 2 when
+    the pack is broken or RULE names no case.
+    """
+    from govern.api import run_rule_cases
+    from govern.model.suggest import did_you_mean
+    from govern.standards.rulecases import load_cases
+
+    pack = _pack(pack_root, name)
+    if rules:
+        known = load_cases(pack.root)
+        for rule in rules:
+            if rule not in known:
+                click.echo(f"govern: no case for rule '{rule}' in {pack.root / 'rules' / 'cases'}"
+                           f"{did_you_mean(rule, known)}", err=True)
+                sys.exit(2)
+    outcomes = run_rule_cases(pack, rules or None)
+    if not outcomes:
+        click.echo(f"{pack.name}: no rule cases in {pack.root / 'rules' / 'cases'} (rules/cases/*.yaml)")
+        return
+    failed = [o for o in outcomes if o.problem]
+    for outcome in failed:
+        click.echo(f"{outcome.where}: {outcome.case.rule}: {outcome.problem}")
+    count = f"{len(outcomes)} rule case{'' if len(outcomes) == 1 else 's'}"
+    if failed:
+        click.echo(f"{pack.name}: {count}, {len(failed)} {'does' if len(failed) == 1 else 'do'} not hold")
+    else:
+        click.echo(f"{pack.name}: {count}, {'it holds' if len(outcomes) == 1 else 'all hold'} (each failing example "
+                   "reports its rule, each passing example does not)")
+    if failed:
+        sys.exit(1)
 
 
 @standards.command("check")

@@ -329,7 +329,7 @@ def evaluate(
     version: str | None = None,
     today: dt.date | None = None,
     focus: Iterable[str] | None = None,
-    extra_edges: Iterable[Edge] = (),
+    extra_edges: Iterable[Edge] | None = None,
     analysis: object | None = None,
     base: object | None = None,
     focus_paths: Iterable[str] = (),
@@ -338,8 +338,10 @@ def evaluate(
     """Run every rule of the standard version in force against the mesh.
 
     ``focus`` limits reporting to those product ids (changed-files mode) while every reference still
-    resolves against the whole mesh. ``extra_edges`` adds observed lineage (SQL, runtime events);
-    ``analysis`` carries the facts the analysis stage found, for the Python rules that read them.
+    resolves against the whole mesh. ``analysis`` carries the facts the analysis stage found, for the
+    Python rules that read them; it may be a function that returns them, called once the YAML rules
+    (which never read it) have run, so that a caller's SQL analysis can finish meanwhile. ``extra_edges``
+    adds observed lineage (SQL, runtime events); None: the analysis's edges.
     ``base`` is the mesh at a git base revision (govern/load/gitbase.py) for the history rules;
     ``focus_paths`` (mesh-relative files) keeps load findings of those files in focus mode too.
     ``progress`` is called as ``progress("rules", done, total)`` (govern/model/progress.py).
@@ -350,14 +352,40 @@ def evaluate(
     standard = pack.version(version or mesh.config.standards.version)
     focus_ids = set(focus) if focus is not None else None
     targets = [p for p in mesh.products if focus_ids is None or p.id in focus_ids]
-    # With duplicate ids, every manifest is a target (each is reported on).
-    edges = declared_edges(mesh.products) + list(mesh.observed_edges) + list(extra_edges)
-    ctx = RuleContext(mesh=mesh, targets=targets, today=today, edges=edges, analysis=analysis, base=base)
     team_ids = frozenset(t.id for t in mesh.org.teams) if mesh.org else None
     base_ctx = {"today": today, "product_ids": mesh.product_ids(), "team_ids": team_ids}
 
     findings: list[Finding] = []
     undecided: list[str] = []
+    total, finished = len(standard.rules), 0
+    # product id -> the rules not evaluated on it, because they read a value of it that is invalid
+    not_evaluated: dict[str, set[str]] = {}
+    any_invalid = any(p.invalid for p in targets)
+    rules = sorted(standard.rules, key=lambda r: r.spec.id)
+    yaml_contexts: list[EvalContext] | None = None
+    for sel in (r for r in rules if r.spec.engine == "yaml"):  # they read the manifests alone
+        spec = sel.spec
+        skipped = _not_evaluated(targets, _fields_read(spec)) if any_invalid else set()
+        for pid in skipped:
+            not_evaluated.setdefault(pid, set()).add(spec.id)
+        try:
+            if yaml_contexts is None:  # one context per product, shared by every YAML rule
+                yaml_contexts = [EvalContext(data=p.data, **base_ctx) for p in targets]
+            findings.extend(_run_yaml(sel, mesh, targets, base_ctx, today, yaml_contexts, skipped))
+        except Exception as exc:  # a crashing rule must never let the gate pass
+            findings.append(_crash(spec, exc))
+            undecided.append(f"rule '{spec.id}' crashed")
+        if progress is not None:
+            finished += 1
+            progress("rules", finished, total)
+
+    if callable(analysis):
+        analysis = analysis()
+    if extra_edges is None:
+        extra_edges = getattr(analysis, "edges", None) or ()
+    # With duplicate ids, every manifest is a target (each is reported on).
+    edges = declared_edges(mesh.products) + list(mesh.observed_edges) + list(extra_edges)
+    ctx = RuleContext(mesh=mesh, targets=targets, today=today, edges=edges, analysis=analysis, base=base)
     # Problems of the mesh-wide files (org.yaml, waivers.yaml, govern.yaml) concern every product:
     # a changed-files run reports them too, so a broken org.yaml can never pass unseen.
     target_paths = {p.path for p in targets} | set(focus_paths) | set(MESH_FILES)
@@ -371,22 +399,13 @@ def evaluate(
     findings.extend(_team_lookalikes(mesh))
 
     cedar_rules: list[SelectedRule] = []
-    yaml_contexts: list[EvalContext] | None = None
-    total, finished = len(standard.rules), 0
-    # product id -> the rules not evaluated on it, because they read a value of it that is invalid
-    not_evaluated: dict[str, set[str]] = {}
-    any_invalid = any(p.invalid for p in targets)
-    for sel in sorted(standard.rules, key=lambda r: r.spec.id):
+    for sel in (r for r in rules if r.spec.engine != "yaml"):
         spec = sel.spec
         skipped = _not_evaluated(targets, _fields_read(spec)) if any_invalid else set()
         for pid in skipped:
             not_evaluated.setdefault(pid, set()).add(spec.id)
         try:
-            if spec.engine == "yaml":
-                if yaml_contexts is None:  # one context per product, shared by every YAML rule
-                    yaml_contexts = [EvalContext(data=p.data, **base_ctx) for p in targets]
-                findings.extend(_run_yaml(sel, mesh, targets, base_ctx, today, yaml_contexts, skipped))
-            elif spec.engine == "python":
+            if spec.engine == "python":
                 findings.extend(_run_python(sel, mesh, ctx, today, skipped))
             elif spec.engine == "cedar":
                 cedar_rules.append(sel)

@@ -6,11 +6,13 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from govern.load.manifest import MANIFEST_NAMES, relative_to_root
 from govern.load.paths import (
     INPUT_SYMLINK_SKIPPED,
     is_inside,
+    known_real,
     real_path,
     unambiguous_marker_root,
 )
@@ -55,21 +57,22 @@ class Unwalked:
 
 
 def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Path] | None = None,
-             unreadable: list[tuple[Path, str]] | None = None, unwalked: Unwalked | None = None) -> list[Path]:
+             unreadable: list[tuple[Path, str]] | None = None, unwalked: Unwalked | None = None,
+             relpaths: dict[Path, str] | None = None) -> list[Path]:
     """Manifest files under ``paths``, sorted; never follows links out of the mesh root.
 
     Manifests and directory links that lead outside the root (or into a link loop) are not read;
     they are appended to ``skipped`` so the caller can report them. Folders that cannot be listed are
     appended to ``unreadable`` with the reason. ``unwalked`` receives the folders not walked, files
-    named like a manifest in the wrong case and root markers below the root.
+    named like a manifest in the wrong case and root markers below the root. ``relpaths`` receives the
+    mesh-relative path of each manifest found.
+
+    Each folder is listed once (``os.scandir``); a folder reached from the real mesh root without following
+    a link is itself real, so only links are resolved (every other path is known from the walk).
     """
     real_top = os.path.realpath(root)
-    found: set[Path] = set()
+    found: dict[Path, str] = {}
     outside: set[Path] = set()
-
-    def cannot_list(exc: OSError) -> None:
-        if unreadable is not None and exc.filename is not None:
-            unreadable.append((Path(exc.filename), exc.strerror or str(exc)))
 
     def inside_root(p: Path) -> bool:
         if is_inside(p, root):
@@ -77,48 +80,92 @@ def discover(paths: list[Path], root: Path, exclude: list[str], skipped: list[Pa
         outside.add(p)
         return False
 
-    def excluded(p: Path) -> bool:
-        rel = relative_to_root(p, root)
+    def excluded(rel: str) -> bool:
         return any(fnmatch.fnmatch(rel, pat) for pat in exclude)
 
     for start in paths:
         if start.is_file():
-            if not excluded(start) and inside_root(start):
-                found.add(real_path(start))
+            rel = relative_to_root(start, root)
+            if not excluded(rel) and inside_root(start):
+                found[real_path(start)] = rel
             continue
-        for dirpath, dirnames, filenames in os.walk(start, onerror=cannot_list, followlinks=False):
-            if unwalked is not None:
-                unwalked.pruned.extend(Path(dirpath) / d for d in dirnames
-                                       if (d in SKIP_DIRS or d.startswith(".")) and d not in _NEVER_SEARCHED)
-                if ("govern.yaml" in filenames or "org.yaml" in filenames) and os.path.realpath(dirpath) != real_top:
-                    unwalked.markers.append(Path(dirpath))
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-            for d in dirnames:  # links are not followed; say so when one leaves the root
-                link = Path(dirpath) / d
-                if link.is_symlink():
-                    inside_root(link)
-            for name in filenames:
-                if name in MANIFEST_NAMES:
-                    candidate = Path(dirpath) / name
-                    if not excluded(candidate) and inside_root(candidate):
-                        found.add(real_path(candidate))
-                elif name.lower() in MANIFEST_NAMES:
-                    candidate = Path(dirpath) / name
-                    if unwalked is not None and not excluded(candidate):
-                        unwalked.misnamed.append(candidate)
-                elif name.lower().endswith(_INPUT_SUFFIXES) and not name.startswith("."):
-                    # a contract or event file of another format (govern/load/importers) linked out of the root
-                    # is not read either: say so instead of dropping it silently
-                    candidate = Path(dirpath) / name
-                    if os.path.islink(candidate) and not excluded(candidate):
-                        inside_root(candidate)
-            if "dbt_project.yml" in filenames:  # target/ is not walked; the importer reads its manifest.json
-                built = Path(dirpath) / "target" / "manifest.json"
-                if os.path.islink(built) and not excluded(built):
-                    inside_root(built)
+        real_start = os.path.realpath(start)
+        if real_start != real_top and not real_start.startswith(real_top.rstrip(os.sep) + os.sep):
+            # a folder outside the root (through a link): every manifest in it is outside too
+            for dirpath, _dirs, filenames in os.walk(start, followlinks=False):
+                outside.update(Path(dirpath) / n for n in filenames if n in MANIFEST_NAMES)
+            continue
+        _walk_folders(real_start, real_top, excluded, inside_root, found, unwalked,
+                      unreadable if unreadable is not None else [])
     if skipped is not None:
         skipped.extend(sorted(outside, key=lambda p: p.as_posix()))
+    if relpaths is not None:
+        relpaths.update(found)
     return sorted(found, key=lambda p: p.as_posix())
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _walk_folders(start: str, real_top: str, excluded: Any, inside_root: Any, found: dict[Path, str],
+                  unwalked: Unwalked | None, unreadable: list[tuple[Path, str]]) -> None:
+    """``discover`` under one real folder ``start`` inside the real root ``real_top``."""
+    prefix = len(real_top.rstrip(os.sep)) + 1
+    todo = [start]
+    while todo:
+        dirpath = todo.pop()
+        rel_dir = dirpath[prefix:] if len(dirpath) >= prefix else ""
+        try:
+            with os.scandir(dirpath) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            unreadable.append((Path(exc.filename if exc.filename is not None else dirpath),
+                               exc.strerror or str(exc)))
+            continue
+        known_real(dirpath)
+        names = {e.name for e in entries if not _is_dir(e)}  # the files, as os.walk would list them
+        if unwalked is not None and ("govern.yaml" in names or "org.yaml" in names) and dirpath != real_top:
+            unwalked.markers.append(Path(dirpath))
+        subdirs = []
+        for entry in entries:
+            name = entry.name
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            link = entry.is_symlink()
+            is_dir = _is_dir(entry)  # follows a link, as os.walk lists it (a link loop is a file)
+            if is_dir:
+                if name in SKIP_DIRS or name.startswith("."):
+                    if unwalked is not None and name not in _NEVER_SEARCHED:
+                        unwalked.pruned.append(Path(dirpath, name))
+                    continue
+                if link:  # links are not followed; say so when one leaves the root
+                    inside_root(Path(dirpath, name))
+                else:
+                    subdirs.append(entry.path)
+                continue
+            if name in MANIFEST_NAMES:
+                if excluded(rel):
+                    continue
+                if not link:
+                    found[Path(dirpath, name)] = rel  # a regular file in a real folder inside the root
+                elif inside_root(Path(dirpath, name)):
+                    found[real_path(Path(dirpath, name))] = rel
+            elif name.lower() in MANIFEST_NAMES:
+                if unwalked is not None and not excluded(rel):
+                    unwalked.misnamed.append(Path(dirpath, name))
+            elif link and name.lower().endswith(_INPUT_SUFFIXES) and not name.startswith(".") and not excluded(rel):
+                # a contract or event file of another format (govern/load/importers) linked out of the root
+                # is not read either: say so instead of dropping it silently
+                inside_root(Path(dirpath, name))
+        if "dbt_project.yml" in names:  # target/ is not walked; the importer reads its manifest.json
+            built = Path(dirpath, "target", "manifest.json")
+            rel = f"{rel_dir}/target/manifest.json" if rel_dir else "target/manifest.json"
+            if os.path.islink(built) and not excluded(rel):
+                inside_root(built)
+        todo.extend(reversed(subdirs))
 
 
 def _loader_error(rule: str, message: str, path: str, severity: Severity = Severity.ERROR) -> Finding:

@@ -186,7 +186,8 @@ def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = N
     unreadable: list[tuple[Path, str]] = []
     unwalked = Unwalked()
     starts = path_list or [root_path]
-    manifests = discover(starts, root_path, config.exclude, skipped, unreadable, unwalked)
+    relpaths: dict[Path, str] = {}
+    manifests = discover(starts, root_path, config.exclude, skipped, unreadable, unwalked, relpaths)
     mesh.findings.extend(outside_root_finding(p, root_path) for p in skipped)
     mesh.findings.extend(unreadable_folder_finding(p, why, root_path) for p, why in unreadable)
     folders = [p for p in starts if p.is_dir()]
@@ -198,7 +199,7 @@ def load_mesh(paths: list[str | Path] | None = None, root: str | Path | None = N
     foreign = importers.find_inputs(path_list or [root_path], root_path, config.exclude, formats)
     for done, manifest in enumerate(manifests, 1):
         if manifest not in foreign:
-            product, problems = load_manifest_file(manifest, root_path)
+            product, problems = load_manifest_file(manifest, root_path, relpaths.get(manifest))
             mesh.findings.extend(problems)
             if product is not None:
                 mesh.products.append(product)

@@ -150,7 +150,7 @@ def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | Non
 
     def walk(obj: Any, fpath: FieldPath) -> None:
         if isinstance(obj, BaseModel):
-            for name in sorted(obj.model_extra or {}):
+            for name in sorted(obj.__pydantic_extra__ or {}):
                 out.append(
                     Finding(
                         rule=rule,
@@ -164,7 +164,7 @@ def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | Non
                         engine="loader",
                     )
                 )
-            for name in type(obj).model_fields:
+            for name in _nested_fields(type(obj)):  # only fields that can hold a model: the rest have no extras
                 walk(getattr(obj, name), (*fpath, name))
         elif isinstance(obj, list):
             for i, item in enumerate(obj):
@@ -172,6 +172,25 @@ def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | Non
 
     walk(model, prefix)
     return _capped(out, "unknown fields")
+
+
+_NESTED: dict[type, tuple[str, ...]] = {}
+
+
+def _nested_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose type can hold a model (directly, in a list, a dict or a union)."""
+    found = _NESTED.get(model)
+    if found is None:
+        from typing import get_args
+
+        def holds_model(annotation: Any) -> bool:
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                return True
+            return any(holds_model(arg) for arg in get_args(annotation))
+
+        found = _NESTED[model] = tuple(name for name, info in model.model_fields.items()
+                                       if holds_model(info.annotation))
+    return found
 
 
 def input_error_finding(exc: InputError, rule: str = INPUT_INVALID, product: str | None = None) -> Finding:
@@ -308,9 +327,9 @@ def check_code_paths(product: Product, manifest: Path, root: Path) -> list[Findi
     return out
 
 
-def load_manifest_file(path: Path, root: Path) -> tuple[Product | None, list[Finding]]:
-    """Read and validate one manifest file."""
-    display = relative_to_root(path, root)
+def load_manifest_file(path: Path, root: Path, display: str | None = None) -> tuple[Product | None, list[Finding]]:
+    """Read and validate one manifest file (``display``: its mesh-relative path, when the caller knows it)."""
+    display = display if display is not None else relative_to_root(path, root)
     try:
         data, smap = load_yaml_mapping(path, display, "a data product manifest")
     except InputError as exc:

@@ -9,6 +9,7 @@ any file a manifest names (SQL analysis, importers), :func:`root_file` for ``org
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections.abc import Iterable
@@ -105,9 +106,18 @@ def real_path(path: Path) -> Path:
     return Path(full)
 
 
+def known_real(folder: str) -> None:
+    """Remember that ``folder`` (absolute) is its own real path: discovery reached it from the real mesh root
+    without following a link, so it need not be resolved again in this run."""
+    if len(_REAL_DIRS) < _MAX_REMEMBERED:
+        _REAL_DIRS.setdefault(folder, Path(folder))
+
+
 def forget_roots() -> None:
-    """Drop remembered folders (each load resolves them afresh: a link may have been switched meanwhile)."""
+    """Drop remembered folders and resolved paths (each load resolves them afresh: a link may have been
+    switched meanwhile)."""
     _REAL_DIRS.clear()
+    _INSIDE.clear()
 
 
 def is_inside(path: Path, root: Path) -> bool:
@@ -182,11 +192,30 @@ def no_link_below(root: Path, path: Path) -> bool:
     return True
 
 
+_INSIDE: dict[tuple[str, str, str], Path | InputError] = {}  # resolve_inside's answers in this run
+
+
 def resolve_inside(root: Path, base: Path, relpath: str) -> Path:
     """Resolve ``relpath`` (relative to the directory ``base``) and refuse it if it leaves ``root``.
 
-    Raises InputError naming the path; absolute paths (POSIX or Windows style) are always refused.
+    Raises InputError naming the path; absolute paths (POSIX or Windows style) are always refused. The answer
+    is remembered until ``forget_roots`` (loading a manifest and analysing its SQL ask the same question).
     """
+    key = (os.fspath(root), os.fspath(base), relpath if isinstance(relpath, str) else repr(relpath))
+    known = _INSIDE.get(key)
+    if known is None:
+        try:
+            known = _resolve_inside(root, base, relpath)
+        except InputError as exc:
+            known = exc
+        if len(_INSIDE) < _MAX_REMEMBERED:
+            _INSIDE[key] = known
+    if isinstance(known, InputError):
+        raise dataclasses.replace(known)  # a fresh exception: each raise gets its own traceback
+    return known
+
+
+def _resolve_inside(root: Path, base: Path, relpath: str) -> Path:
     resolved = _contained(root, base, relpath, "manifest")
     try:
         mode = resolved.stat().st_mode

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -361,7 +362,7 @@ class Product:
     # (the environment name a namespace mapping lacks)
     fixes: dict[str, str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def id(self) -> str:
         return self.model.id
 

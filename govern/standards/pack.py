@@ -2,7 +2,9 @@
 
 Layout of a pack (the default one ships as package data)::
 
-    rules/<standard>.yaml          rule definitions: YAML rules, and metadata of Python rules
+    rules/<standard>.yaml          rule definitions: YAML rules, and metadata of Python rules; a
+                                   ``plugins:`` list names the installed packages that register the
+                                   organisation's own Python rules (govern/standards/plugins.py)
     rules/cedar/*.cedar            Cedar policies annotated @id @standard @severity @message @help
     rules/cedar/schema.cedarschema Cedar schema of the entities
     standards/<pack>/<version>.yaml a standard version: the rules in force, with mode and effective date
@@ -32,6 +34,8 @@ from govern.standards.ruledsl import CompiledRule, compile_rule
 
 if TYPE_CHECKING:
     from govern.incremental.packcache import PackCache
+    from govern.standards.checks import Plugin
+    from govern.standards.plugins import PluginRef
 
 ENGINES = ("yaml", "python", "cedar", "builtin")
 MODES = ("enforce", "warn", "audit")
@@ -42,6 +46,7 @@ MODES = ("enforce", "warn", "audit")
 CEDAR_READS = frozenset({Reads.PRODUCT, Reads.PRODUCERS, Reads.SQL, Reads.SQL_PRODUCERS, Reads.RUNTIME,
                          Reads.ORG, Reads.TEAM})
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+RULES_FILE_FIELDS = ("rules", "plugins")
 
 
 def default_pack_root() -> Path:
@@ -88,6 +93,15 @@ class RuleSpec:
             return CEDAR_READS
         return frozenset()  # builtin: emitted while loading, about the file that holds it
 
+    @property
+    def plugin(self) -> Plugin | None:
+        """The installed plugin whose code this Python rule is (None: govern's own, or not Python)."""
+        if self.engine != "python":
+            return None
+        from govern.standards.checks import plugin_of
+
+        return plugin_of(self.id)
+
     def digest_material(self) -> Any:
         """What the digest of a released version covers for this rule."""
         material: dict[str, Any] = {"definition": self.definition}
@@ -97,8 +111,21 @@ class RuleSpec:
             from govern.standards.checks import registry
 
             fn = registry().get(self.id)
-            material["code"] = code_digest_text(inspect.getsource(inspect.getmodule(fn))) if fn else None
+            material["code"] = code_digest_text(self._module_source(fn)) if fn else None
         return material
+
+    def _module_source(self, fn: Any) -> str:
+        """The source of the module that holds a Python rule's function (the lock covers its code)."""
+        module = inspect.getmodule(fn)
+        try:
+            return inspect.getsource(module) if module is not None else ""
+        except (OSError, TypeError):
+            plugin = self.plugin
+            owner = f"plugin '{plugin.name}' {plugin.version}" if plugin else "its module"
+            raise StandardsError(f"the source of python rule '{self.id}' ({owner}, module "
+                                 f"{getattr(module, '__name__', '?')}) cannot be read, and the lock covers a "
+                                 "Python rule's code", path=self.source, line=self.line,
+                                 expected="the rule's module installed with its .py source") from None
 
 
 def code_digest_text(source: str) -> str:
@@ -117,7 +144,8 @@ def code_digest_text(source: str) -> str:
                 kept = kept[1:]
             node.body = kept or [ast.Pass()]
         for deco in getattr(node, "decorator_list", ()):
-            if isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "register":
+            if isinstance(deco, ast.Call) and "register" in (getattr(deco.func, "id", None),
+                                                             getattr(deco.func, "attr", None)):
                 deco.keywords = []
     return ast.dump(tree, annotate_fields=False)
 
@@ -166,6 +194,8 @@ class Pack:
     lock_detail: dict[str, dict[str, Any]] = field(default_factory=dict)
     # ``cedar_validation_key`` of policies and schema that passed validate_pack before (govern/incremental/packcache.py)
     cedar_validated: bytes | None = field(default=None, repr=False, compare=False)
+    # the plugins its rules files name (govern/standards/plugins.py), in the order they are named
+    plugins: list[PluginRef] = field(default_factory=list)
 
     def latest_released(self) -> StandardVersion:
         released = [v for v in self.versions.values() if v.status == "released"]
@@ -260,8 +290,11 @@ def _parse_rule(entry: Any, where: str, line: int | None) -> RuleSpec:
     return spec
 
 
-def _load_yaml_rules(rules_dir: Path, root: Path, cache: PackCache | None = None) -> dict[str, RuleSpec]:
+def _load_yaml_rules(rules_dir: Path, root: Path, cache: PackCache | None = None,
+                     ) -> tuple[dict[str, RuleSpec], list[PluginRef]]:
+    """The rules of ``rules/*.yaml`` by id, and the plugins those files name."""
     specs: dict[str, RuleSpec] = {}
+    plugins: list[PluginRef] = []
     load = cache.load_yaml_mapping if cache is not None else load_yaml_mapping
     for path in sorted(rules_dir.glob("*.yaml")):
         display = path.relative_to(root).as_posix()
@@ -269,6 +302,17 @@ def _load_yaml_rules(rules_dir: Path, root: Path, cache: PackCache | None = None
             data, smap = load(path, display, "a rules file")
         except InputError as exc:
             raise StandardsError(exc.message, path=exc.path, line=exc.line) from None
+        for key in data:
+            if key not in RULES_FILE_FIELDS:
+                from govern.model.suggest import did_you_mean
+
+                raise StandardsError(f"unknown field '{key}'{did_you_mean(str(key), RULES_FILE_FIELDS)}",
+                                     path=display, line=smap.line_of((key,)), field=str(key),
+                                     expected=", ".join(RULES_FILE_FIELDS))
+        if "plugins" in data:
+            from govern.standards.plugins import parse_plugins
+
+            plugins.extend(parse_plugins(data["plugins"], display, smap))
         entries = data.get("rules")
         if not isinstance(entries, list):
             raise StandardsError("a rules file needs a top-level 'rules:' list", path=display, line=1)
@@ -277,7 +321,7 @@ def _load_yaml_rules(rules_dir: Path, root: Path, cache: PackCache | None = None
             if spec.id in specs:
                 raise StandardsError(f"rule id '{spec.id}' is defined twice", path=display, line=spec.line)
             specs[spec.id] = spec
-    return specs
+    return specs, plugins
 
 
 def _policies_json(text: str) -> str:
@@ -411,15 +455,15 @@ def load_pack(root: Path | None = None, name: str = "mesh-core", confine: Path |
     from govern.incremental import packcache
 
     cache = packcache.PackCache() if packcache.enabled() else None
-    specs = _load_yaml_rules(root / "rules", root, cache)
+    specs, plugins = _load_yaml_rules(root / "rules", root, cache)
     schema, cedar_files = _load_cedar(root / "rules" / "cedar", root, specs, cache)
-    _check_python_rules(specs)
+    _check_python_rules(specs, plugins)
     versions = {}
     for path in sorted(pack_dir.glob("*.yaml")):
         sv = _load_version(path, root, name, specs, cache)
         versions[sv.version] = sv
     lock, detail = _read_lock(pack_dir / "standards.lock")
-    pack = Pack(name, root, specs, versions, lock, schema, cedar_files, lock_detail=detail)
+    pack = Pack(name, root, specs, versions, lock, schema, cedar_files, lock_detail=detail, plugins=plugins)
     if cache is not None:
         if cedar_files:
             key = pack.cedar_validation_key()
@@ -469,16 +513,44 @@ def _read_lock(lock_path: Path) -> tuple[dict[str, str], dict[str, dict[str, Any
     return released, detail
 
 
-def _check_python_rules(specs: dict[str, RuleSpec]) -> None:
-    python_ids = {s.id for s in specs.values() if s.engine == "python"}
-    if not python_ids:
+def _check_python_rules(specs: dict[str, RuleSpec], plugins: list[PluginRef]) -> None:
+    """Every Python rule has a function: one of govern's own checks, or registered by a plugin the pack
+    names (those are loaded here, and only when the pack names one)."""
+    python = sorted((s for s in specs.values() if s.engine == "python"), key=lambda s: (s.source, s.line or 0))
+    if not python and not plugins:
         return
-    from govern.standards.checks import registry
+    from govern.standards.checks import plugin_of, registry
 
-    missing = sorted(python_ids - set(registry()))
-    if missing:
-        spec = specs[missing[0]]
-        raise StandardsError(f"python rule '{spec.id}' has no registered function", path=spec.source, line=spec.line)
+    named = {}
+    if plugins:
+        from govern.standards.plugins import load_plugins
+
+        named = load_plugins(plugins)
+    usable = {rid for rid in registry() if (p := plugin_of(rid)) is None or p in named.values()}
+    missing = next((s for s in python if s.id not in usable), None)
+    if missing is None:
+        return
+    from govern.model.suggest import did_you_mean
+
+    if named:
+        listed = ", ".join(f"'{p.name}' {p.version}" for p in named.values())
+        expected = f"a function registered with @register('{missing.id}') by govern's own checks or by a plugin " \
+                   f"the pack names ({listed})"
+    else:
+        expected = f"a function registered with @register('{missing.id}') by govern's own checks, or by a plugin " \
+                   "named in a 'plugins:' list of a rules file"
+    hint = _unnamed_plugins_hint(plugins)
+    raise StandardsError(f"python rule '{missing.id}' has no registered function{did_you_mean(missing.id, usable)}",
+                         path=missing.source, line=missing.line, field="id", expected=expected + hint)
+
+
+def _unnamed_plugins_hint(plugins: list[PluginRef]) -> str:
+    """``; installed plugins the pack does not name: x, y`` (the error path only: it reads the metadata)."""
+    from govern.standards.plugins import installed_plugins, normalise
+
+    named = {p.key for p in plugins}
+    others = [name for name in installed_plugins() if normalise(name) not in named]
+    return f"; installed plugins the pack does not name: {', '.join(others)}" if others else ""
 
 
 def verify_pack(pack: Pack) -> list[str]:

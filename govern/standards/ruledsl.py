@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from govern.model.errors import StandardsError
@@ -34,9 +35,31 @@ class PathExpr:
     text: str
     steps: tuple[tuple[str, bool], ...]
 
-    def select(self, data: Any) -> Iterator[tuple[FieldPath, Any]]:
-        """Yield (field path, value) for every match; value is _MISSING where the last key is absent."""
-        yield from _select(data, self.steps, ())
+    def select(self, data: Any) -> Iterable[tuple[FieldPath, Any]]:
+        """(field path, value) for every match; value is _MISSING where the last key is absent."""
+        if self.prefixes is None:
+            return _select(data, self.steps, ())
+        # no list step (most rules): a plain walk, as _select would do it, without generators
+        node = data
+        keys = self.prefixes
+        for i, key in enumerate(self.keys):
+            if not isinstance(node, dict):
+                return ((keys[i], _MISSING),)
+            node = node.get(key, _MISSING)
+            if node is _MISSING or node is None:
+                return ((keys[-1], _MISSING),)
+        return ((keys[-1], node),)
+
+    @cached_property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(k for k, _ in self.steps)
+
+    @cached_property
+    def prefixes(self) -> tuple[FieldPath, ...] | None:
+        """The field path before each step and the whole path, for paths without a list step."""
+        if any(iterate for _, iterate in self.steps):
+            return None
+        return tuple(self.keys[:i] for i in range(len(self.keys) + 1))
 
 
 def _select(node: Any, steps: tuple[tuple[str, bool], ...], fpath: FieldPath) -> Iterator[tuple[FieldPath, Any]]:

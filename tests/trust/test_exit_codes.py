@@ -114,6 +114,17 @@ def _relocked(tmp: Path) -> str:
     return str(pack)
 
 
+def _case_that_no_longer_holds(tmp: Path) -> str:
+    """A copy of the shipped pack whose case of namespace.enum fails with a value the rule accepts."""
+    pack = copy_pack(tmp / "pack")
+    cases = pack / "rules" / "cases" / "manifest.yaml"
+    text = cases.read_text(encoding="utf-8")
+    assert "    fail: {namespace: production}" in text
+    cases.write_text(text.replace("    fail: {namespace: production}", "    fail: {namespace: preprod}"),
+                     encoding="utf-8")
+    return str(pack)
+
+
 def _history(tmp: Path, good: bool) -> list[str]:
     root = _clean(tmp)
     db = tmp / "history.db"
@@ -146,6 +157,9 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
     ("standards show", 2): lambda t: ["9.9.9"],
     ("standards lock", 0): lambda t: ["--pack", str(copy_pack(t / "pack"))],
     ("standards lock", 2): lambda t: ["--pack", _broken_pack(t)],
+    ("standards test", 0): lambda t: ["namespace.enum", "owner.person-email"],
+    ("standards test", 1): lambda t: ["--pack", _case_that_no_longer_holds(t)],
+    ("standards test", 2): lambda t: ["--pack", _broken_pack(t)],
     ("schema", 0): lambda t: [],
     ("schema", 2): lambda t: ["unexpected-argument"],
     ("convert", 0): lambda t: [str(_clean(t)), "-o", str(t / "out")],

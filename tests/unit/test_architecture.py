@@ -75,6 +75,14 @@ def test_the_folders_are_the_layers_of_the_contract() -> None:
     assert layers[-1] == "govern.model" and layers[0] == "govern.cli"
 
 
+def test_every_input_format_is_under_the_independence_contract() -> None:
+    """A new importer cannot lean on another format's module unnoticed."""
+    from govern.load.importers import FORMATS
+
+    contract = next(c for c in _contracts() if c["type"] == "independence" and "importers" in c["modules"][0])
+    assert {f"govern.load.importers.{f}" for f in FORMATS if f != "native"} == set(contract["modules"])
+
+
 def test_no_import_cycles_in_govern() -> None:
     """Zero cycles between govern's modules; imports inside functions and under TYPE_CHECKING count too."""
     import grimp

@@ -49,7 +49,8 @@ def test_rules_filters_by_standard_in_json(tmp_path: Path) -> None:
     assert [r["id"] for r in data["rules"]] == ["owner.required", "owner.person-email", "owner.group-exists",
                                                 "owner.observed-mismatch"]
     assert data["rules"][0] == {"id": "owner.required", "standard": "owner", "severity": "error",
-                                "mode": "enforce", "effective": None, "engine": "yaml", "reads": ["product"]}
+                                "mode": "enforce", "effective": None, "engine": "yaml", "plugin": None,
+                                "reads": ["product"]}
     assert data["rules"][-1]["reads"] == ["product", "runtime"]  # owner.observed-mismatch: OpenLineage facets
 
 

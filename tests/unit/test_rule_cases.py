@@ -3,12 +3,14 @@ its passing example does not. ``govern explain`` prints these cases, so its exam
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from meshkit import BASE_ORG, MeshDir
 
-import govern
+from govern.api import check_rule_case, run_rule_cases
 from govern.standards.pack import default_pack_root, load_pack
 from govern.standards.rulecases import RuleCase, load_cases
 
@@ -17,17 +19,8 @@ PACK = load_pack()
 
 
 def _findings(tmp_path: Path, case: RuleCase, overlay: dict) -> list[tuple[str, str | None]]:
-    mesh = MeshDir(tmp_path)
-    mesh.org(BASE_ORG)
-    for other, other_overlay in case.others.items():
-        mesh.product(other, other_overlay)
-    mesh.product(case.product, overlay)
-    domain, _, name = case.product.partition(".")
-    for rel, text in case.files.items():
-        mesh.write(f"{domain}/{name}/{rel}", text)
-    if case.version is not None:  # pinned as a team would pin it
-        mesh.write("govern.yaml", f"standards:\n  pack: mesh-core\n  version: {case.version}\n")
-    result = govern.check([mesh.root], root=mesh.root, today=case.today)
+    """(rule, product) of every finding of the mesh the case describes (as ``govern standards test`` runs it)."""
+    result = check_rule_case(case, overlay, PACK, tmp_path)
     return [(f.rule, f.product) for f in result.findings]
 
 
@@ -56,3 +49,30 @@ def test_passing_example_does_not(tmp_path: Path, rule: str) -> None:
     product = case.passing.get("id", case.product)
     assert [f for f in found if f[1] == product and not f[0].startswith("auth.read-baseline")
             and not f[0].startswith("auth.deploy-baseline")] == []
+
+
+def test_govern_standards_test_runs_every_case_of_the_shipped_pack() -> None:
+    """The library's runner (``govern standards test``) holds each case to the same two conditions."""
+    outcomes = run_rule_cases(PACK)
+    assert sorted(o.case.rule for o in outcomes) == sorted(CASES)
+    assert [(o.where, o.problem) for o in outcomes if o.problem] == []
+
+
+def _standards_test(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "govern"), "standards", "test", *args],
+                          capture_output=True, text=True)
+
+
+def test_standards_test_of_a_rule_without_a_case_is_exit_2_with_the_closest_rule() -> None:
+    proc = _standards_test("namespace.enun")
+    assert proc.returncode == 2
+    assert "govern: no case for rule 'namespace.enun'" in proc.stderr
+    assert "(did you mean 'namespace.enum'?)" in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_standards_test_of_a_pack_without_cases_says_so(pack_copy: Path) -> None:
+    shutil.rmtree(pack_copy / "rules" / "cases")
+    proc = _standards_test("--pack", str(pack_copy))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"mesh-core: no rule cases in {pack_copy / 'rules' / 'cases'} (rules/cases/*.yaml)\n"

@@ -3,6 +3,9 @@
 One concern per module; each registers its function under the rule id with ``@register``. The rule's
 metadata (standard, severity, message, help) lives in ``rules/*.yaml`` with ``engine: python``.
 A function receives a ``RuleContext`` and yields ``Hit`` objects; the engine turns them into findings.
+
+An organisation's rules register the same way from an installed package, a plugin, that a pack names
+(govern/standards/plugins.py): ``plugin_of`` tells which plugin registered a rule.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from govern.model.findings import Location
-from govern.model.scope import Reads
+from govern.model.scope import Reads, parse_reads
 from govern.model.source import FieldPath
 
 if TYPE_CHECKING:
@@ -84,8 +87,26 @@ class Declared:
     fields: tuple[str, ...] | None = None
 
 
+@dataclass(frozen=True)
+class Plugin:
+    """An installed distribution whose ``govern.checks`` entry points registered rules."""
+
+    name: str
+    version: str
+
+
+class RuleRegisteredTwice(RuntimeError):
+    """A rule id registered by two different functions (two modules, or a plugin and govern's own checks)."""
+
+    def __init__(self, rule_id: str, first: RuleFunction) -> None:
+        super().__init__(f"rule '{rule_id}' registered twice")
+        self.rule_id = rule_id
+        self.first = first
+
+
 _REGISTRY: dict[str, RuleFunction] = {}
 _DECLARED: dict[str, Declared] = {}
+_PLUGIN: dict[str, Plugin] = {}  # rule id -> the plugin whose modules registered it
 _LOADED = False
 
 
@@ -96,10 +117,15 @@ def register(rule_id: str, *, reads: Iterable[Reads] | None = None,
 
     def wrap(fn: RuleFunction) -> RuleFunction:
         if rule_id in _REGISTRY and _REGISTRY[rule_id] is not fn:
-            raise RuntimeError(f"rule '{rule_id}' registered twice")
+            raise RuleRegisteredTwice(rule_id, _REGISTRY[rule_id])
+        where = f"@register('{rule_id}')"
+        if isinstance(fields, str):  # fields="tags" would read as the fields t, a, g, s
+            raise ValueError(f"{where}: 'fields' must be a list of top-level manifest fields, such as ('{fields}',)")
+        # a text is no list: parse_reads refuses it, rather than reading its letters
+        declared_reads = parse_reads(reads if isinstance(reads, str) else tuple(reads), where) \
+            if reads is not None else None
         _REGISTRY[rule_id] = fn
-        _DECLARED[rule_id] = Declared(frozenset(Reads(r) for r in reads) if reads is not None else None,
-                                      tuple(fields) if fields is not None else None)
+        _DECLARED[rule_id] = Declared(declared_reads, tuple(fields) if fields is not None else None)
         return fn
 
     return wrap
@@ -119,3 +145,35 @@ def registry() -> dict[str, RuleFunction]:
             importlib.import_module(f"{__name__}.{info.name}")
         _LOADED = True
     return _REGISTRY
+
+
+def plugin_of(rule_id: str) -> Plugin | None:
+    """The plugin that registered the rule ``rule_id``; None for govern's own checks (and for functions
+    registered by the running program)."""
+    return _PLUGIN.get(rule_id)
+
+
+def is_shipped(fn: RuleFunction) -> bool:
+    """Whether ``fn`` is one of govern's own checks (a module of this package)."""
+    return getattr(fn, "__module__", "").startswith(f"{__name__}.")
+
+
+def claim(plugin: Plugin, modules: Iterable[str]) -> list[str]:
+    """Attribute to ``plugin`` every registered rule whose function lives in one of ``modules`` (or below
+    one); return their ids, sorted."""
+    prefixes = tuple(modules)
+    out = []
+    for rule_id, fn in _REGISTRY.items():
+        module = getattr(fn, "__module__", "") or ""
+        if any(module == m or module.startswith(f"{m}.") for m in prefixes):
+            _PLUGIN.setdefault(rule_id, plugin)
+            out.append(rule_id)
+    return sorted(out)
+
+
+def unregister(rule_ids: Iterable[str]) -> None:
+    """Forget rules a plugin registered before it failed to load (it is not used)."""
+    for rule_id in rule_ids:
+        _REGISTRY.pop(rule_id, None)
+        _DECLARED.pop(rule_id, None)
+        _PLUGIN.pop(rule_id, None)
