@@ -176,6 +176,7 @@ def test_time_limit_per_file() -> None:
     assert scan.seconds < 1.0
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # as above
 def test_time_limit_per_file_in_a_worker_thread() -> None:
     """A Dask worker scans in a thread, where no signal can be taken: the limit holds there too, and it
     never fires after the scan has ended."""
