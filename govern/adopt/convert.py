@@ -35,19 +35,6 @@ def _folder(product_id: str) -> PurePosixPath:
     return PurePosixPath(*safe) if safe else PurePosixPath("product")
 
 
-def _dotted(fpath: tuple) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(fpath))
-
-
-def _get(data: Any, fpath: tuple) -> Any:
-    for part in fpath:
-        if isinstance(part, int):
-            data = data[part] if isinstance(data, list) and -len(data) <= part < len(data) else None
-        else:
-            data = data.get(part) if isinstance(data, dict) else None
-    return data
-
-
 def convert(mesh: Mesh, out_dir: str | Path) -> Converted:
     """Write a native manifest (and its SQL) for every product of ``mesh`` that was imported."""
     out = Path(out_dir)
@@ -100,8 +87,8 @@ def convert(mesh: Mesh, out_dir: str | Path) -> Converted:
         header = f"# Converted by 'govern convert --to native' from {product.path} ({product.origin}).\n"
         if product.inferred:  # values the source implies but does not state: say where each came from
             header += "# Inferred (not written in the source):\n" + "".join(
-                f"#   {_dotted(fpath)}: {_get(product.data, fpath)!s}  <- {why}\n"
-                for fpath, why in sorted(product.inferred.items(), key=lambda kv: _dotted(kv[0])))
+                f"#   {provenance.field}: {value!s}  <- {provenance.source}\n"
+                for provenance, value in product.inferred_values())
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
         (target / "dataproduct.yaml").write_text(header + text, encoding="utf-8")
         result.manifests.append((folder / "dataproduct.yaml").as_posix())

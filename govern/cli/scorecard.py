@@ -18,8 +18,9 @@ _MARK = {"pass": ".", "warn": "w", "fail": "F", "waived": "~"}
 
 
 def _text(cards, products, domain: str | None, product: str | None) -> str:
-    from govern.output.render import count, location_text
+    from govern.output.render import count, location_text, provenance_note
     from govern.output.report import fmt_number
+    from govern.output.scorecard import value_text
 
     lines: list[str] = []
     t = cards.total
@@ -60,12 +61,17 @@ def _text(cards, products, domain: str | None, product: str | None) -> str:
     lines.append("  standards:")
     for std, status in c.statuses.items():
         lines.append(f"    {std:14} {status}")
+    if c.inferred:
+        lines.append("  not written in the source (inferred, or set in govern.yaml):")
+        for v in c.inferred:
+            lines.append(f"    {v.field}: {value_text(v.value)}  <- {v.source}")
     shown = [f for f in c.findings if str(f.severity) != "info" or f.waived]
     if shown:
         lines.append("  findings:")
         for f in shown:
             mark = " (waived)" if f.waived else ""
-            lines.append(f"    {location_text(f.location)}: {f.severity!s:7} [{f.rule}] {f.message}{mark}")
+            lines.append(f"    {location_text(f.location)}: {f.severity!s:7} [{f.rule}] {f.message}"
+                         f"{provenance_note(f)}{mark}")
     return "\n".join(lines) + "\n"
 
 

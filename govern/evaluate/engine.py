@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from govern.evaluate.fingerprint import Fingerprinter
 from govern.evaluate.waivers import UNWAIVABLE, check_waivers
 from govern.model.findings import (
+    GOVERN_YAML,
     INPUT_INVALID,
     MANIFEST_INVALID,
     META_STANDARD,
@@ -25,6 +26,7 @@ from govern.model.findings import (
 from govern.model.lineage import Edge, declared_edges
 from govern.model.mesh import Mesh
 from govern.model.product import Product
+from govern.model.source import field_path_text
 from govern.standards.checks import Hit, RuleContext, registry
 from govern.standards.pack import Pack, RuleSpec, SelectedRule, StandardVersion
 from govern.standards.ruledsl import EvalContext, format_message
@@ -123,6 +125,8 @@ class _Emitter:
             owner = product or self.mesh.by_id.get(hit.product)
             if owner is not None and owner.source.pointers and location.path == owner.path:
                 location = replace(location, pointer=owner.source.pointer_of(hit.path))
+        # a finding about a value the source did not write says where it came from (same rule, severity)
+        provenance = product.provenance_of(hit.path) if product is not None and product.inferred else None
         severity = self.spec.severity
         if self.mode == "warn":
             severity = min(severity, Severity.WARNING)
@@ -139,6 +143,7 @@ class _Emitter:
             engine=self.spec.engine,
             mode=self.mode,
             help=format_message(self.spec.help, params) or None,
+            provenance=provenance,
         )
 
 
@@ -214,8 +219,7 @@ def _run_yaml(sel: SelectedRule, mesh: Mesh, targets: list[Product], base_ctx: d
             continue  # it reads a value that is invalid (reported as manifest.invalid): no verdict on it
         ctx = contexts[i] if contexts is not None else EvalContext(data=product.data, **base_ctx)
         for fpath, value, params in compiled.run(ctx):
-            field_name = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in fpath).replace(".[", "[")
-            hit = Hit(product.id, fpath, {"value": value, "field": field_name, **params})
+            hit = Hit(product.id, fpath, {"value": value, "field": field_path_text(fpath), **params})
             out.append(emitter.finding(product, hit, {"product": product.id}))
     return out
 
@@ -448,6 +452,10 @@ def evaluate(
             from govern.load.importers.hints import source_fix  # lazy: only meshes with imported products
 
             f.help = source_fix(f.rule, mesh.by_id[f.product]) or f.help
+        if f.provenance is not None and f.provenance.kind == GOVERN_YAML:
+            from govern.load.importers.hints import govern_yaml_fix
+
+            f.help = govern_yaml_fix(f.help, f.provenance)
         f.fingerprint = _fingerprint(f, fingerprinter)
     if any(p.origin != "native" for p in mesh.products):  # one finding per problem on imported products
         from govern.load.importers.hints import one_per_problem

@@ -24,8 +24,8 @@ from govern.model.findings import (
     Location,
     Severity,
 )
-from govern.model.product import DataProduct, Product
-from govern.model.source import FieldPath, SourceMap
+from govern.model.product import DataProduct, Product, provenance_in
+from govern.model.source import FieldPath, SourceMap, field_path_text
 from govern.model.suggest import did_you_mean
 
 MANIFEST_NAMES = ("dataproduct.yaml", "dataproduct.yml")
@@ -38,13 +38,6 @@ def relative_to_root(path: Path, root: Path) -> str:
         return real_path(path).relative_to(real_root(root)).as_posix()
     except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
         return path.as_posix()
-
-
-def _field_path_text(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def _capped(findings: list[Finding], what: str) -> list[Finding]:
@@ -114,12 +107,13 @@ def _shown(value: Any) -> str:
 
 
 def validation_findings(exc: ValidationError, smap: SourceMap, product: str | None, rule: str,
-                        prefix: FieldPath = ()) -> list[Finding]:
-    """One error finding per pydantic error, at the line of the field (``prefix``: where the model sits)."""
+                        prefix: FieldPath = (), inferred: dict[tuple, str] | None = None) -> list[Finding]:
+    """One error finding per pydantic error, at the line of the field (``prefix``: where the model sits;
+    ``inferred``: an imported product's values the source did not write, named on their findings)."""
     out = []
     for err in exc.errors(include_url=False):
         loc = (*prefix, *err["loc"])
-        where = _field_path_text(loc) or "(document)"
+        where = field_path_text(loc) or "(document)"
         missing = err["type"] == "missing"
         message = f"field '{where}' is required" if missing else f"field '{where}': {_problem(err)}"
         out.append(
@@ -131,6 +125,7 @@ def validation_findings(exc: ValidationError, smap: SourceMap, product: str | No
                 product=product,
                 location=Location(smap.path, smap.line_of(loc), pointer=smap.pointer_of(loc)),
                 engine="loader",
+                provenance=provenance_in(inferred, loc) if inferred else None,
             )
         )
     return _capped(out, "invalid fields")
@@ -143,7 +138,8 @@ def known_field_names(model: type[BaseModel]) -> list[str]:
 
 def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | None,
                            prefix: FieldPath = (), rule: str = MANIFEST_UNKNOWN_FIELD,
-                           severity: Severity = Severity.WARNING, note: str = "") -> list[Finding]:
+                           severity: Severity = Severity.WARNING, note: str = "",
+                           inferred: dict[tuple, str] | None = None) -> list[Finding]:
     """Findings (warnings unless ``severity`` says otherwise) for fields the model does not know: kept,
     never silently dropped. ``note`` is appended to each message."""
     out: list[Finding] = []
@@ -156,12 +152,13 @@ def unknown_field_findings(model: BaseModel, smap: SourceMap, product: str | Non
                         rule=rule,
                         standard=META_STANDARD,
                         severity=severity,
-                        message=f"unknown field '{_field_path_text((*fpath, name))}' is not part of the model"
+                        message=f"unknown field '{field_path_text((*fpath, name))}' is not part of the model"
                                 f"{did_you_mean(name, known_field_names(type(obj)))}{note}",
                         product=product,
                         location=Location(smap.path, smap.line_of((*fpath, name)),
                                           pointer=smap.pointer_of((*fpath, name))),
                         engine="loader",
+                        provenance=provenance_in(inferred, (*fpath, name)) if inferred else None,
                     )
                 )
             for name in _nested_fields(type(obj)):  # only fields that can hold a model: the rest have no extras
@@ -210,8 +207,10 @@ def input_error_finding(exc: InputError, rule: str = INPUT_INVALID, product: str
     )
 
 
-def parse_manifest(data: dict, smap: SourceMap, origin: str = "native") -> tuple[Product | None, list[Finding]]:
-    """Validate manifest data into a Product, or return findings that say what is wrong where."""
+def parse_manifest(data: dict, smap: SourceMap, origin: str = "native",
+                   inferred: dict[tuple, str] | None = None) -> tuple[Product | None, list[Finding]]:
+    """Validate manifest data into a Product, or return findings that say what is wrong where
+    (``inferred``: what an importer inferred or govern.yaml set, named on the findings about it)."""
     raw_id = data.get("id")
     pid = raw_id if isinstance(raw_id, str) else None
     if data.get("kind") != "DataProduct":
@@ -230,14 +229,14 @@ def parse_manifest(data: dict, smap: SourceMap, origin: str = "native") -> tuple
     try:
         model = DataProduct.model_validate(data)
     except ValidationError as exc:
-        findings = validation_findings(exc, smap, pid, MANIFEST_INVALID)
+        findings = validation_findings(exc, smap, pid, MANIFEST_INVALID, inferred=inferred)
         model, invalid = valid_part(DataProduct, data, exc, IDENTITY_FIELDS)
         if model is None:
             return None, findings
         product = Product(model=model, source=smap, data=data, origin=origin, invalid=invalid)
-        return product, findings + unknown_field_findings(model, smap, model.id)
+        return product, findings + unknown_field_findings(model, smap, model.id, inferred=inferred)
     product = Product(model=model, source=smap, data=data, origin=origin)
-    return product, unknown_field_findings(model, smap, model.id)
+    return product, unknown_field_findings(model, smap, model.id, inferred=inferred)
 
 
 IDENTITY_FIELDS = ("kind", "id")  # without a valid one there is no product to check

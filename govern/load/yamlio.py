@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from govern.model.errors import InputError
-from govern.model.source import FieldPath, SourceMap
+from govern.model.source import FieldPath, SourceMap, field_path_text
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -53,9 +53,7 @@ def _fail(path: str, node: Any, message: str, expected: str | None = None, fld: 
 
 
 def _dotted(fpath: FieldPath) -> str:
-    out = ""
-    for part in fpath:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    out = field_path_text(fpath)
     if len(out) > MAX_FIELD_TEXT:  # deep nesting: keep the message readable
         out = f"{out[: MAX_FIELD_TEXT // 2]}...{out[-MAX_FIELD_TEXT // 2 :]}"
     return out

@@ -32,6 +32,28 @@ class Location:
     pointer: str | None = None
 
 
+# Provenance.kind: the value was inferred from what the source implies, or set by govern.yaml
+# (``importers`` defaults and overrides)
+INFERRED = "inferred"
+GOVERN_YAML = "govern.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where the value a finding is about came from, when the source did not write it (an imported
+    product's ``Product.inferred``): ``field`` as the manifest names it (``outputPorts[0].classification``),
+    ``source`` in the source's own terms (``dbt config.materialized 'incremental'``, ``govern.yaml
+    importers.domains.sales.defaults``), ``kind`` INFERRED or GOVERN_YAML."""
+
+    field: str
+    source: str
+    kind: str = INFERRED
+
+    def text(self) -> str:
+        """``structure inferred from dbt config.materialized 'incremental'`` / ``structure set in govern.yaml ...``."""
+        return f"{self.field} {'set in' if self.kind == GOVERN_YAML else 'inferred from'} {self.source}"
+
+
 @dataclass(slots=True)
 class Finding:
     """One result of one rule on one product (or on a mesh-level file)."""
@@ -48,6 +70,8 @@ class Finding:
     waiver_reason: str | None = None
     help: str | None = None
     fingerprint: str | None = None
+    # where the value the finding is about came from, when the source did not write it (None: written)
+    provenance: Provenance | None = None
 
     @property
     def blocking(self) -> bool:

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from govern.model.source import SourceMap
+from govern.model.findings import GOVERN_YAML, INFERRED, Provenance
+from govern.model.source import FieldPath, SourceMap, field_path_text
 
 NAMESPACES = ("prod", "preprod", "test")
 FORMATS = ("structured", "unstructured")
@@ -322,6 +323,35 @@ class GovernConfig(_Strict):
     )
 
 
+def value_at(data: Any, fpath: FieldPath) -> Any:
+    """The value at a field path of plain manifest data, or None."""
+    for part in fpath:
+        if isinstance(part, int):
+            data = data[part] if isinstance(data, list) and -len(data) <= part < len(data) else None
+        else:
+            data = data.get(part) if isinstance(data, dict) else None
+        if data is None:
+            return None
+    return data
+
+
+CONFIG_SOURCE = GOVERN_YAML + " "  # how Product.inferred names a value govern.yaml set ("govern.yaml importers...")
+
+
+def provenance_in(inferred: dict[tuple, str], fpath: FieldPath) -> Provenance | None:
+    """The provenance of the value at ``fpath`` in an imported product's ``inferred`` map: of the field
+    itself or of the nearest ancestor set as a whole (``execution`` from a govern.yaml default), else
+    None (written in the source, or a whole-product finding)."""
+    path = tuple(fpath)
+    while inferred and path:
+        because = inferred.get(path)
+        if because is not None:
+            kind = GOVERN_YAML if because.startswith(CONFIG_SOURCE) else INFERRED
+            return Provenance(field_path_text(path), because, kind)
+        path = path[:-1]
+    return None
+
+
 @dataclass(frozen=True)
 class SqlSource:
     """SQL that builds a product: a file of the mesh, or text an importer carried (e.g. dbt compiled_code)."""
@@ -341,8 +371,9 @@ class Product:
     data: dict[str, Any] = field(default_factory=dict)
     origin: str = "native"
     sql: list[SqlSource] = field(default_factory=list)  # set by importers; native: from execution.code
-    # field path → where an importer inferred the value from ("config.materialized 'table'"), for
-    # values the source format does not state but implies (govern convert shows them)
+    # field path → where an importer inferred the value from ("dbt config.materialized 'table'"), for
+    # values the source format does not state but implies, or the govern.yaml key that set it
+    # ("govern.yaml importers.defaults"): findings, scorecards and govern convert show them
     inferred: dict[tuple, str] = field(default_factory=dict)
     # why the SQL of execution.code is not analysed (an importer's reason, e.g. a macro that cannot be
     # rendered offline); None: analysed
@@ -365,6 +396,20 @@ class Product:
     @cached_property
     def id(self) -> str:
         return self.model.id
+
+    def provenance_of(self, fpath: FieldPath) -> Provenance | None:
+        """Where the value at ``fpath`` came from when the source did not write it, else None."""
+        return provenance_in(self.inferred, fpath)
+
+    def inferred_values(self) -> list[tuple[Provenance, Any]]:
+        """Every value the source did not write (inferred, or set in govern.yaml), with where it came
+        from, ordered by field: what scorecards and govern convert list."""
+        out = []
+        for fpath, because in self.inferred.items():
+            provenance = provenance_in({fpath: because}, fpath)
+            if provenance is not None:
+                out.append((provenance, value_at(self.data, fpath)))
+        return sorted(out, key=lambda pv: pv[0].field)
 
     @property
     def path(self) -> str:

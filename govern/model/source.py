@@ -7,6 +7,15 @@ from dataclasses import dataclass, field
 FieldPath = tuple[str | int, ...]
 
 
+def field_path_text(fpath: FieldPath) -> str:
+    """A field path as a manifest names it: ``("outputPorts", 0, "classification")`` →
+    ``outputPorts[0].classification``."""
+    out = ""
+    for part in fpath:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
 @dataclass
 class SourceMap:
     """Maps a field path such as ``("outputPorts", 0, "name")`` to the line where it is written."""

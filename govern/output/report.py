@@ -30,7 +30,7 @@ from govern.output.history import (
     utc_now,
 )
 from govern.output.palette import UNSCORED_COLOUR, level_colour
-from govern.output.scorecard import STATUSES, ProductScorecard, Scorecards, build_scorecards
+from govern.output.scorecard import STATUSES, ProductScorecard, Scorecards, build_scorecards, value_text
 from govern.standards.pack import default_pack_root
 
 if TYPE_CHECKING:
@@ -294,6 +294,8 @@ def _finding_view(f: Finding | FindingRow, rules: dict[str, Any]) -> dict[str, A
         "waived": f.waived,
         "waiver": getattr(f, "waiver_reason", None) or "",
         "fingerprint": f.fingerprint,
+        # the value the finding is about was not written in the source (FindingRow of history: unknown)
+        "provenance": f.provenance.text() if getattr(f, "provenance", None) is not None else "",
     }
 
 
@@ -333,6 +335,7 @@ def build_context(cards: Scorecards, run: RunInfo, runs: list[RunInfo], changes:
             "statuses": [{"standard": s, "status": st} for s, st in c.statuses.items()],
             "issues": [{"standard": s, "status": st} for s, st in issues],
             "findings": [_finding_view(f, rules) for f in visible],
+            "inferred": [{**v.to_dict(), "value": value_text(v.value)} for v in c.inferred],
         })
     levels = []
     for i, lv in enumerate(cards.config.levels):
@@ -366,6 +369,7 @@ def build_context(cards: Scorecards, run: RunInfo, runs: list[RunInfo], changes:
         "standards": [a.to_dict() for a in cards.aggregates],
         "products": products,
         "products_with_findings": [p for p in products if p["findings"]],
+        "products_with_inferred": [p for p in products if p["inferred"]],
         "mesh_findings": [_finding_view(f, rules) for f in cards.mesh_findings if listed(f)],
         "changes": _changes_view(changes, rules, run),
         "history": history_rows,

@@ -210,6 +210,20 @@ def scoring_for(standard: StandardVersion, pack_root: Path | None = None,
                          config.levels, f"{display} (default: {standard.path} has no scoring section)")
 
 
+@dataclass(frozen=True)
+class InferredValue:
+    """A value of an imported product its source did not write: inferred from what the source implies
+    (``kind`` inferred) or set in govern.yaml (``kind`` govern.yaml), with where it came from."""
+
+    field: str
+    value: Any
+    source: str
+    kind: str
+
+    def to_dict(self) -> dict:
+        return {"field": self.field, "value": self.value, "source": self.source, "kind": self.kind}
+
+
 @dataclass
 class ProductScorecard:
     """Score, standard statuses and certitude level of one product."""
@@ -230,6 +244,8 @@ class ProductScorecard:
     next_level: str | None = None
     blockers: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # values the source did not write (an imported product's Product.inferred), by field: declared vs inferred
+    inferred: list[InferredValue] = field(default_factory=list)
 
     def to_dict(self, with_findings: bool = True) -> dict:
         data = {
@@ -248,6 +264,7 @@ class ProductScorecard:
             "warnings": self.warnings,
             "info": self.infos,
             "waived": self.waived,
+            "inferred": [v.to_dict() for v in self.inferred],
         }
         if with_findings:
             data["findings"] = [f.to_dict() for f in self.findings]
@@ -497,6 +514,9 @@ def build_scorecards(result: Any, config: ScoringConfig | None = None,
                 card.owner = owner.group or owner.person
             card.state = state
             card.path = getattr(meta, "path", None)
+            if getattr(meta, "inferred", None):
+                card.inferred = [InferredValue(p.field, _plain(value), p.source, p.kind)
+                                 for p, value in meta.inferred_values()]
         else:
             card.path = next((f.location.path for f in per_product[pid] if f.location.path), None)
         cards.append(card)
@@ -561,6 +581,26 @@ def build_scorecards(result: Any, config: ScoringConfig | None = None,
         total=total,
         mesh_findings=mesh_findings,
     )
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it (dates as ISO text), so scorecards.json and the reports show the same."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def value_text(value: Any) -> str:
+    """A value on one line: text as it is, anything else as compact JSON with sorted keys."""
+    if isinstance(value, str):
+        return value
+    import json
+
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def filter_scorecards(cards: Scorecards, domain: str | None = None,

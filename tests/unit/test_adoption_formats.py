@@ -108,8 +108,9 @@ def test_odcs_port_classification_is_the_most_sensitive_property_classification(
     product = load_mesh([root]).by_id["sales.orders"]
     port = product.model.outputPorts[0]
     assert port.classification == "restricted"
-    assert product.inferred[("outputPorts", 0, "classification")] == \
-        "the most sensitive ODCS property classification ('restricted' of customer_id)"
+    assert product.inferred[("outputPorts", 0, "classification")] == (
+        "ODCS schema[0].properties[1].classification 'restricted' (customer_id), the most sensitive of the "
+        "object's properties")
     # a value outside the scheme, mapped once in govern.yaml
     sensitive = CONTRACT.replace("classification: restricted", "classification: sensitive")
     root = _mesh(tmp_path / "b", {"orders.odcs.yaml": sensitive},

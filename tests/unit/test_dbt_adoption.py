@@ -191,8 +191,8 @@ def test_inferred_values_carry_their_provenance_and_convert_shows_it(
     root = _copy(tmp_path)
     mesh = load_mesh([root])
     fct, rev = mesh.by_id["orders.fct_orders"], mesh.by_id["my_domain_team.customer_revenue"]
-    assert (fct.model.structure, fct.inferred[("structure",)]) == ("set", "dbt materialized 'table'")
-    assert (rev.model.structure, rev.inferred[("structure",)]) == ("append", "dbt materialized 'incremental'")
+    assert (fct.model.structure, fct.inferred[("structure",)]) == ("set", "dbt config.materialized 'table'")
+    assert (rev.model.structure, rev.inferred[("structure",)]) == ("append", "dbt config.materialized 'incremental'")
     assert (fct.model.format, fct.model.complexity, fct.model.version) == ("structured", "simple", "1.0.0")
     assert fct.inferred[("version",)] == "dbt_project.yml version"
     assert fct.inferred[("owner", "group")] == "dbt group 'orders'"
@@ -204,7 +204,7 @@ def test_inferred_values_carry_their_provenance_and_convert_shows_it(
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     text = (out / "my_domain_team" / "customer_revenue" / "dataproduct.yaml").read_text()
-    assert "#   structure: append  <- dbt materialized 'incremental'\n" in text
+    assert "#   structure: append  <- dbt config.materialized 'incremental'\n" in text
     assert "#   owner.group: my-domain-team  <- dbt group 'my_domain_team'\n" in text
     assert "#   domain: my-domain-team  <- dbt group 'my_domain_team' (its org.yaml team's domain)\n" in text
 
@@ -258,7 +258,7 @@ def test_a_nested_column_type_makes_the_model_complex(tmp_path: Path) -> None:
     doc["nodes"]["model.adoption_shop.fct_orders"]["columns"]["country_name"]["data_type"] = "struct(code varchar)"
     path.write_text(json.dumps(doc))
     fct = load_mesh([root]).by_id["orders.fct_orders"]
-    assert (fct.model.complexity, fct.inferred[("complexity",)]) == ("complex", "dbt column type 'struct(code varchar)'")
+    assert (fct.model.complexity, fct.inferred[("complexity",)]) == ("complex", "dbt columns data_type 'struct(code varchar)'")
 
 
 def test_init_from_a_dbt_project_scaffolds_teams_from_groups_and_lists_what_is_left_in_dbt_terms(

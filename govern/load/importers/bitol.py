@@ -72,7 +72,8 @@ def product_id(m: Mapper, doc: dict, props: dict, domain: str | None, name: str 
         m.put(("id",), raw, ("id",))
     elif domain and (name or raw):
         m.put(("id",), f"{slug(domain)}.{slug(name or raw or '')}", ("name",) if name else ("id",))
-        m.inferred[("id",)] = f"domain '{domain}' and {'name' if name else 'id'} '{name or raw}'"
+        standard = "ODCS" if doc.get("kind") == "DataContract" else "ODPS"
+        m.inferred[("id",)] = f"{standard} domain '{domain}' and {'name' if name else 'id'} '{name or raw}'"
     else:
         # no domain to build <domain>.<name> from: the id's format follows from the missing domain,
         # which namespace.domain-required reports (one finding for one problem)

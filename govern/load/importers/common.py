@@ -16,8 +16,8 @@ from typing import Any
 
 from govern.model.errors import InputError
 from govern.model.findings import INPUT_INVALID, MANIFEST_INVALID, META_STANDARD, Finding, Location, Severity
-from govern.model.product import Product, SqlSource
-from govern.model.source import FieldPath, SourceMap
+from govern.model.product import CONFIG_SOURCE, Product, SqlSource, provenance_in, value_at
+from govern.model.source import FieldPath, SourceMap, field_path_text
 
 MAX_JSON_BYTES = 512 * 1024 * 1024  # dbt manifests of large projects reach hundreds of MB
 
@@ -170,7 +170,7 @@ class Mapper:
 
     def infer(self, fpath: FieldPath, value: Any, src_path: FieldPath | list | str | None, because: str) -> None:
         """Set a value the source implies but does not state, unless it was mapped; record why."""
-        if value is None or _get(self.data, fpath) is not None:
+        if value is None or value_at(self.data, fpath) is not None:
             return
         self.put(fpath, value, src_path)
         self.inferred[tuple(fpath)] = because
@@ -183,40 +183,74 @@ class Mapper:
                  "domain": self.data.get("domain")}
         for defaults, port_defaults, where in layers:
             for fpath in _fill(self.data, _templated(defaults, names), ()):
-                self.inferred.setdefault(fpath, f"govern.yaml {where}.defaults")
+                self.inferred.setdefault(fpath, f"{CONFIG_SOURCE}{where}.defaults")
             for k, port in enumerate(self.data.get("outputPorts") or []):
                 if isinstance(port, dict):
                     for fpath in _fill(port, port_defaults, ("outputPorts", k)):
-                        self.inferred.setdefault(fpath, f"govern.yaml {where}.portDefaults")
+                        self.inferred.setdefault(fpath, f"{CONFIG_SOURCE}{where}.portDefaults")
+
+    def apply_overrides(self, layers: list[tuple[dict[str, Any], dict[str, Any], str]]) -> None:
+        """Set what govern.yaml's importer overrides declare over what was inferred (and where nothing was
+        given); a value the source writes is never replaced. Of the layers, the first one that has a field
+        gives it. Each set field records the govern.yaml key, and the inferred value it replaced."""
+        names = {"id": self.data.get("id"), "name": self.data.get("name") or _last(self.data.get("id")),
+                 "domain": self.data.get("domain")}
+        done: set[tuple] = set()
+        for overrides, port_overrides, where in layers:
+            for fpath, value in _leaves(_templated(overrides, names), ()):
+                self._override(fpath, value, f"{CONFIG_SOURCE}{where}.overrides", done)
+            for k, port in enumerate(self.data.get("outputPorts") or []):
+                if isinstance(port, dict):
+                    for fpath, value in _leaves(_templated(port_overrides, names), ("outputPorts", k)):
+                        self._override(fpath, value, f"{CONFIG_SOURCE}{where}.portOverrides", done)
+
+    def _override(self, fpath: tuple, value: Any, because: str, done: set[tuple]) -> None:
+        if fpath in done:
+            return  # a more specific layer (the domain's, the format's) set it
+        current = value_at(self.data, fpath)
+        replaced = provenance_in(self.inferred, fpath)
+        if current is not None and replaced is None:
+            return  # the source writes it: the team changes it there
+        target: Any = self.data
+        for part in fpath[:-1]:
+            if isinstance(part, int):  # an output port (portOverrides): it exists, it is never created
+                if not isinstance(target, list) or not 0 <= part < len(target):
+                    return
+            elif not isinstance(target, dict):
+                return
+            elif target.get(part) is None:
+                target[part] = {}
+            target = target[part]
+        if not isinstance(target, dict):
+            return
+        target[fpath[-1]] = _copy(value)
+        done.add(fpath)
+        for paths in (self.smap.lines, self.smap.pointers):  # located at the product: the value is govern.yaml's
+            for key in [k for k in paths if k[:len(fpath)] == fpath]:
+                del paths[key]
+        if replaced is not None and replaced.field == field_path_text(fpath):
+            because += f" (instead of {_shown(current)}, {replaced.text().removeprefix(replaced.field + ' ')})"
+        self.inferred[fpath] = because
 
     def finish(self, ctx: Any, fmt: str) -> None:
-        """Apply govern.yaml's defaults for the format and the product's domain."""
+        """Apply govern.yaml's overrides, then its defaults, for the format and the product's domain."""
         domain = self.data.get("domain")
-        self.apply_defaults(ctx.options.defaults_for(fmt, domain if isinstance(domain, str) else None))
+        domain = domain if isinstance(domain, str) else None
+        self.apply_overrides(ctx.options.overrides_for(fmt, domain))
+        self.apply_defaults(ctx.options.defaults_for(fmt, domain))
 
     def product(self, origin: str, sql: list[SqlSource] | None = None) -> tuple[Product | None, list[Finding]]:
         """Validate the mapped data like a native manifest (same messages, locations into the original)."""
         from govern.load.manifest import parse_manifest
 
         self.data.setdefault("kind", "DataProduct")
-        product, findings = parse_manifest(self.data, self.smap, origin=origin)
+        product, findings = parse_manifest(self.data, self.smap, origin=origin, inferred=self.inferred)
         if product is not None and sql:
             product.sql = list(sql)
         if product is not None:
-            product.inferred = {k: v for k, v in self.inferred.items() if _get(self.data, k) is not None}
+            product.inferred = {k: v for k, v in self.inferred.items() if value_at(self.data, k) is not None}
             product.consequences = dict(self.consequences)
         return product, findings
-
-
-def _get(data: Any, fpath: FieldPath) -> Any:
-    for part in fpath:
-        if isinstance(part, int):
-            data = data[part] if isinstance(data, list) and -len(data) <= part < len(data) else None
-        else:
-            data = data.get(part) if isinstance(data, dict) else None
-        if data is None:
-            return None
-    return data
 
 
 def _last(pid: Any) -> str | None:
@@ -237,6 +271,21 @@ def _templated(value: Any, names: dict[str, Any]) -> Any:
         return _TEMPLATE.sub(lambda m: str(names[m.group(1)]) if isinstance(names.get(m.group(1)), str)
                              else m.group(0), value)
     return value
+
+
+def _leaves(values: Any, at: tuple) -> list[tuple[tuple, Any]]:
+    """(field path, value) of every value of a nested mapping that is not itself a mapping."""
+    out: list[tuple[tuple, Any]] = []
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            out.extend(_leaves(value, (*at, key)))
+        else:
+            out.append(((*at, key), value))
+    return out
+
+
+def _shown(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
 
 
 def _fill(target: dict, defaults: dict, at: tuple) -> list[tuple]:

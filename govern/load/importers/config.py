@@ -7,6 +7,8 @@ importers:
     seller: {defaults: {structure: set}}
   defaults: {namespace: prod, format: structured}   # under every imported product (mapped values win)
   portDefaults: {classification: internal}          # under every output port of an imported product
+  overrides: {structure: lot}                       # over what govern infers (what the source writes wins)
+  portOverrides: {classification: confidential}     # the same for every output port
   dbt:
     domain: [meta, group, project]  # where a model's domain comes from, tried in turn (also: folder)
     projectDomain: shop             # the 'project' domain (default: the dbt project name)
@@ -24,9 +26,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DomainSource = Literal["meta", "group", "folder", "project"]
+# what an override cannot set: the product's identity (its own routes: dbt importers.dbt.domain, ODCS/ODPS
+# customProperties productId) and lists of things (portOverrides set the fields of every output port)
+NOT_OVERRIDDEN = ("kind", "id", "domain", "outputPorts", "inputs")
 
 
 class _Options(BaseModel):
@@ -34,6 +39,22 @@ class _Options(BaseModel):
 
     defaults: dict[str, Any] = Field(default_factory=dict, description="Manifest fields set when not mapped")
     portDefaults: dict[str, Any] = Field(default_factory=dict, description="Output port fields set when not mapped")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Manifest fields set over what govern infers from the source (what the source writes wins)")
+    portOverrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Output port fields set over what govern infers (what the source writes wins)")
+
+    @field_validator("overrides")
+    @classmethod
+    def _not_identity(cls, value: dict[str, Any]) -> dict[str, Any]:
+        bad = sorted(k for k in value if k in NOT_OVERRIDDEN)
+        if bad:
+            raise ValueError(f"'{bad[0]}' cannot be overridden (not one of {', '.join(NOT_OVERRIDDEN)}): the id and "
+                             "domain come from the source (dbt: importers.dbt.domain or meta; ODCS/ODPS: domain, "
+                             "customProperties productId); ports take portOverrides")
+        return value
 
 
 class DbtOptions(_Options):
@@ -92,6 +113,19 @@ class ImportersConfig(_Options):
         fmt_own: _Options = getattr(self, fmt, _Options())
         layers.append((fmt_own.defaults, fmt_own.portDefaults, f"importers.{fmt}"))
         layers.append((self.defaults, self.portDefaults, "importers"))
+        return [layer for layer in layers if layer[0] or layer[1]]
+
+    def overrides_for(self, fmt: str, domain: str | None = None) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+        """(product overrides, port overrides, where they are declared), the first layer winning as in
+        ``defaults_for``: the domain's, the format's, the common ones."""
+        layers = []
+        entry = self.domain_entry(domain)
+        if entry is not None:
+            key, own = entry
+            layers.append((own.overrides, own.portOverrides, f"importers.domains.{key}"))
+        fmt_own: _Options = getattr(self, fmt, _Options())
+        layers.append((fmt_own.overrides, fmt_own.portOverrides, f"importers.{fmt}"))
+        layers.append((self.overrides, self.portOverrides, "importers"))
         return [layer for layer in layers if layer[0] or layer[1]]
 
     def domain_entry(self, domain: str | None) -> tuple[str, _Options] | None:

@@ -43,7 +43,7 @@ from govern.load.importers.common import (
 )
 from govern.load.importers.context import ImportContext
 from govern.model.findings import Severity
-from govern.model.product import SqlSource
+from govern.model.product import SqlSource, value_at
 
 SUPPORTED_SCHEMAS = (10, 11, 12)
 ACCESS_TO_VISIBILITY = {"public": "mesh", "protected": "domain", "private": "private"}
@@ -370,7 +370,7 @@ class _Manifest:
             job = f"dbt:{self.project}/{name}" + (f".v{version}" if version is not None else "")
             m.put(("execution", "job"), job, f"{base}/unique_id")
         ofp = as_text(node.get("original_file_path")) if node.get("resource_type") == "model" else None
-        if ofp:  # relative to the manifest, as in a native manifest
+        if ofp and not as_dict(m.data.get("execution")).get("code"):  # relative to the manifest, as natively
             code = posixpath.relpath(_join(self.project_dir, ofp), posixpath.dirname(self.display) or ".")
             m.put(("execution", "code"), [code], f"{base}/original_file_path")
         m.put(("execution", "dialect"), self.dialect, "/metadata/adapter_type")
@@ -489,39 +489,45 @@ class _Manifest:
             readers = sorted({*written, *(t for t in self.project_teams if t != own)})
             if readers:
                 m.put(("access", "readers"), readers, where)
+                if not written:
+                    m.inferred[("access", "readers")] = "dbt access 'protected' (the teams of the project's models)"
 
     def infer(self, m: Mapper, node: dict, base: str, materialized: str) -> None:
         """What the manifest implies for fields dbt has no name for (each with where it came from)."""
         mat_ptr = f"{base}/config/materialized"
         structure = MATERIALIZED_TO_STRUCTURE.get(materialized)
-        m.infer(("structure",), structure, mat_ptr, f"dbt materialized '{materialized}'")
+        m.infer(("structure",), structure, mat_ptr, "dbt seed" if materialized == "seed"
+                else f"dbt config.materialized '{materialized}'")
         if as_text(node.get("relation_name")):
-            m.infer(("format",), "structured", f"{base}/relation_name", "dbt relation (a warehouse table or view)")
+            m.infer(("format",), "structured", f"{base}/relation_name",
+                    "dbt relation_name (a warehouse table or view)")
         _infer_complexity(m, [as_dict(c).get("data_type") for c in as_dict(node.get("columns")).values()],
                           f"{base}/columns")
         version = node.get("version")
         if version is not None and re.fullmatch(r"\d+", str(version)):
-            m.infer(("version",), f"{version}.0.0", f"{base}/version", f"dbt model version {version}")
+            m.infer(("version",), f"{version}.0.0", f"{base}/version", f"dbt version {version}")
         elif self.project_version:
             m.infer(("version",), self.project_version, "/metadata/project_name", self.project_version_because)
-        for key, because in ((("execution", "job"), "dbt project and node name"),
-                             (("execution", "code"), "dbt original_file_path")):
-            if _get_path(m.data, key) is not None:
+        name = as_text(node.get("name")) or ""
+        job_from = f"dbt project '{self.project}' and {node.get('resource_type') or 'node'} '{name}'"
+        for key, because, where in ((("execution", "job"), job_from, f"{base}/unique_id"),
+                                    (("execution", "code"), "dbt original_file_path", f"{base}/original_file_path")):
+            if m.smap.pointers.get(key) == where:  # not from meta
                 m.inferred.setdefault(key, because)
         group = as_text(node.get("group")) or as_text(_config(node).get("group"))
-        if group and _get_path(m.data, ("owner", "group")) == self.group_team(group):
+        if group and m.smap.pointers.get(("owner", "group")) == f"{base}/group":
             m.inferred.setdefault(("owner", "group"), f"dbt group '{group}'")
-        if _get_path(m.data, ("owner", "person")) and group:
-            m.inferred.setdefault(("owner", "person"), f"dbt group '{group}' owner e-mail")
+        if group and (m.smap.pointers.get(("owner", "person")) or "").startswith("/groups/"):
+            m.inferred.setdefault(("owner", "person"), f"dbt groups.{group}.owner.email")
         _, where = self.domain_of(node, base)
         because = {"/group": f"dbt group '{group}' (its org.yaml team's domain)",
                    "/original_file_path": "the folder under models/ (importers.dbt.domain: folder)",
                    "/metadata/project_name": f"dbt project '{self.project}'",
                    "/owner": "dbt meta.owner (its org.yaml team's domain)",
                    "/team": "dbt meta.team (its org.yaml team's domain)"}
-        if _get_path(m.data, ("domain",)) and not (where or "").endswith(f"/{self.opts.domainKey}"):
+        if value_at(m.data, ("domain",)) and not (where or "").endswith(f"/{self.opts.domainKey}"):
             found = next((v for k, v in because.items() if (where or "").endswith(k)), None)
-            m.inferred.setdefault(("domain",), found or "importers.dbt.projectDomain in govern.yaml")
+            m.inferred.setdefault(("domain",), found or "govern.yaml importers.dbt.projectDomain")
 
     def lifecycle(self, m: Mapper, node: dict, base: str) -> None:
         if as_text(as_dict(m.data.get("lifecycle")).get("state")):
@@ -543,6 +549,10 @@ class _Manifest:
                 m.put(("lifecycle", "sunset"), as_date(deprecation), f"{base}/deprecation_date")
         m.put(("lifecycle", "state"), state, where)
         m.at(("lifecycle",), where)
+        if where.endswith("/resource_type"):  # dbt has no state: a node of the manifest is built, so active
+            m.inferred[("lifecycle", "state")] = f"dbt {node.get('resource_type') or 'node'} in the manifest"
+        elif where.endswith("/latest_version"):
+            m.inferred[("lifecycle", "state")] = f"dbt latest_version {latest} (this is version {version})"
 
     def source_products(self) -> None:
         by_product: dict[str, list[tuple[str, dict]]] = {}
@@ -563,6 +573,7 @@ class _Manifest:
             self.owner_of(m, src0, base)
             self.meta_fields(m, src0, base)
             m.put(("lifecycle", "state"), "active", f"{base}/resource_type")
+            m.inferred[("lifecycle", "state")] = "dbt source in the manifest"
             loader = as_text(src0.get("loader"))
             if loader and not as_dict(m.data.get("execution")).get("job"):
                 m.put(("execution", "job"), f"{loader}:{source_name}", f"{base}/loader")
@@ -582,7 +593,8 @@ class _Manifest:
                     m.put((*port, "quality"), [t for t, _ in tests], tests[0][1])
                 m.at(port, tbase)
             if any(as_text(s.get("relation_name")) for _, s in tables):
-                m.infer(("format",), "structured", f"{base}/relation_name", "dbt relation (a warehouse table)")
+                m.infer(("format",), "structured", f"{base}/relation_name",
+                        "dbt source relation_name (a warehouse table)")
             _infer_complexity(m, [as_dict(c).get("data_type") for _, src in tables
                                   for c in as_dict(src.get("columns")).values()], f"{base}/columns")
             if self.project_version:
@@ -612,12 +624,16 @@ class _Manifest:
         self.meta_fields(m, exp, base)
         if not as_dict(m.data.get("lifecycle")).get("state"):
             m.put(("lifecycle", "state"), "active", f"{base}/resource_type")
+            m.inferred[("lifecycle", "state")] = "dbt exposure in the manifest"
         self.inputs(m, exp, base, pid)
         kind = as_text(exp.get("type")) or "exposure"
         if not as_dict(m.data.get("execution")).get("job"):
             m.put(("execution", "job"), f"{kind}:{as_text(exp.get('url')) or name}",
                   f"{base}/url" if exp.get("url") else f"{base}/type")
-        m.put(("access", "visibility"), "mesh" if as_text(exp.get("maturity")) else None, f"{base}/maturity")
+            m.inferred[("execution", "job")] = "dbt exposure type and url"
+        if as_text(exp.get("maturity")):
+            m.put(("access", "visibility"), "mesh", f"{base}/maturity")
+            m.inferred[("access", "visibility")] = f"dbt exposure maturity '{as_text(exp.get('maturity'))}'"
         m.finish(self.ctx, "dbt")
         product = self.ctx.add(m.product("dbt"))
         if product is not None:
@@ -742,7 +758,7 @@ def _infer_complexity(m: Mapper, types: list, pointer: str) -> None:
         return  # no columns, or one without data_type: nothing to infer from
     nested = next((t for t in texts if t and _COMPLEX_TYPE.search(t)), None)
     m.infer(("complexity",), "complex" if nested else "simple", pointer,
-            f"dbt column type '{nested}'" if nested else "dbt column data_type (all flat)")
+            f"dbt columns data_type '{nested}'" if nested else "dbt columns data_type (all flat)")
 
 
 def _macro_name(name: str, node: dict) -> str:
@@ -756,12 +772,6 @@ def _macro_name(name: str, node: dict) -> str:
 def _access(node: dict) -> str:
     """A node's dbt access (models default to protected; seeds have none and behave as protected)."""
     return as_text(node.get("access")) or as_text(_config(node).get("access")) or "protected"
-
-
-def _get_path(data: Any, fpath: tuple) -> Any:
-    for part in fpath:
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
 
 
 def _project_version(root: Path, project_dir: str) -> str | None:

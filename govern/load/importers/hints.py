@@ -6,7 +6,8 @@ not in a ``dataproduct.yaml`` it never wrote: for the rules whose fix is a field
 help of a finding on an imported product names the key of the source format and the file to edit.
 Other rules keep their own help.
 
-``source_fix`` gives that text; ``one_per_problem`` keeps one finding per problem on imported products.
+``source_fix`` gives that text (``govern_yaml_fix`` adds the govern.yaml key that set a value);
+``one_per_problem`` keeps one finding per problem on imported products.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from govern.model.product import Product
+from govern.model.findings import Provenance
+from govern.model.product import CONFIG_SOURCE, Product
 
 # "{where}" is replaced by the node or document and its file (Product.source_name), "{domain}" by the
 # product's domain (or <domain> when it has none)
@@ -153,6 +155,15 @@ def source_fix(rule: str, product: Product) -> str | None:
         return None
     domain = product.model.domain or "<domain>"
     return text.replace("{where}", product.source_name).replace("{domain}", domain)
+
+
+def govern_yaml_fix(fix: str | None, provenance: Provenance) -> str:
+    """``fix`` for a finding about a value govern.yaml set (importers defaults or overrides): the key that
+    set it added, since changing the source alone may not be enough (an override's value stays until a
+    value is written in the source)."""
+    key = provenance.source.split(" (instead of ", 1)[0].removeprefix(CONFIG_SOURCE)
+    note = f"{provenance.field} is set in govern.yaml (`{key}`): change it there, or write it in the source."
+    return f"{fix} {note}" if fix else note
 
 
 def one_per_problem(findings: Iterable[Any], by_id: dict[str, Product]) -> list[Any]:

@@ -101,7 +101,7 @@ class Contract:
                 candidate = (NAMESPACE_RANK.get(mapped, 9), i, mapped, where,
                              f"ODCS servers[{i}].environment '{env}' (govern.yaml importers.namespaces)")
             elif env in NAMESPACES:
-                candidate = (NAMESPACE_RANK[env], i, env, where, None)
+                candidate = (NAMESPACE_RANK[env], i, env, where, f"ODCS servers[{i}].environment '{env}'")
             else:
                 continue
             if best is None or candidate[:2] < best[:2]:
@@ -109,7 +109,8 @@ class Contract:
         if best is not None:
             return best[2], best[3], best[4]
         if first is not None:  # an environment no mapping names: kept, so namespace.enum says which
-            return first[0], first[1], None
+            return first[0], first[1], (f"ODCS servers[{first[1][1]}].environment '{first[0]}', which govern.yaml "
+                                        "importers.namespaces does not map")
         return None, None, None
 
     def ports(self, namespace: str | None, ctx: ImportContext) -> list[list[tuple[FieldPath, Any, FieldPath]]]:
@@ -186,8 +187,10 @@ class Contract:
                 worst = (rank, value, ("schema", k, "properties", c, "classification"), raw or value)
         if worst is None:
             return None, None, None
-        name = as_text(as_dict(as_list(obj.get("properties"))[worst[2][3]]).get("name")) or "?"
-        return worst[1], worst[2], f"the most sensitive ODCS property classification ('{worst[3]}' of {name})"
+        c = worst[2][3]
+        name = as_text(as_dict(as_list(obj.get("properties"))[c]).get("name")) or "?"
+        return worst[1], worst[2], (f"ODCS schema[{k}].properties[{c}].classification '{worst[3]}' ({name}), "
+                                    "the most sensitive of the object's properties")
 
     def infer_shape(self, m: Mapper) -> None:
         """format and complexity from the schema: typed properties are structured data; an object or

@@ -32,6 +32,13 @@ def render(result: Result, fmt: str, **options: Any) -> str:
     return module.render(result, **options)
 
 
+def provenance_note(finding: Any) -> str:
+    """`` (structure inferred from dbt config.materialized 'incremental')`` for a finding about a value the
+    source did not write (an imported product's inferred or govern.yaml value), else ''."""
+    provenance = getattr(finding, "provenance", None)
+    return f" ({provenance.text()})" if provenance is not None else ""
+
+
 def location_text(location: Any) -> str:
     """``path:line`` (or ``path#pointer``) for humans."""
     text = location.path or "(mesh)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from govern.model.findings import Severity
+from govern.output.render import provenance_note
 from govern.output.visible import visible
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -38,7 +39,7 @@ def annotation(finding: Any, prefix: str = "") -> str:
                 props.append(f"col={loc.column}")
     title = finding.rule + (f" ({finding.product})" if finding.product else "")
     props.append(f"title={escape_property(title)}")
-    message = finding.message
+    message = finding.message + provenance_note(finding)
     if finding.waived:
         message += f" (waived: {finding.waiver_reason or 'waiver'})"
     elif finding.help:

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from govern.model.findings import Severity
-from govern.output.render import location_text
+from govern.output.render import location_text, provenance_note
 
 MESH_SUITE = "(mesh)"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -26,7 +26,7 @@ def clean(text: str) -> str:
 
 
 def _describe(f: Any) -> str:
-    text = f"{location_text(f.location)}: {f.severity} [{f.rule}] {f.message}"
+    text = f"{location_text(f.location)}: {f.severity} [{f.rule}] {f.message}{provenance_note(f)}"
     if f.help:
         text += f"\n  fix: {f.help}"
     if f.waived and f.waiver_reason:

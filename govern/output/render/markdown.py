@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from govern.model.findings import Severity
-from govern.output.render import location_text
+from govern.output.render import location_text, provenance_note
 from govern.output.visible import visible
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~<>&])")
@@ -37,7 +37,8 @@ def code(text: Any) -> str:
 def _row(f: Any) -> str:
     sev = ICONS[f.severity]
     product = code(f.product) if f.product else "(mesh)"
-    return f"| {sev} | {product} | {code(f.rule)} | {code(location_text(f.location))} | {escape(f.message)} |"
+    message = escape(f.message + provenance_note(f))
+    return f"| {sev} | {product} | {code(f.rule)} | {code(location_text(f.location))} | {message} |"
 
 
 def _table(findings: list, limit: int) -> list[str]:

@@ -16,6 +16,8 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from govern.output.render import provenance_note
+
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -96,9 +98,12 @@ def build(result: Any, uri_prefix: str | None = None) -> dict[str, Any]:
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],
             "level": LEVELS[str(f.severity)],
-            "message": {"text": f.message},
+            "message": {"text": f.message + provenance_note(f)},
             "properties": {"standard": f.standard, "mode": f.mode, "engine": f.engine},
         }
+        if f.provenance is not None:  # the value the finding is about was inferred, or set in govern.yaml
+            item["properties"]["provenance"] = {"field": f.provenance.field, "kind": f.provenance.kind,
+                                                "source": f.provenance.source}
         if f.product:
             item["properties"]["product"] = f.product
             item["logicalLocations"] = [{"name": f.product, "fullyQualifiedName": f.product, "kind": "module"}]

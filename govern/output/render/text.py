@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from govern.model.findings import Severity
-from govern.output.render import count, location_text
+from govern.output.render import count, location_text, provenance_note
 from govern.output.visible import visible
 
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
@@ -41,7 +41,8 @@ def render(result: Any, colour: bool = False, gate: Any = None, verbose: bool = 
                 continue
             sev = paint(f"{f.severity!s:7}", _COLOURS[f.severity])
             mark = " (waived)" if f.waived else ""
-            lines.append(f"  {visible(where(f.location))}: {sev} [{f.rule}] {visible(f.message)}{mark}")
+            lines.append(f"  {visible(where(f.location))}: {sev} [{f.rule}] {visible(f.message + provenance_note(f))}"
+                         f"{mark}")
             if f.help:
                 lines.append(f"      fix: {f.help}")
             if f.waived and f.waiver_reason:
