@@ -229,12 +229,22 @@ def _executor_value(ctx: click.Context, param: click.Parameter, value: str | Non
     return value
 
 
-def executor_option(fn: Callable) -> Callable:
-    """--executor local|dask://HOST:PORT: where SQL is analysed (govern/analysis/executor.py)."""
-    return click.option("--executor", metavar="local|dask://HOST:PORT", callback=_executor_value,
-                        help="Where SQL is analysed: this machine's processes (local, the default) or the workers "
-                             "of a Dask scheduler (pip install 'govern-mesh[dask]'); env GOVERN_EXECUTOR. "
-                             "The findings are the same; a failing cluster exits 2.")(fn)
+def executor_option(fn: Callable | None = None, *, env: bool = True) -> Any:
+    """--executor local|dask://HOST:PORT: where SQL is analysed (govern/analysis/executor.py).
+
+    ``env=False`` (the gate): GOVERN_EXECUTOR is not read. The workers of a cluster compute facts a verdict
+    rests on, so the gate uses one only when its command line names it (docs/readme-trust.md).
+    """
+    where = ("env GOVERN_EXECUTOR" if env else
+             "GOVERN_EXECUTOR is not read by the gate: a cluster decides only when named here")
+
+    def add(f: Callable) -> Callable:
+        return click.option("--executor", metavar="local|dask://HOST:PORT", callback=_executor_value,
+                            help="Where SQL is analysed: this machine's processes (local, the default) or the "
+                                 "workers of a Dask scheduler (pip install 'govern-mesh[dask]'); "
+                                 f"{where}. The findings are the same; a failing cluster exits 2.")(f)
+
+    return add(fn) if fn is not None else add
 
 
 def quiet_option(fn: Callable) -> Callable:

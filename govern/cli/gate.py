@@ -32,7 +32,7 @@ from govern.cli.common import (
               help="Use the mesh index and pack cache of this machine (off by default: only where no earlier job, "
                    "pull request or restored CI cache can write .govern-cache/ or ~/.cache/govern).")
 @allow_empty_option
-@executor_option
+@executor_option(env=False)
 @quiet_option
 @fail_closed
 def gate(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats,
@@ -53,7 +53,7 @@ def gate(paths, root, version, today, pack_root, base, baseline, input_format, d
     with contextlib.nullcontext() if trust_cache else caches_off():
         result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced,
                            allow_empty=allow_empty, quiet=quiet, machine=machine_output(formats),
-                           executor=executor)
+                           executor=executor or "local")  # GOVERN_EXECUTOR is not read: see executor_option
     decision = decide(result)
     emit_outputs(result, formats, gate=decision)
     sys.exit(decision.exit_code)

@@ -90,8 +90,23 @@ def test_a_wrong_executor_is_a_usage_error() -> None:
         out = _govern(*command, str(EXAMPLE), "--executor", "dask:/127.0.0.1:8786")
         assert out.returncode == 2, (command, out.stderr)
         assert "unknown executor 'dask:/127.0.0.1:8786' (expected local or dask://HOST:PORT)" in out.stderr
-    out = _govern("gate", str(EXAMPLE), env={"GOVERN_EXECUTOR": "threads"})
+    out = _govern("check", str(EXAMPLE), env={"GOVERN_EXECUTOR": "threads"})
     assert out.returncode == 2 and "unknown executor 'threads'" in out.stderr and not out.stdout
+
+
+def test_the_gate_uses_a_cluster_only_when_its_command_line_names_one(tmp_path: Path) -> None:
+    """GOVERN_EXECUTOR is the environment's, not the operator's flag: the gate ignores it and decides on
+    this machine; check, scorecard and report read it."""
+    mesh = _sql_blocked_mesh(tmp_path / "mesh")
+    nowhere = f"dask://127.0.0.1:{_free_port()}"
+    for value in (nowhere, "threads"):
+        out = _govern("gate", str(mesh.root), "-f", "json", "--today", TODAY,
+                      env={**QUICK_CONNECT, "GOVERN_EXECUTOR": value})
+        assert out.returncode == 1, (value, out.stderr)
+        assert {f["rule"] for f in json.loads(out.stdout)["findings"] if f["severity"] == "error"} == {
+            "lineage.undeclared-dependency"}
+    named = _govern("gate", str(mesh.root), "--executor", nowhere, "--today", TODAY, env=QUICK_CONNECT)
+    assert named.returncode == 2 and f"cannot reach the Dask scheduler at {nowhere}" in named.stderr
 
 
 @pytest.mark.parametrize("which", ["example", "bench"])
