@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from govern.model.mesh import Mesh
 from govern.standards.pack import Pack, StandardVersion, default_pack_root, load_pack, verify_in_use
 
 if TYPE_CHECKING:
+    from govern.analysis.executor import Executor
     from govern.analysis.facts import Analysis
     from govern.model.progress import Progress
     from govern.standards.rulecases import CaseOutcome, RuleCase
@@ -81,12 +83,14 @@ def check(
     pack_root: str | Path | None = None,
     formats: dict[str | Path, str] | None = None,
     progress: Progress | None = None,
+    executor: Executor | str | None = None,
 ) -> Result:
     """Load the mesh under ``paths`` and evaluate the standards version in force.
 
     ``formats`` forces the input format of named files (``{"target/manifest.json": "dbt"}``;
     govern/load/importers); other files are detected by content. ``progress(stage, done, total)`` is
     called while manifests load, SQL is analysed and rules run (govern/model/progress.py).
+    ``executor`` is where SQL is analysed (``executor_for``): the findings never depend on it.
     """
     import time
 
@@ -95,16 +99,44 @@ def check(
     started = time.time_ns()
     paths = list(paths)
     whole = focus is None and not formats  # a whole-mesh run refreshes the mesh index (govern/incremental/index.py)
-    # Large whole-mesh runs scan SQL in worker processes while the manifests load (analysis/prefetch.py).
-    prefetch = _start_prefetch(paths, root) if whole else None
+    with executor_for(executor) as chosen:
+        # Large whole-mesh runs scan SQL on the executor while the manifests load (analysis/prefetch.py).
+        prefetch = _start_prefetch(paths, root, chosen) if whole else None
+        try:
+            mesh = load_mesh(paths, root=root, formats=formats, progress=progress)
+            return check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root,
+                              prefetch=prefetch, keep_scans=whole and indexing(),
+                              index=(paths or [mesh.root], started) if whole else None, progress=progress,
+                              executor=chosen)
+        finally:
+            if prefetch is not None:
+                prefetch.close()
+
+
+@contextlib.contextmanager
+def executor_for(executor: Executor | str | None) -> Iterator[Executor | None]:
+    """The executor of a run (govern/analysis/executor.py): an ``Executor`` as given; else the one a spec
+    names (``--executor``: ``local`` or ``dask://HOST:PORT``), else the one GOVERN_EXECUTOR names. None means
+    this machine's processes, as many as ``sql_workers`` decides. One made here is closed at the end.
+
+    ConfigError (exit 2) for a spec that names no executor.
+    """
+    import os
+
+    if executor is not None and not isinstance(executor, str):
+        yield executor
+        return
+    spec = executor if executor is not None else os.environ.get("GOVERN_EXECUTOR", "")
+    if not spec.strip() or spec.strip() == "local":
+        yield None
+        return
+    from govern.analysis.executor import executor_from
+
+    made = executor_from(spec)
     try:
-        mesh = load_mesh(paths, root=root, formats=formats, progress=progress)
-        return check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root,
-                          prefetch=prefetch, keep_scans=whole and indexing(),
-                          index=(paths or [mesh.root], started) if whole else None, progress=progress)
+        yield made
     finally:
-        if prefetch is not None:
-            prefetch.close()
+        made.close()
 
 
 def check_mesh(
@@ -122,6 +154,7 @@ def check_mesh(
     analysis: Analysis | None = None,
     progress: Progress | None = None,
     pack: Pack | None = None,
+    executor: Executor | None = None,
 ) -> Result:
     """Evaluate an already loaded mesh (changed-files mode loads it first to compute ``focus``).
 
@@ -130,7 +163,7 @@ def check_mesh(
     SQL scans in the result's analysis for the mesh index; ``index`` = (paths, start time in ns) of a run
     that loaded the whole mesh: the mesh index is written meanwhile (``index.record_meanwhile``);
     ``analysis`` is the SQL analysis when the caller ran it, ``pack`` the pack when the caller loaded and
-    verified it (``rules_in_force``).
+    verified it (``rules_in_force``); ``executor`` where the SQL is analysed (None: this machine's processes).
     """
     if pack is None:
         pack, standard = rules_in_force(mesh, version, pack_root)
@@ -142,7 +175,7 @@ def check_mesh(
         """The SQL analysis, asked for by the engine once the YAML rules have run: SQL files scanned in
         worker processes (``prefetch``) are meanwhile still being scanned."""
         found = analysis if analysis is not None else analyse_sql(mesh, prefetch=prefetch, keep_scans=keep_scans,
-                                                                   progress=progress)
+                                                                   progress=progress, executor=executor)
         if index is not None and _covers_mesh(index[0], mesh):
             from govern.incremental.index import Recording, record_meanwhile
             from govern.standards.pack import reference_paths
@@ -243,10 +276,12 @@ def sql_workers(mesh: Mesh) -> int:
 
 
 def analyse_sql(mesh: Mesh, workers: int | None = None, prefetch: object | None = None,
-                keep_scans: bool = False, progress: Progress | None = None) -> Analysis | None:
+                keep_scans: bool = False, progress: Progress | None = None,
+                executor: Executor | None = None) -> Analysis | None:
     """SQL analysis (govern/analysis) when some product has SQL, else None: sqlglot is then never imported.
 
-    ``workers`` defaults to ``sql_workers(mesh)``: every core for a large mesh.
+    On ``executor`` when given (a Dask cluster); else on ``workers`` processes of this machine, by default
+    ``sql_workers(mesh)``: every core for a large mesh.
     """
     from govern.analysis import needs_analysis
 
@@ -254,6 +289,8 @@ def analyse_sql(mesh: Mesh, workers: int | None = None, prefetch: object | None 
         return None
     from govern.analysis import analyse
 
+    if executor is not None:
+        return analyse(mesh, executor=executor, prefetch=prefetch, keep_scans=keep_scans, progress=progress)
     return analyse(mesh, workers=sql_workers(mesh) if workers is None else workers, prefetch=prefetch,
                    keep_scans=keep_scans, progress=progress)
 
@@ -282,13 +319,16 @@ def _has_many_sql_files(root: Path, at_least: int) -> bool:
     return False
 
 
-def _start_prefetch(paths: list[str | Path], root: str | Path | None) -> object | None:
+def _start_prefetch(paths: list[str | Path], root: str | Path | None, executor: Executor | None = None,
+                    ) -> object | None:
     """For a run over the whole mesh: take the SQL scans the mesh index recorded for unchanged files,
-    and start scanning the other SQL files of a large mesh in worker processes.
+    and start scanning the other SQL files of a large mesh on ``executor`` (None: this machine's processes).
 
-    Never raises: any doubt (a path that is not the root, a broken govern.yaml) means no prefetching,
-    and loading the mesh then reports the problem as usual.
+    Never raises but for the executor's own failure (``ExecutorError``: the run fails closed); any other
+    doubt (a path that is not the root, a broken govern.yaml) means no prefetching, and loading the mesh
+    then reports the problem as usual.
     """
+    from govern.analysis.executor import ExecutorError, LocalExecutor
     from govern.load.discovery import find_mesh_root
     from govern.load.loader import load_config
 
@@ -305,14 +345,18 @@ def _start_prefetch(paths: list[str | Path], root: str | Path | None) -> object 
         # scanned by the analysis itself); without one, the mesh is walked until enough files are seen.
         many = (recorded.changed >= POOL_MIN_FILES if recorded is not None
                 else _has_many_sql_files(root_path, POOL_MIN_FILES))
-        workers = _configured_workers() if many else 1
-        if workers <= 1 and recorded is None:
+        chosen = (executor or LocalExecutor(_configured_workers())) if many else LocalExecutor(1)
+        if not chosen.parallel and recorded is None:
             return None
         from govern.analysis.prefetch import start
         from govern.analysis.sqlscan import Limits
 
         limits = Limits(max_nodes=config.sql.maxNodes, timeout=config.sql.timeoutSeconds)
-        return start(root_path, config.dialect, limits, workers, recorded)
+        return start(root_path, config.dialect, limits, chosen, recorded)
+    except ExecutorError:
+        if recorded is not None:
+            recorded.release()
+        raise
     except Exception:  # an optimisation only: the normal path reports whatever is wrong
         if recorded is not None:
             recorded.release()

@@ -33,6 +33,7 @@ from govern.load.paths import unambiguous_marker_root
 from govern.model.errors import ConfigError
 
 if TYPE_CHECKING:
+    from govern.analysis.executor import Executor
     from govern.evaluate.engine import Result
     from govern.incremental.closure import Change
     from govern.incremental.facts import MeshFacts, Ref
@@ -111,15 +112,19 @@ def run(
     base: str | None = None,
     baseline: str | Path | None = None,
     cwd: Path | None = None,
+    executor: Executor | str | None = None,
 ) -> Result:
-    """Check PATHs with changed-files mode, --base and a baseline as described above."""
-    from govern.api import check
+    """Check PATHs with changed-files mode, --base and a baseline as described above; ``executor`` is where
+    SQL is analysed when the whole mesh is (``api.executor_for``)."""
+    from govern.api import check, executor_for
 
     args = resolve_arguments(paths, cwd)
-    if not args.files and base is None:
-        result = check(args.dirs, root=root, version=version, today=today, pack_root=pack_root)
-    else:
-        result = _changed(args, root, version, today, pack_root, base, cwd)
+    with executor_for(executor) as chosen:
+        if not args.files and base is None:
+            result = check(args.dirs, root=root, version=version, today=today, pack_root=pack_root,
+                           executor=chosen)
+        else:
+            result = _changed(args, root, version, today, pack_root, base, cwd, chosen)
     if baseline is not None:
         from govern.evaluate.baseline import apply, at_base, load
 
@@ -129,7 +134,8 @@ def run(
 
 
 def _changed(args: Arguments, root: str | Path | None, version: str | None, today: dt.date | None,
-             pack_root: str | Path | None, base: str | None, cwd: Path | None) -> Result:
+             pack_root: str | Path | None, base: str | None, cwd: Path | None,
+             executor: Executor | None = None) -> Result:
     """Changed-files mode: from the mesh index when it can vouch for the answer, else over the whole mesh."""
     import time
 
@@ -154,7 +160,7 @@ def _changed(args: Arguments, root: str | Path | None, version: str | None, toda
 
         snapshot = load_snapshot(mesh.root, base, mesh.config.exclude)
     record = snapshot is None and indexing()  # the whole mesh was loaded and analysed: refresh the index
-    analysis = analyse_sql(mesh, keep_scans=record)
+    analysis = analyse_sql(mesh, keep_scans=record, executor=executor)
     focus, changed = affected_by(mesh, analysis, standard, named, folders if snapshot is None else [], snapshot)
     return check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root, base=snapshot,
                       focus_paths=changed, analysis=analysis, pack=pack,

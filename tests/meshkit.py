@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,17 @@ import yaml
 
 from govern.standards.rulecases import BASE_ORG, DOMAIN_TEAMS, base_product, merge
 
-__all__ = ["BASE_ORG", "DOMAIN_TEAMS", "MeshDir", "base_product", "merge"]
+__all__ = ["BASE_ORG", "DOMAIN_TEAMS", "MeshDir", "age", "base_product", "merge"]
+
+
+def age(root: Path, seconds: float = 30.0) -> None:
+    """Pretend every file under ``root`` was written ``seconds`` ago: the mesh index trusts only files
+    older than the run that writes it (govern/incremental/stamps.py), so a mesh just written is not indexed."""
+    past = time.time() - seconds
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            os.utime(os.path.join(dirpath, name), (past, past))
+        os.utime(dirpath, (past, past))
 
 
 class MeshDir:

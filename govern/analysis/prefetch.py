@@ -4,10 +4,13 @@ Parsing SQL is most of the work of a full check, and it hardly depends on the ma
 needs the catalog of port locations and the product's lineage floor only to decide whether a statement
 needs column lineage (it reads data more sensitive than the product's outputs). So a whole-mesh run
 queues one task per folder of the mesh (scan every ``.sql`` file in it with the mesh's default dialect
-and no catalog) and starts one worker process per core but one, while the main process loads the
-manifests. Once loaded, the main process takes the queued folders no worker has started yet, from the
-end of the queue, so that every core scans and no more processes run than there are cores (with a
-third process on two cores the workers spent 15-25% more CPU time per file).
+and no catalog) on an executor (govern/analysis/executor.py) while the main process loads the manifests.
+
+With the local executor, one worker process per core but one reads and scans the folders; once loaded,
+the main process takes the queued folders no worker has started yet, from the end of the queue, so that
+every core scans and no more processes run than there are cores (with a third process on two cores the
+workers spent 15-25% more CPU time per file). A Dask cluster's workers do not see this machine's files:
+the main process reads each folder's SQL files and sends their texts.
 
 ``analyse`` then takes a prefetched scan for a job only when it is the same file, dialect, limits and
 text (hash), no table it names or writes is more sensitive than the job's lineage floor (so the scan
@@ -30,9 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from govern.analysis.catalog import Catalog
+    from govern.analysis.executor import Batch, Executor
     from govern.analysis.sqlscan import FileScan, Limits
 
 
@@ -43,15 +45,15 @@ def text_sha(text: str) -> bytes:
     return digest(text.encode("utf-8", "surrogatepass"))
 
 
-def _scan_folder(root: str, folder: str, recursive: bool, dialect: str | None, limits: Limits,
-                 known: frozenset[str] = frozenset()) -> list[tuple[str, bytes, FileScan]]:
-    """(mesh-relative path, hash of the text, scan) of every plain .sql file under ``folder`` but those
-    in ``known`` (mesh-relative paths whose scan the mesh index holds)."""
+def _read_folder(root: str, folder: str, recursive: bool, limits: Limits,
+                 known: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """(mesh-relative path, text) of every plain .sql file under ``folder`` but those in ``known``
+    (mesh-relative paths whose scan the mesh index holds), dbt templates left out (rendered with the
+    mesh's refs first)."""
     from govern.analysis.dbt import is_template
-    from govern.analysis.sqlscan import scan_sql
     from govern.load.discovery import SKIP_DIRS
 
-    out: list[tuple[str, bytes, FileScan]] = []
+    out: list[tuple[str, str]] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")) if recursive else []
         for name in sorted(filenames):
@@ -66,14 +68,30 @@ def _scan_folder(root: str, folder: str, recursive: bool, dialect: str | None, l
                     text = fh.read(limits.max_bytes + 1).decode("utf-8-sig")
             except (OSError, UnicodeDecodeError):
                 continue  # the analysis reports it for the products that name it
-            if is_template(text):
-                continue  # rendered with the mesh's refs first
-            try:
-                scan = scan_sql(text, dialect, limits)
-            except Exception:  # scanned again (and reported) by the analysis
-                continue
-            out.append((rel, text_sha(text), scan))
+            if not is_template(text):
+                out.append((rel, text))
     return out
+
+
+def _scan_texts(dialect: str | None, limits: Limits, texts: list[tuple[str, str]]) -> list[tuple[str, bytes, FileScan]]:
+    """(mesh-relative path, hash of the text, scan) of each (path, text); a text that fails is left out."""
+    from govern.analysis.sqlscan import scan_sql
+
+    out: list[tuple[str, bytes, FileScan]] = []
+    for rel, text in texts:
+        try:
+            scan = scan_sql(text, dialect, limits)
+        except Exception:  # scanned again (and reported) by the analysis
+            continue
+        out.append((rel, text_sha(text), scan))
+    return out
+
+
+def _scan_folder(root: str, folder: str, recursive: bool, dialect: str | None, limits: Limits,
+                 known: frozenset[str] = frozenset()) -> list[tuple[str, bytes, FileScan]]:
+    """(mesh-relative path, hash of the text, scan) of every plain .sql file under ``folder`` but those
+    in ``known``."""
+    return _scan_texts(dialect, limits, _read_folder(root, folder, recursive, limits, known))
 
 
 def reusable(scan: FileScan, floor: int | None, catalog: Catalog | None) -> bool:
@@ -139,32 +157,28 @@ def limits_key(limits: Limits) -> tuple:
     return (limits.max_nodes, limits.timeout, limits.max_depth, limits.max_bytes)
 
 
-_WORKER_KNOWN: frozenset[str] = frozenset()  # in a worker process: what its tasks leave out
+def _scan_queued(known: frozenset[str], *args: Any) -> list[tuple[str, bytes, FileScan]]:
+    """A task of the local executor: ``_scan_folder`` in a worker process that reads the mesh itself."""
+    return _scan_folder(*args, known=known)
 
 
-def _start_worker(known: frozenset[str]) -> None:
-    from govern.analysis.sqlscan import collect_in_worker
-
-    global _WORKER_KNOWN
-    collect_in_worker()
-    _WORKER_KNOWN = known
-
-
-def _scan_queued(*args: Any) -> list[tuple[str, bytes, FileScan]]:
-    """``_scan_folder`` in a worker process."""
-    return _scan_folder(*args, known=_WORKER_KNOWN)
+def _scan_sent(shared: tuple[str | None, Limits], texts: list[tuple[str, str]]) -> list[tuple[str, bytes, FileScan]]:
+    """A task of an executor whose workers do not see the mesh (Dask): scan the texts sent."""
+    return _scan_texts(shared[0], shared[1], texts)
 
 
 @dataclass
 class Prefetch:
-    """Scans under way in a process pool, by mesh-relative path once collected; and the scans a
-    previous run recorded in the mesh index (``recorded``) for the files it left out (``recorded.known``)."""
+    """Scans under way on an executor, by mesh-relative path once collected; and the scans a previous
+    run recorded in the mesh index (``recorded``) for the files it left out (``recorded.known``)."""
 
     root: Path
     dialect: str | None
     limits: Limits
-    pool: Any
-    tasks: list[tuple[Future, tuple]] = field(default_factory=list)  # (future, arguments of _scan_folder)
+    batch: Batch | None = None
+    size: int = 0  # tasks in the batch
+    tasks: list[tuple] = field(default_factory=list)  # arguments of _scan_folder per task, when it can run here
+    taken_back: set[int] = field(default_factory=set)  # the tasks this process ran
     scans: dict[str, tuple[bytes, FileScan]] | None = None
     recorded: Recorded | None = None
 
@@ -176,29 +190,34 @@ class Prefetch:
         """Scan the folders no worker has started here, then wait for the workers; ``scanned(n)`` after
         each folder's ``n`` files (progress, govern/model/progress.py).
 
-        A failed task only means those files are scanned again by the analysis.
+        A failed task only means those files are scanned again by the analysis (which fails closed
+        when the executor fails it too).
         """
         if self.scans is None:
+            from govern.analysis.executor import ExecutorError
             from govern.analysis.sqlscan import collecting
 
             scans: dict[str, tuple[bytes, FileScan]] = {}
-            with collecting():
-                for future, args in reversed(self.tasks):
-                    if future.cancel():  # still queued: no worker will take it now
-                        batch = _scan_folder(*args, known=self.known)
-                        scans.update((rel, (sha, scan)) for rel, sha, scan in batch)
-                        if scanned is not None:
-                            scanned(len(batch))
-            for future, _ in self.tasks:
-                if future.cancelled():
-                    continue
-                try:
-                    batch = future.result()
-                except Exception:  # a broken worker: the analysis scans those files itself
-                    continue
-                scans.update((rel, (sha, scan)) for rel, sha, scan in batch)
-                if scanned is not None:
-                    scanned(len(batch))
+            batch = self.batch
+            if batch is not None:
+                with collecting():
+                    for i in reversed(range(len(self.tasks))):
+                        if batch.take_back(i):  # still queued: no worker will take it now
+                            self.taken_back.add(i)
+                            done = _scan_folder(*self.tasks[i], known=self.known)
+                            scans.update((rel, (sha, scan)) for rel, sha, scan in done)
+                            if scanned is not None:
+                                scanned(len(done))
+                for i in range(self.size):
+                    if i in self.taken_back:
+                        continue
+                    try:
+                        done = batch.result(i)
+                    except ExecutorError:
+                        continue
+                    scans.update((rel, (sha, scan)) for rel, sha, scan in done)
+                    if scanned is not None:
+                        scanned(len(done))
             self.scans = scans
             self._stop()
         return self.scans
@@ -220,29 +239,28 @@ class Prefetch:
             self.recorded.release()
 
     def _stop(self) -> None:
-        pool, self.pool = self.pool, None
-        if pool is None:
+        batch, self.batch = self.batch, None
+        if batch is None:
             return
         if self.scans is None:  # not collected: do not wait for folders still being scanned
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+            batch.abandon()
+        else:
+            batch.close()
 
 
 TASKS_WANTED = 32  # folders split one level deeper below this many tasks, so that the work shares out evenly
+SENT_PER_WORKER = 4  # tasks per worker when the texts are sent (each task costs a round trip to the cluster)
 
 
-def start(root: Path, dialect: str | None, limits: Limits, workers: int,
+def start(root: Path, dialect: str | None, limits: Limits, executor: Executor,
           recorded: Recorded | None = None) -> Prefetch | None:
-    """Start scanning the SQL files under ``root`` with ``workers`` processes in all, this one included
-    (``workers - 1`` in a pool now, this one once it asks for the results). None when not worth it.
+    """Start scanning the SQL files under ``root`` on ``executor`` (the local one: its processes, this one
+    included, which scans once it asks for the results). None when not worth it.
 
     ``recorded`` serves the files in ``recorded.known`` (the mesh index holds their scans and they are
-    unchanged on disk), which no process scans then; ``workers`` 1 starts no pool and serves only those.
+    unchanged on disk), which no process scans then; an executor that is not parallel starts nothing and
+    only those are served.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     from govern.load.discovery import SKIP_DIRS
 
     def subdirs(path: str) -> list[str]:
@@ -260,15 +278,23 @@ def start(root: Path, dialect: str | None, limits: Limits, workers: int,
     if len(deep) < TASKS_WANTED:
         flat += deep
         deep = [sub for folder in deep for sub in subdirs(folder)]
-    if workers <= 1 or (not deep and len(flat) == 1):
+    if not executor.parallel or (not deep and len(flat) == 1):
         if recorded is None:
             return None
-        return Prefetch(root, dialect, limits, None, recorded=recorded)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    prefetch = Prefetch(root, dialect, limits, None, recorded=recorded)
-    prefetch.pool = ProcessPoolExecutor(max(1, workers - 1), mp_context=multiprocessing.get_context(method),
-                                        initializer=_start_worker, initargs=(prefetch.known,))
-    for folder, recursive in [*((d, True) for d in deep), *((f, False) for f in flat)]:
-        args = (str(root), folder, recursive, dialect, limits)
-        prefetch.tasks.append((prefetch.pool.submit(_scan_queued, *args), args))
+        return Prefetch(root, dialect, limits, recorded=recorded)
+    prefetch = Prefetch(root, dialect, limits, recorded=recorded)
+    folders = [*((d, True) for d in deep), *((f, False) for f in flat)]
+    if executor.local_files:
+        prefetch.tasks = [(str(root), folder, recursive, dialect, limits) for folder, recursive in folders]
+        prefetch.batch = executor.start(_scan_queued, prefetch.known, prefetch.tasks, share_work=True)
+        prefetch.size = len(prefetch.tasks)
+    else:  # its workers do not see the mesh: the texts are read here and sent, in a few tasks per worker
+        texts = [text for folder, recursive in folders
+                 for text in _read_folder(str(root), folder, recursive, limits, prefetch.known)]
+        if not texts:
+            return Prefetch(root, dialect, limits, recorded=recorded) if recorded is not None else None
+        size = max(1, len(texts) // (executor.workers() * SENT_PER_WORKER))
+        chunks = [(texts[i:i + size],) for i in range(0, len(texts), size)]
+        prefetch.batch = executor.start(_scan_sent, (dialect, limits), chunks)
+        prefetch.size = len(chunks)
     return prefetch

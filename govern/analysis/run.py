@@ -30,6 +30,7 @@ from govern.model.findings import Location
 from govern.model.lineage import Edge
 
 if TYPE_CHECKING:
+    from govern.analysis.executor import Executor
     from govern.model.mesh import Mesh
     from govern.model.product import Product
     from govern.model.progress import Progress
@@ -219,27 +220,13 @@ def lineage_floor(product: Product) -> int | None:
     return min(known) if known else None
 
 
-# --- scanning, in process or in a pool ---------------------------------------------------------
-
-_WORKER_CATALOGS: dict[str | None, Catalog] = {}
+# --- scanning, in process or on an executor ---------------------------------------------------------
 
 
-def _init_worker(catalogs: dict[str | None, Catalog]) -> None:
-    _WORKER_CATALOGS.clear()
-    _WORKER_CATALOGS.update(catalogs)
-
-
-def _start_pool_worker(catalogs: dict[str | None, Catalog]) -> None:
-    from govern.analysis.sqlscan import collect_in_worker
-
-    collect_in_worker()
-    _init_worker(catalogs)
-
-
-def _scan_job(args: tuple[str, str | None, Limits, int | None]) -> FileScan:
+def _scan_job(catalogs: dict[str | None, Catalog], args: tuple[str, str | None, Limits, int | None]) -> FileScan:
     text, dialect, limits, floor = args
     try:
-        return scan_sql(text, dialect, limits, _WORKER_CATALOGS.get(dialect), floor)
+        return scan_sql(text, dialect, limits, catalogs.get(dialect), floor)
     except Exception as exc:  # never lose a file silently: an internal failure is a parse error
         scan = FileScan()
         from govern.analysis.sqlscan import Problem
@@ -248,35 +235,49 @@ def _scan_job(args: tuple[str, str | None, Limits, int | None]) -> FileScan:
         return scan
 
 
-def _run_jobs(jobs: list[_Job], catalogs: dict[str | None, Catalog], workers: int,
+def _scan_jobs(catalogs: dict[str | None, Catalog], chunk: list[tuple[str, str | None, Limits, int | None]],
+               ) -> list[FileScan]:
+    """A task of an executor: scan a chunk of jobs (the catalogs are sent to each worker once)."""
+    return [_scan_job(catalogs, args) for args in chunk]
+
+
+def _run_jobs(jobs: list[_Job], catalogs: dict[str | None, Catalog], executor: Executor,
               done: Callable[[], None] = lambda: None) -> list[FileScan]:
-    """Scan the jobs (in ``workers`` processes when more than one); ``done()`` after each scan."""
+    """Scan the jobs, in this process or on ``executor``; results in the order of the jobs; ``done()``
+    after each scan. ``ExecutorError`` when the executor fails (no job is left unscanned)."""
     args = [(j.text, j.dialect, j.limits, j.floor) for j in jobs]
-    if workers <= 1 or len(jobs) < 2:
+    if not args:
+        return []
+    if executor.inline(len(args)):
         from govern.analysis.sqlscan import collecting
 
-        _init_worker(catalogs)
-        try:
-            with collecting():
-                out = []
-                for a in args:
-                    out.append(_scan_job(a))
-                    done()
-                return out
-        finally:
-            _init_worker({})
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
-    chunk = max(1, len(args) // (workers * 8))
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_pool_worker, initargs=(catalogs,)) as pool:
+        with collecting():
+            out = []
+            for a in args:
+                out.append(_scan_job(catalogs, a))
+                done()
+            return out
+    size = max(1, len(args) // (executor.workers() * 8))
+    chunks = [(args[i:i + size],) for i in range(0, len(args), size)]
+    batch = executor.start(_scan_jobs, catalogs, chunks)
+    try:
         out = []
-        for scan in pool.map(_scan_job, args, chunksize=chunk):
-            out.append(scan)
-            done()
+        for i in range(len(chunks)):
+            scans = batch.result(i)
+            if len(scans) != len(chunks[i][0]):  # never a partial analysis
+                from govern.analysis.executor import ExecutorError
+
+                raise ExecutorError(f"the executor {executor.name} returned {len(scans)} scans for "
+                                    f"{len(chunks[i][0])} SQL files")
+            for scan in scans:
+                out.append(scan)
+                done()
         return out
+    except BaseException:
+        batch.abandon()
+        raise
+    finally:
+        batch.close()
 
 
 # --- resolution ----------------------------------------------------------------------------------
@@ -386,12 +387,14 @@ def _observed_columns(mesh: Mesh, analysis: Analysis, wanted: set[str] | None) -
 
 
 def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int | None = None,
-            prefetch: Any = None, known_dialects: Iterable[str | None] = (),
+            executor: Executor | None = None, prefetch: Any = None, known_dialects: Iterable[str | None] = (),
             location_keys: dict[str | None, dict[str, TableKey | None]] | None = None,
             keep_scans: bool = False, progress: Progress | None = None) -> Analysis:
     """Analyse the SQL of the mesh's products (all, or only ``products``) and return observed lineage.
 
-    ``workers``: processes for scanning (default 1; 0 means one per CPU). Results do not depend on it.
+    ``executor``: where the scans run (govern/analysis/executor.py); without one, ``workers`` processes
+    of this machine (default 1; 0 means one per CPU). Results do not depend on either; an executor that
+    fails raises ``ExecutorError`` (never a partial analysis).
     ``prefetch``: scans made earlier, started before the manifests were loaded or kept by the mesh index
     (govern/analysis/prefetch.py); a job takes one only when it is exactly what scanning it now would give.
     ``known_dialects`` and ``location_keys`` (per dialect: port location -> normalised table key) are
@@ -433,7 +436,10 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
     keys = location_keys or {}
     catalogs = {d: build_catalog(everyone, d, keys.get(d)) for d in sorted({j.dialect for j in jobs.values()}, key=str)}
     job_list = list(jobs.values())
-    count = (os.cpu_count() or 1) if workers == 0 else (workers or 1)
+    if executor is None:
+        from govern.analysis.executor import LocalExecutor
+
+        executor = LocalExecutor((os.cpu_count() or 1) if workers == 0 else (workers or 1))
     taken: list[FileScan | None] = [None] * len(job_list)
     total, shown = len(job_list), 0
 
@@ -468,7 +474,7 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
         finished += 1
         report(finished)
 
-    for i, scan in zip(todo, _run_jobs([job_list[i] for i in todo], catalogs, count, one_done), strict=True):
+    for i, scan in zip(todo, _run_jobs([job_list[i] for i in todo], catalogs, executor, one_done), strict=True):
         taken[i] = scan
     report(total)
     scanned = [scan for scan in taken if scan is not None]
@@ -492,7 +498,8 @@ def analyse(mesh: Mesh, *, products: Iterable[str] | None = None, workers: int |
         "tokens": sum(s.tokens for s in scanned),
         "scanSeconds": round(sum(s.seconds for s in scanned), 4),
         "seconds": round(time.perf_counter() - started, 4),
-        "workers": count,
+        "executor": executor.name,
+        "workers": executor.workers() if executor.local_files or todo else None,  # a cluster's, if it was asked
         "prefetched": len(job_list) - len(todo),
     }
     return analysis

@@ -150,14 +150,14 @@ class Timeout(BaseException):
 
 @contextlib.contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Raise ``Timeout`` in this block after ``seconds`` (on a main thread with SIGALRM; else no limit)."""
-    usable = (
-        seconds > 0
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+    """Raise ``Timeout`` in this block after ``seconds``: with SIGALRM on a main thread, else (a Dask
+    worker's thread) from a timer thread (``_thread_deadline``)."""
+    if seconds <= 0:
         yield
+        return
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        with _thread_deadline(seconds):
+            yield
         return
 
     fired: list[bool] = []
@@ -177,12 +177,35 @@ def deadline(seconds: float) -> Iterator[None]:
         raise Timeout()
 
 
-def collect_in_worker() -> None:
-    """Initialiser of a forked SQL worker process: collection on (the govern command pauses it in its
-    own process, govern/cli/common.py), since parsed SQL trees are cyclic garbage."""
-    import gc
+@contextlib.contextmanager
+def _thread_deadline(seconds: float) -> Iterator[None]:
+    """``deadline`` in a thread that cannot take signals: a timer raises ``Timeout`` in it asynchronously
+    (``PyThreadState_SetAsyncExc``, delivered between bytecodes), never after the block has ended."""
+    import ctypes
 
-    gc.enable()
+    target = threading.get_ident()
+    lock = threading.Lock()
+    state = {"inside": True, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if state["inside"]:
+                state["fired"] = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(Timeout))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["inside"] = False
+            if state["fired"]:  # not delivered yet: it must not surface after the block
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
+        timer.cancel()
+    if state["fired"]:  # delivered inside a finaliser that swallowed it, or cleared above
+        raise Timeout()
 
 
 @contextlib.contextmanager
@@ -359,7 +382,10 @@ def _parse_problem(exc: Exception, text: _Text, fallback: tuple[int, int]) -> Pr
 
 
 def _token_problem(exc: Exception, text: _Text) -> Problem:
-    cause = str(exc.__cause__) if exc.__cause__ else ""
+    # sqlglot raises "Error tokenizing ..." from "Missing ' from LINE:OFFSET"; its compiled build (sqlglotc)
+    # keeps the inner error only as the context, not as the cause
+    inner = exc.__cause__ or exc.__context__
+    cause = str(inner) if inner else ""
     found = _MISSING_AT.search(cause)
     if cause.startswith("Missing") and found:
         line, col = text.position(int(found.group(2)))

@@ -11,6 +11,7 @@ from govern.cli.common import (
     allow_empty_option,
     change_options,
     emit_outputs,
+    executor_option,
     fail_closed,
     format_option,
     input_formats,
@@ -32,6 +33,7 @@ THRESHOLDS = {"error": 2, "warning": 1, "never": 99}
 @allow_empty_option
 @click.option("--fail-on", type=Choice(sorted(THRESHOLDS)), default="error", show_default=True,
               help="Exit 1 when an unwaived finding at or above this severity exists.")
+@executor_option
 @quiet_option
 @click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
 @click.option("--record", is_flag=True, help="Also record the scorecards and findings in the history database.")
@@ -39,7 +41,7 @@ THRESHOLDS = {"error": 2, "warning": 1, "never": 99}
               help="History database for --record (default: govern.yaml 'history:', else .govern/history.sqlite).")
 @fail_closed
 def check(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats, fail_on,
-          verbose, record=False, history=None, allow_empty=False, quiet=False) -> None:
+          verbose, record=False, history=None, allow_empty=False, quiet=False, executor=None) -> None:
     """Check the mesh under PATH... (default: the current directory) against the standards in force.
 
     PATH may be directories (check every product under them) or files, as pre-commit passes them
@@ -54,7 +56,7 @@ def check(paths, root, version, today, pack_root, base, baseline, input_format, 
         ensure_full_mesh(paths, root, base, baseline)
     paths, forced = input_formats(paths, input_format, dbt_manifests)
     result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced,
-                       allow_empty=allow_empty, quiet=quiet, machine=machine_output(formats))
+                       allow_empty=allow_empty, quiet=quiet, machine=machine_output(formats), executor=executor)
     emit_outputs(result, formats, verbose=verbose)
     if record:
         record_check(result, history)

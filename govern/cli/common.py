@@ -216,6 +216,37 @@ def warn_unused_config(findings: Any, how: str) -> None:
                    f"{folder}/, {how.format(folder=folder)}", err=True)
 
 
+def _executor_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from govern.analysis.executor import executor_from
+    from govern.model.errors import ConfigError
+
+    try:
+        executor_from(value)  # only parsed here: nothing connects before the run needs it
+    except ConfigError as exc:
+        raise click.BadParameter(f"{exc.message} (expected {exc.expected})") from None
+    return value
+
+
+def executor_option(fn: Callable | None = None, *, env: bool = True) -> Any:
+    """--executor local|dask://HOST:PORT: where SQL is analysed (govern/analysis/executor.py).
+
+    ``env=False`` (the gate): GOVERN_EXECUTOR is not read. The workers of a cluster compute facts a verdict
+    rests on, so the gate uses one only when its command line names it (docs/readme-trust.md).
+    """
+    where = ("env GOVERN_EXECUTOR" if env else
+             "GOVERN_EXECUTOR is not read by the gate: a cluster decides only when named here")
+
+    def add(f: Callable) -> Callable:
+        return click.option("--executor", metavar="local|dask://HOST:PORT", callback=_executor_value,
+                            help="Where SQL is analysed: this machine's processes (local, the default) or the "
+                                 "workers of a Dask scheduler (pip install 'govern-mesh[dask]'); "
+                                 f"{where}. The findings are the same; a failing cluster exits 2.")(f)
+
+    return add(fn) if fn is not None else add
+
+
 def quiet_option(fn: Callable) -> Callable:
     """-q/--quiet: no progress line on stderr."""
     return click.option("-q", "--quiet", is_flag=True,
@@ -300,18 +331,18 @@ def refuse_paths_outside_root(paths: tuple[str, ...], root: str | None, whole: b
 def run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
               pack_root: str | None, base: str | None = None, baseline: str | None = None,
               formats: dict[str, str] | None = None, allow_empty: bool = False, quiet: bool = False,
-              machine: bool = False) -> Any:
+              machine: bool = False, executor: str | None = None) -> Any:
     """Run check/gate on PATH...; a run that finds no product and nothing blocking decides nothing.
 
     Whole-mesh and named-input runs then get an undecided reason (exit 2) unless ``allow_empty``;
     changed-files runs (files, --base) say on stderr that nothing was affected and go on (exit 0).
     Whole-mesh and named-input runs show progress on a terminal unless ``quiet`` or ``machine`` (a
-    machine format goes to stdout).
+    machine format goes to stdout). ``executor`` is ``--executor`` (None: GOVERN_EXECUTOR, else local).
     """
     whole = not formats and base is None and baseline is None and all(Path(p).is_dir() for p in paths)
     refuse_paths_outside_root(paths, root, whole or bool(formats))
     with Watched(quiet, machine) as progress:
-        result = _run_check(paths, root, version, today, pack_root, base, baseline, formats, progress)
+        result = _run_check(paths, root, version, today, pack_root, base, baseline, formats, progress, executor)
     if result.products or any(f.blocking for f in result.findings):
         return result
     if whole or formats:
@@ -327,7 +358,7 @@ def run_check(paths: tuple[str, ...], root: str | None, version: str | None, tod
 
 def _run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
                pack_root: str | None, base: str | None, baseline: str | None,
-               formats: dict[str, str] | None, progress: Any = None) -> Any:
+               formats: dict[str, str] | None, progress: Any = None, executor: str | None = None) -> Any:
     from govern.api import check
 
     library_loaded()
@@ -335,12 +366,12 @@ def _run_check(paths: tuple[str, ...], root: str | None, version: str | None, to
         raise click.UsageError("--dbt and --input-format cannot be combined with --base or --baseline")
     if formats:  # --dbt / --input-format: what is named, in full
         return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
-                     formats=formats, progress=progress)
+                     formats=formats, progress=progress, executor=executor)
     if base is not None or baseline is not None or any(not Path(p).is_dir() for p in paths):
         from govern.ci import run  # files (changed-files mode), --base, --baseline
 
         return run(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
-                   base=base, baseline=baseline)
+                   base=base, baseline=baseline, executor=executor)
     # changed-files mode (above) answers in a fraction of a second from the mesh index: no progress
     return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
-                 progress=progress)
+                 progress=progress, executor=executor)

@@ -11,6 +11,7 @@ from govern.cli.common import (
     allow_empty_option,
     change_options,
     emit_outputs,
+    executor_option,
     fail_closed,
     format_option,
     input_formats,
@@ -31,10 +32,11 @@ from govern.cli.common import (
               help="Use the mesh index and pack cache of this machine (off by default: only where no earlier job, "
                    "pull request or restored CI cache can write .govern-cache/ or ~/.cache/govern).")
 @allow_empty_option
+@executor_option(env=False)
 @quiet_option
 @fail_closed
 def gate(paths, root, version, today, pack_root, base, baseline, input_format, dbt_manifests, formats,
-         trust_cache=False, allow_empty=False, quiet=False) -> None:
+         trust_cache=False, allow_empty=False, quiet=False, executor=None) -> None:
     """Decide whether the products under PATH... may be deployed.
 
     PATH may be directories or changed files (changed-files mode, as for check); with --base REF only
@@ -50,7 +52,8 @@ def gate(paths, root, version, today, pack_root, base, baseline, input_format, d
     paths, forced = input_formats(paths, input_format, dbt_manifests)
     with contextlib.nullcontext() if trust_cache else caches_off():
         result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced,
-                           allow_empty=allow_empty, quiet=quiet, machine=machine_output(formats))
+                           allow_empty=allow_empty, quiet=quiet, machine=machine_output(formats),
+                           executor=executor or "local")  # GOVERN_EXECUTOR is not read: see executor_option
     decision = decide(result)
     emit_outputs(result, formats, gate=decision)
     sys.exit(decision.exit_code)

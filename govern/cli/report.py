@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from govern.cli.common import fail_closed, mesh_options, quiet_option, run_check, warn_unused_config
+from govern.cli.common import (
+    executor_option,
+    fail_closed,
+    mesh_options,
+    quiet_option,
+    run_check,
+    warn_unused_config,
+)
 
 
 def history_option(fn):
@@ -65,9 +72,11 @@ def record_check(result, history: str | None) -> None:
 @click.option("--no-record", is_flag=True, help="Read the history for trends and changes, but do not record this run.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True), metavar="DIR",
               help="Use report templates from DIR instead of the shipped ones (reports/templates).")
+@executor_option
 @quiet_option
 @fail_closed
-def report(paths, root, version, today, pack_root, out, history, no_record, templates, quiet=False) -> None:
+def report(paths, root, version, today, pack_root, out, history, no_record, templates, quiet=False,
+           executor=None) -> None:
     """Write the compliance report of the mesh under PATH... and record the run in the history.
 
     Exit 0 when the report was written (whatever the findings); 2 when it could not be written or a
@@ -78,7 +87,7 @@ def report(paths, root, version, today, pack_root, out, history, no_record, temp
     full = is_full_mesh(paths, root)
     if not full and not no_record:
         click.echo("govern: PATH is part of the mesh: this report is not recorded in the history", err=True)
-    result = run_check(paths, root, version, today, pack_root, quiet=quiet)
+    result = run_check(paths, root, version, today, pack_root, quiet=quiet, executor=executor)
     warn_unused_config(result.findings, "run govern report there, or pass --root {folder}")
     outcome = generate_report(result, out, history_path=resolve_history(result, history),
                               record=full and not no_record, templates_dir=templates)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from govern.cli.common import Choice, fail_closed, mesh_options, quiet_option, run_check, warn_unused_config
+from govern.cli.common import (
+    Choice,
+    executor_option,
+    fail_closed,
+    mesh_options,
+    quiet_option,
+    run_check,
+    warn_unused_config,
+)
 
 _MARK = {"pass": ".", "warn": "w", "fail": "F", "waived": "~"}
 
@@ -72,9 +80,10 @@ def _text(cards, products, domain: str | None, product: str | None) -> str:
 @click.option("--product", "product", metavar="ID", help="Show one product: statuses, blockers, findings.")
 @click.option("--domain", "domain", metavar="D", help="Only the products of domain D.")
 @click.option("--format", "fmt", type=Choice(["text", "json"]), default="text", show_default=True)
+@executor_option
 @quiet_option
 @fail_closed
-def scorecard(paths, root, version, today, pack_root, product, domain, fmt, quiet=False) -> None:
+def scorecard(paths, root, version, today, pack_root, product, domain, fmt, quiet=False, executor=None) -> None:
     """Print the scorecards of the mesh under PATH... (default: the current directory): score, status
     per standard and certitude level.
 
@@ -84,7 +93,8 @@ def scorecard(paths, root, version, today, pack_root, product, domain, fmt, quie
     from govern.output.render.json_ import dumps
     from govern.output.scorecard import build_scorecards, filter_scorecards
 
-    result = run_check(paths, root, version, today, pack_root, quiet=quiet, machine=fmt != "text")
+    result = run_check(paths, root, version, today, pack_root, quiet=quiet, machine=fmt != "text",
+                       executor=executor)
     warn_unused_config(result.findings, "run govern scorecard there, or pass --root {folder}")
     cards = build_scorecards(result)
     from govern.model.suggest import did_you_mean

@@ -395,5 +395,8 @@ def test_the_pre_commit_process_answers_from_the_index_without_parsing_sql(mesh:
         assert "by the early child" in fast.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in fast.stderr.splitlines() if line.startswith("import time:")}
     assert not {m for m in imported if m.split(".")[0] in ("sqlglot", "networkx", "jinja2")}
+    # nor a pool: no process pool, no Dask (govern/analysis/executor.py)
+    assert not {m for m in imported if m.split(".")[0] in ("dask", "distributed")
+                or m.startswith("concurrent.futures")}
     assert any(m.split(".")[0] == "sqlglot" for line in slow.stderr.splitlines()
                for m in [line.rsplit("|", 1)[-1].strip()])  # the slow path does parse SQL: the check can fail

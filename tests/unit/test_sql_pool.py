@@ -55,6 +55,7 @@ def test_the_check_result_does_not_depend_on_the_number_of_workers(synthetic: Pa
 
 @pytest.mark.parametrize("which", ["synthetic", "example"])
 def test_scans_started_before_the_manifests_loaded_change_nothing(which: str, synthetic: Path) -> None:
+    from govern.analysis.executor import LocalExecutor
     from govern.analysis.prefetch import start
     from govern.analysis.sqlscan import Limits
     from govern.load.loader import load_config
@@ -62,7 +63,7 @@ def test_scans_started_before_the_manifests_loaded_change_nothing(which: str, sy
     root = synthetic if which == "synthetic" else EXAMPLE
     config = load_config(root)
     limits = Limits(max_nodes=config.sql.maxNodes, timeout=config.sql.timeoutSeconds)
-    prefetch = start(root.resolve(), config.dialect, limits, 2)
+    prefetch = start(root.resolve(), config.dialect, limits, LocalExecutor(2))
     assert prefetch is not None
     try:
         mesh = load_mesh([root], root=root)
@@ -80,18 +81,19 @@ def test_scans_started_before_the_manifests_loaded_change_nothing(which: str, sy
 
 def test_this_process_scans_the_folders_no_worker_has_started(synthetic: Path) -> None:
     """Two processes in all: one worker takes folders from the front of the queue, this one from the end."""
+    from govern.analysis.executor import LocalExecutor
     from govern.analysis.prefetch import _scan_folder, start
     from govern.analysis.sqlscan import Limits
 
     limits = Limits()
-    prefetch = start(synthetic.resolve(), "snowflake", limits, 2)
+    prefetch = start(synthetic.resolve(), "snowflake", limits, LocalExecutor(2))
     assert prefetch is not None
     try:
         scans = prefetch.results()  # at once: most folders are still queued
     finally:
         prefetch.close()
-    assert prefetch.pool is None and len(prefetch.tasks) > 8  # 4 domains: split one level deeper
-    assert prefetch.tasks[-1][0].cancelled()  # the last folder queued was scanned here
-    assert any(not future.cancelled() for future, _ in prefetch.tasks)  # and the worker did its share
-    every = {rel: sha for _, args in prefetch.tasks for rel, sha, _ in _scan_folder(*args)}
+    assert prefetch.batch is None and len(prefetch.tasks) > 8  # 4 domains: split one level deeper
+    assert len(prefetch.tasks) - 1 in prefetch.taken_back  # the last folder queued was scanned here
+    assert len(prefetch.taken_back) < len(prefetch.tasks)  # and the worker did its share
+    every = {rel: sha for args in prefetch.tasks for rel, sha, _ in _scan_folder(*args)}
     assert {rel: sha for rel, (sha, _) in scans.items()} == every
