@@ -18,7 +18,10 @@ def closest(word: str, known: Iterable[str], cutoff: float = 0.6) -> str | None:
     matcher.set_seq2(word)
     for name in names:
         matcher.set_seq1(name)
-        if matcher.real_quick_ratio() < cutoff or matcher.quick_ratio() < cutoff:
+        # the cheap upper bounds of the ratio against the best so far: a name that cannot reach it is skipped
+        # (one that can only tie may still win on its prefix), so checking many names stays near linear
+        floor = cutoff if best is None else max(cutoff, best[0][0])
+        if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
             continue
         ratio = matcher.ratio()
         if ratio < cutoff:
