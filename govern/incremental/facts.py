@@ -12,10 +12,11 @@ changed products laid over them (govern/incremental/index.py).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from govern.model.confusables import id_key
 
@@ -199,54 +200,70 @@ def mesh_facts(mesh: Mesh, analysis: Any, ref_paths: Iterable[Any] = (),
 # --- the questions ------------------------------------------------------------------------------------
 
 
-class Facts(Protocol):
-    """The mesh's facts, as the closure asks them. Every answer is a list of ``Ref``s."""
+class Facts(ABC):
+    """The mesh's facts, as the closure asks them. Every answer is a list of ``Ref``s; each lookup is one
+    of the named tables ``_find`` answers from (in memory, ``MeshFacts``; or the mesh index with fresh facts
+    laid over it, ``index.IndexedFacts``)."""
 
+    @abstractmethod
     def get(self, ref: Ref) -> ProductFacts | None:
         """The facts of one product."""
 
-    def with_id(self, pid: str) -> list[Ref]:
-        """Products of that id (more than one: duplicates)."""
+    @abstractmethod
+    def _find(self, name: str, key: str) -> list[Ref]:
+        """The products under ``key`` in the lookup table ``name``."""
 
-    def with_key(self, key: str) -> list[Ref]:
-        """Products whose id key is ``key``."""
-
-    def at_path(self, path: str) -> list[Ref]:
-        """Products read from that manifest or input file."""
-
-    def built_by(self, path: str) -> list[Ref]:
-        """Products whose SQL files include ``path``."""
-
-    def referencing(self, value: str) -> list[Ref]:
-        """Products with ``value`` at a product-reference field."""
-
-    def claiming(self, token: str) -> list[Ref]:
-        """Products claiming that output address token."""
-
-    def owning(self, token: str) -> list[Ref]:
-        """Products whose output table names match that token."""
-
-    def reading(self, token: str) -> list[Ref]:
-        """Products whose SQL reads or writes a table matching that token."""
-
-    def of_team(self, team: str) -> list[Ref]:
-        """Products the team owns."""
-
-    def with_dialect(self, dialect: str | None) -> list[Ref]:
-        """Products whose SQL (would be) read in that dialect."""
-
+    @abstractmethod
     def ids(self) -> frozenset[str]:
         """Every product id."""
 
+    @abstractmethod
     def reference_values(self) -> Iterable[str]:
         """Every value at a product-reference field of any product (to find dangling references)."""
 
-    def cycle_members(self, ref: Ref) -> set[Ref]:
-        """The products on a lineage cycle with ``ref`` (see ``successors``); empty when none."""
+    def with_id(self, pid: str) -> list[Ref]:
+        """Products of that id (more than one: duplicates)."""
+        return self._find("id", pid)
+
+    def with_key(self, key: str) -> list[Ref]:
+        """Products whose id key is ``key``."""
+        return self._find("key", key)
+
+    def at_path(self, path: str) -> list[Ref]:
+        """Products read from that manifest or input file."""
+        return self._find("path", path)
+
+    def built_by(self, path: str) -> list[Ref]:
+        """Products whose SQL files include ``path``."""
+        return self._find("code", path)
+
+    def referencing(self, value: str) -> list[Ref]:
+        """Products with ``value`` at a product-reference field."""
+        return self._find("refs", value)
+
+    def claiming(self, token: str) -> list[Ref]:
+        """Products claiming that output address token."""
+        return self._find("claims", token)
+
+    def owning(self, token: str) -> list[Ref]:
+        """Products whose output table names match that token."""
+        return self._find("owns", token)
+
+    def reading(self, token: str) -> list[Ref]:
+        """Products whose SQL reads or writes a table matching that token."""
+        return self._find("reads", token)
+
+    def of_team(self, team: str) -> list[Ref]:
+        """Products the team owns."""
+        return self._find("team", team)
+
+    def with_dialect(self, dialect: str | None) -> list[Ref]:
+        """Products whose SQL (would be) read in that dialect."""
+        return self._find("dialect", dialect_key(dialect))
 
 
 @dataclass
-class MeshFacts:
+class MeshFacts(Facts):
     """``Facts`` of products in memory: a loaded mesh, or the mesh index's rows laid over."""
 
     facts: dict[Ref, ProductFacts] = field(default_factory=dict)
@@ -267,36 +284,6 @@ class MeshFacts:
 
     def get(self, ref: Ref) -> ProductFacts | None:
         return self.facts.get(ref)
-
-    def with_id(self, pid: str) -> list[Ref]:
-        return self._find("id", pid)
-
-    def with_key(self, key: str) -> list[Ref]:
-        return self._find("key", key)
-
-    def at_path(self, path: str) -> list[Ref]:
-        return self._find("path", path)
-
-    def built_by(self, path: str) -> list[Ref]:
-        return self._find("code", path)
-
-    def referencing(self, value: str) -> list[Ref]:
-        return self._find("refs", value)
-
-    def claiming(self, token: str) -> list[Ref]:
-        return self._find("claims", token)
-
-    def owning(self, token: str) -> list[Ref]:
-        return self._find("owns", token)
-
-    def reading(self, token: str) -> list[Ref]:
-        return self._find("reads", token)
-
-    def of_team(self, team: str) -> list[Ref]:
-        return self._find("team", team)
-
-    def with_dialect(self, dialect: str | None) -> list[Ref]:
-        return self._find("dialect", dialect_key(dialect))
 
     def ids(self) -> frozenset[str]:
         return frozenset(self._index()["id"])

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govern.incremental.facts import LOOKUPS, ProductFacts, Ref, build_lookups, dialect_key, members_by_search
+from govern.incremental.facts import LOOKUPS, Facts, ProductFacts, Ref, build_lookups, members_by_search
 from govern.incremental.sealed import encode
 from govern.incremental.stamps import CACHE_DIR, Disk
 from govern.model.findings import Finding, Location, Severity
@@ -521,7 +521,7 @@ def _nothing() -> None:
 # --- the facts of now: the index with the changed products laid over it -------------------------------
 
 
-class IndexedFacts:
+class IndexedFacts(Facts):
     """``Facts`` (govern/incremental/facts.py) answered from the index, with the facts of the products at
     ``changed`` paths replaced by ``fresh`` ones (what the files say now). Without ``changed``: the facts
     as they were when the index was written."""
@@ -548,36 +548,6 @@ class IndexedFacts:
         out = [r for r in map(decode_ref, self.index.lookups[name].get(key)) if not self._changed(r)]
         out.extend(self._overlay[name].get(key, ()))
         return sorted(set(out))
-
-    def with_id(self, pid: str) -> list[Ref]:
-        return self._find("id", pid)
-
-    def with_key(self, key: str) -> list[Ref]:
-        return self._find("key", key)
-
-    def at_path(self, path: str) -> list[Ref]:
-        return self._find("path", path)
-
-    def built_by(self, path: str) -> list[Ref]:
-        return self._find("code", path)
-
-    def referencing(self, value: str) -> list[Ref]:
-        return self._find("refs", value)
-
-    def claiming(self, token: str) -> list[Ref]:
-        return self._find("claims", token)
-
-    def owning(self, token: str) -> list[Ref]:
-        return self._find("owns", token)
-
-    def reading(self, token: str) -> list[Ref]:
-        return self._find("reads", token)
-
-    def of_team(self, team: str) -> list[Ref]:
-        return self._find("team", team)
-
-    def with_dialect(self, dialect: str | None) -> list[Ref]:
-        return self._find("dialect", dialect_key(dialect))
 
     def ids(self) -> frozenset[str]:
         if self._ids is None:

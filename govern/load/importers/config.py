@@ -105,27 +105,24 @@ class ImportersConfig(_Options):
         """(product defaults, port defaults, where they are declared) for one format and domain, the
         first layer winning: the domain's (``importers.domains.<domain>``, matched as a slug), the
         format's, the common ones."""
-        layers = []
-        entry = self.domain_entry(domain)
-        if entry is not None:
-            key, own = entry
-            layers.append((own.defaults, own.portDefaults, f"importers.domains.{key}"))
-        fmt_own: _Options = getattr(self, fmt, _Options())
-        layers.append((fmt_own.defaults, fmt_own.portDefaults, f"importers.{fmt}"))
-        layers.append((self.defaults, self.portDefaults, "importers"))
-        return [layer for layer in layers if layer[0] or layer[1]]
+        return self._layers(fmt, domain, "defaults", "portDefaults")
 
     def overrides_for(self, fmt: str, domain: str | None = None) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
         """(product overrides, port overrides, where they are declared), the first layer winning as in
         ``defaults_for``: the domain's, the format's, the common ones."""
+        return self._layers(fmt, domain, "overrides", "portOverrides")
+
+    def _layers(self, fmt: str, domain: str | None, products: str,
+                ports: str) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+        """The non-empty (``products``, ``ports``) settings of the domain, the format and the common layer."""
         layers = []
         entry = self.domain_entry(domain)
         if entry is not None:
             key, own = entry
-            layers.append((own.overrides, own.portOverrides, f"importers.domains.{key}"))
+            layers.append((getattr(own, products), getattr(own, ports), f"importers.domains.{key}"))
         fmt_own: _Options = getattr(self, fmt, _Options())
-        layers.append((fmt_own.overrides, fmt_own.portOverrides, f"importers.{fmt}"))
-        layers.append((self.overrides, self.portOverrides, "importers"))
+        layers.append((getattr(fmt_own, products), getattr(fmt_own, ports), f"importers.{fmt}"))
+        layers.append((getattr(self, products), getattr(self, ports), "importers"))
         return [layer for layer in layers if layer[0] or layer[1]]
 
     def domain_entry(self, domain: str | None) -> tuple[str, _Options] | None:
