@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,6 +85,7 @@ def check(
     formats: dict[str | Path, str] | None = None,
     progress: Progress | None = None,
     executor: Executor | str | None = None,
+    reuse: bool = False,
 ) -> Result:
     """Load the mesh under ``paths`` and evaluate the standards version in force.
 
@@ -91,6 +93,8 @@ def check(
     govern/load/importers); other files are detected by content. ``progress(stage, done, total)`` is
     called while manifests load, SQL is analysed and rules run (govern/model/progress.py).
     ``executor`` is where SQL is analysed (``executor_for``): the findings never depend on it.
+    ``reuse``: a whole-mesh run may return the findings of the last whole-mesh run when nothing they were
+    computed from changed (govern/incremental/memo.py); such a result has no ``mesh`` and no ``analysis``.
     """
     import time
 
@@ -99,18 +103,146 @@ def check(
     started = time.time_ns()
     paths = list(paths)
     whole = focus is None and not formats  # a whole-mesh run refreshes the mesh index (govern/incremental/index.py)
+    memo_key = _memo_key(paths, root, version, today, pack_root) if whole and indexing() else None
+    if reuse and memo_key is not None:
+        reused = _reused_result(memo_key, started)
+        if reused is not None:
+            return reused
     with executor_for(executor) as chosen:
         # Large whole-mesh runs scan SQL on the executor while the manifests load (analysis/prefetch.py).
         prefetch = _start_prefetch(paths, root, chosen) if whole else None
         try:
             mesh = load_mesh(paths, root=root, formats=formats, progress=progress)
-            return check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root,
-                              prefetch=prefetch, keep_scans=whole and indexing(),
-                              index=(paths or [mesh.root], started) if whole else None, progress=progress,
-                              executor=chosen)
+            result = check_mesh(mesh, version=version, today=today, focus=focus, pack_root=pack_root,
+                                prefetch=prefetch, keep_scans=whole and indexing(),
+                                index=(paths or [mesh.root], started) if whole else None, progress=progress,
+                                executor=chosen, pack=memo_key.pack if memo_key is not None else None)
         finally:
             if prefetch is not None:
                 prefetch.close()
+    if memo_key is not None and _covers_mesh(paths or [mesh.root], mesh):
+        _seal_result(result, memo_key.key, started, today)
+    return result
+
+
+def _memo_key(paths: list[str | Path], root: str | Path | None, version: str | None, today: dt.date | None,
+              pack_root: str | Path | None) -> MemoKey | None:
+    """The key of a whole-mesh run's result (govern/incremental/memo.py): the options, the pack
+    in force, the mesh files and the parsers; None when it cannot be told (the run then neither reuses
+    nor seals a result, and reports any problem as usual)."""
+    import json
+    import sys
+
+    from govern.incremental import memo
+    from govern.load.discovery import find_mesh_root
+    from govern.load.loader import load_mesh_files
+
+    try:
+        mesh_root = Path(root).resolve() if root else find_mesh_root(Path(paths[0]) if paths else Path.cwd())
+        if any(Path(p).resolve() != mesh_root for p in paths):
+            return None
+        files = memo.root_files_digest(mesh_root)
+        if files is None:
+            return None
+        pack, standard = rules_in_force(load_mesh_files(mesh_root), version, pack_root)
+        import pydantic
+        import yaml
+
+        from govern.incremental.packcache import cedar_build, yaml_reader
+
+        material = {
+            "root": str(mesh_root), "version": version, "today": today.isoformat() if today else None,
+            "packRoot": str(Path(pack_root).resolve()) if pack_root else None, "standard": standard.version,
+            "pack": pack.fingerprint().hex(), "files": files.hex(), "python": sys.version,
+            "parsers": [pydantic.VERSION, yaml.__version__, yaml_reader(), cedar_build()],
+        }
+    except Exception:  # an optimisation only: the full run reports whatever is wrong
+        return None
+    from govern.model.content import digest
+
+    return MemoKey(mesh_root, digest(json.dumps(material, sort_keys=True).encode()), pack, standard)
+
+
+@dataclass
+class MemoKey:
+    """What a whole-mesh run's result is sealed and found under, with the pack it loaded for that (verified
+    against its lock, the run uses it)."""
+
+    root: Path
+    key: bytes
+    pack: Pack
+    standard: StandardVersion
+
+
+def _reused_result(memo_key: MemoKey, started: int) -> Result | None:
+    """The result sealed by the last whole-mesh run under ``memo_key``, if nothing changed since."""
+    from govern.incremental import memo
+    from govern.load.loader import load_mesh_files
+    from govern.model.findings import finding_from_row
+
+    try:
+        mesh = load_mesh_files(memo_key.root)
+        payload = memo.recall(memo_key.root, memo_key.key, started, list(mesh.config.exclude))
+        if payload is None:
+            return None
+        return Result(
+            findings=[finding_from_row(row) for row in payload["findings"]],
+            products=list(payload["products"]),
+            standard=memo_key.standard,
+            pack=memo_key.pack,
+            root=str(memo_key.root),
+            today=dt.date.fromisoformat(payload["today"]),
+            not_evaluated={pid: frozenset(rules) for pid, rules in payload["notEvaluated"]},
+        )
+    except Exception:
+        return None
+
+
+def _seal_result(result: Result, key: bytes, started: int, today: dt.date | None) -> None:
+    """Seal a whole-mesh run's result for reuse (govern/incremental/memo.py) when it decided: nothing
+    undecided, no SQL analysis cut short by its time limit, and (without ``today``) no day ended and no
+    waiver expired while it ran. Otherwise an older sealed result is removed."""
+    import time
+
+    from govern.analysis.sqlscan import TIME_LIMIT_PHRASE
+    from govern.evaluate.waivers import expiry_instant
+    from govern.incremental import memo
+    from govern.model.findings import finding_row
+
+    mesh = result.mesh
+    root = Path(result.root)
+    until: int | None = None
+    if today is None:
+        finished = time.time_ns()
+        day_ends = dt.datetime.combine(result.today + dt.timedelta(days=1), dt.time.min, dt.UTC)
+        ends = [_ns(day_ends)] + [_ns(expiry_instant(w.waiver.expires)) for w in (mesh.waivers if mesh else ())
+                                  if isinstance(w.waiver.expires, dt.date)]
+        if (_utc_day(started) != result.today or _utc_day(finished) != result.today
+                or any(started < end <= finished for end in ends)):
+            memo.forget(root)
+            return
+        until = min(end for end in ends if end > started)
+    timed_out = any(f.rule == "sql.too-complex" and TIME_LIMIT_PHRASE in f.message for f in result.findings)
+    if result.undecided or timed_out or mesh is None:
+        memo.forget(root)
+        return
+    payload = {
+        "findings": [finding_row(f) for f in result.findings], "products": list(result.products),
+        "today": result.today.isoformat(), "notEvaluated": [(p, sorted(r)) for p, r in result.not_evaluated.items()],
+    }
+    try:
+        memo.store(root, key, started, until, payload)
+    except Exception:
+        memo.forget(root)
+
+
+def _ns(instant: dt.datetime) -> int:
+    """Nanoseconds since the epoch of an aware instant (exact: no float)."""
+    return (instant - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1) * 1000
+
+
+def _utc_day(ns: int) -> dt.date:
+    return dt.datetime.fromtimestamp(ns // 1_000_000_000, dt.UTC).date()
 
 
 @contextlib.contextmanager

@@ -24,7 +24,15 @@ from govern.analysis.facts import (
     SqlIssue,
     TableRead,
 )
-from govern.analysis.sqlscan import MAX_BYTES, PARSE_ERROR, TOO_COMPLEX, FileScan, Limits, scan_sql
+from govern.analysis.sqlscan import (
+    MAX_BYTES,
+    PARSE_ERROR,
+    TIME_LIMIT_PHRASE,
+    TOO_COMPLEX,
+    FileScan,
+    Limits,
+    scan_sql,
+)
 from govern.analysis.tablenames import TableKey
 from govern.model.findings import Location
 from govern.model.lineage import Edge
@@ -205,7 +213,7 @@ def _render(source: _Source, product: Product, refs: _RefIndex, limits: Limits, 
                                      Location(source.path, line)))
     except Timeout:
         facts.issues.append(SqlIssue(product.id, TOO_COMPLEX,
-                                     f"rendering the template took longer than {limits.timeout:g} s",
+                                     f"rendering the template {TIME_LIMIT_PHRASE} {limits.timeout:g} s",
                                      Location(source.path, source.line_offset + 1)))
     return False
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 PARSE_ERROR = "parse-error"
 TOO_COMPLEX = "too-complex"
+TIME_LIMIT_PHRASE = "took longer than"  # in the message of SQL whose analysis hit the time limit (not repeatable)
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 200  # parenthesis nesting; sqlglot recurses about 20 frames per level
 RECURSION_LIMIT = 12_000
@@ -560,7 +561,7 @@ def scan_sql(
             _scan_into(scan, text, where, dialect, limits, catalog, lineage_floor)
     except Timeout:
         scan.problems.append(
-            Problem(TOO_COMPLEX, f"analysis took longer than {limits.timeout:g} s (sql.timeoutSeconds)", 1, 1)
+            Problem(TOO_COMPLEX, f"analysis {TIME_LIMIT_PHRASE} {limits.timeout:g} s (sql.timeoutSeconds)", 1, 1)
         )
     except RecursionError:
         scan.problems.append(Problem(TOO_COMPLEX, "the SQL is nested too deeply to analyse", 1, 1))

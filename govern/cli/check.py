@@ -56,7 +56,8 @@ def check(paths, root, version, today, pack_root, base, baseline, input_format, 
         ensure_full_mesh(paths, root, base, baseline)
     paths, forced = input_formats(paths, input_format, dbt_manifests)
     result = run_check(paths, root, version, today, pack_root, base=base, baseline=baseline, formats=forced,
-                       allow_empty=allow_empty, quiet=quiet, machine=machine_output(formats), executor=executor)
+                       allow_empty=allow_empty, quiet=quiet, machine=machine_output(formats), executor=executor,
+                       reuse=not record)
     emit_outputs(result, formats, verbose=verbose)
     if record:
         record_check(result, history)

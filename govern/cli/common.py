@@ -331,18 +331,20 @@ def refuse_paths_outside_root(paths: tuple[str, ...], root: str | None, whole: b
 def run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
               pack_root: str | None, base: str | None = None, baseline: str | None = None,
               formats: dict[str, str] | None = None, allow_empty: bool = False, quiet: bool = False,
-              machine: bool = False, executor: str | None = None) -> Any:
+              machine: bool = False, executor: str | None = None, reuse: bool = False) -> Any:
     """Run check/gate on PATH...; a run that finds no product and nothing blocking decides nothing.
 
     Whole-mesh and named-input runs then get an undecided reason (exit 2) unless ``allow_empty``;
     changed-files runs (files, --base) say on stderr that nothing was affected and go on (exit 0).
     Whole-mesh and named-input runs show progress on a terminal unless ``quiet`` or ``machine`` (a
     machine format goes to stdout). ``executor`` is ``--executor`` (None: GOVERN_EXECUTOR, else local).
+    ``reuse``: a whole-mesh run may return the last whole-mesh result when nothing changed (``api.check``).
     """
     whole = not formats and base is None and baseline is None and all(Path(p).is_dir() for p in paths)
     refuse_paths_outside_root(paths, root, whole or bool(formats))
     with Watched(quiet, machine) as progress:
-        result = _run_check(paths, root, version, today, pack_root, base, baseline, formats, progress, executor)
+        result = _run_check(paths, root, version, today, pack_root, base, baseline, formats, progress, executor,
+                            reuse)
     if result.products or any(f.blocking for f in result.findings):
         return result
     if whole or formats:
@@ -358,7 +360,8 @@ def run_check(paths: tuple[str, ...], root: str | None, version: str | None, tod
 
 def _run_check(paths: tuple[str, ...], root: str | None, version: str | None, today: str | None,
                pack_root: str | None, base: str | None, baseline: str | None,
-               formats: dict[str, str] | None, progress: Any = None, executor: str | None = None) -> Any:
+               formats: dict[str, str] | None, progress: Any = None, executor: str | None = None,
+               reuse: bool = False) -> Any:
     from govern.api import check
 
     library_loaded()
@@ -374,4 +377,4 @@ def _run_check(paths: tuple[str, ...], root: str | None, version: str | None, to
                    base=base, baseline=baseline, executor=executor)
     # changed-files mode (above) answers in a fraction of a second from the mesh index: no progress
     return check(list(paths), root=root, version=version, today=parse_today(today), pack_root=pack_root,
-                 progress=progress, executor=executor)
+                 progress=progress, executor=executor, reuse=reuse)

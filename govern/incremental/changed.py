@@ -225,9 +225,9 @@ def _load_findings(index: Index, mesh: Mesh, named: list[str], fresh: dict[str, 
                    focus: set[str]) -> list[Finding]:
     """The load findings a whole run would report for the focus: of the loaded products' files, of the
     named files, of files whose findings name a focus product, and of no file (links out of the root)."""
-    from govern.incremental.index import finding_in
+    from govern.model.findings import finding_from_row
 
-    out = [finding_in(row) for row in index.head_findings]
+    out = [finding_from_row(row) for row in index.head_findings]
     paths = {p.path for p in mesh.products} | set(named) | set(fresh)
     for pid in focus:
         paths.update(index.lookups["findings"].get(pid))

@@ -30,9 +30,9 @@ from typing import Any
 from govern.incremental.facts import LOOKUPS, Facts, ProductFacts, Ref, build_lookups, members_by_search
 from govern.incremental.sealed import encode
 from govern.incremental.stamps import CACHE_DIR, Disk
-from govern.model.findings import Finding, Location, Severity
+from govern.model.findings import Finding, finding_from_row, finding_row
 
-FORMAT = 6  # 6: facts by content, lookups the closure asks, scans by content
+FORMAT = 7  # 7: findings with every field (model.findings.finding_row)
 INDEX_NAME = "mesh-index.bin"
 _SEALED_KIND = "mesh-index"
 _BUCKETS = 64
@@ -115,21 +115,6 @@ def encode_ref(ref: Ref) -> str:
 def decode_ref(text: str) -> Ref:
     path, _, pid = text.partition(_SEP)
     return (path, pid)
-
-
-# --- findings ------------------------------------------------------------------------------------------
-
-
-def finding_out(f: Finding) -> tuple:
-    loc = f.location
-    return (f.rule, f.standard, int(f.severity), f.message, f.product, loc.path, loc.line, loc.column, loc.pointer,
-            f.engine, f.mode, f.help)
-
-
-def finding_in(row: Iterable[Any]) -> Finding:
-    rule, standard, severity, message, product, path, line, column, pointer, engine, mode, help_ = row
-    return Finding(rule, standard, Severity(severity), message, product, Location(path, line, column, pointer),
-                   engine=engine, mode=mode, help=help_)
 
 
 # --- lookups -----------------------------------------------------------------------------------------
@@ -228,7 +213,7 @@ class Index:
     def findings_of(self, path: str) -> list[Finding]:
         """The load findings recorded for ``path``."""
         refs = self.file_findings.get(path)
-        return [finding_in(row) for row in self.entry(bytes.fromhex(refs[0]))] if refs else []
+        return [finding_from_row(row) for row in self.entry(bytes.fromhex(refs[0]))] if refs else []
 
     def scan(self, key: str) -> Any:
         """The recorded scan of that content key (``govern.analysis.prefetch.scan_key``), or None."""
@@ -378,9 +363,9 @@ def record(recording: Recording, started_ns: int) -> bool:
         if path in ("govern.yaml", "org.yaml", "waivers.yaml"):
             continue  # read afresh by every run
         if f.rule == INPUT_SYMLINK_SKIPPED:
-            head.append(finding_out(f))
+            head.append(finding_row(f))
         elif path and (path in manifests or f.rule == MANIFEST_INVALID or path.rsplit("/", 1)[-1] in MANIFEST_NAMES):
-            per_file.setdefault(path, []).append(finding_out(f))
+            per_file.setdefault(path, []).append(finding_row(f))
             manifests.add(path)
             if f.product:
                 finding_paths.setdefault(f.product, set()).add(path)

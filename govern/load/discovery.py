@@ -27,7 +27,7 @@ from govern.model.findings import (
 INPUT_NOT_DISCOVERED = "input.not-discovered"  # a manifest in a folder discovery does not walk (an error)
 INPUT_MISNAMED = "input.misnamed"  # DataProduct.yaml: a manifest name in the wrong case (an error)
 INPUT_NESTED_ROOT = "input.nested-root"  # govern.yaml or org.yaml in a folder below the mesh root
-_NEVER_SEARCHED = (".git", ".govern-cache")  # skipped folders not even searched for manifests
+NEVER_SEARCHED = (".git", ".govern-cache")  # skipped folders not even searched for manifests
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".govern-cache", "target"}
 _INPUT_SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl")  # inputs of other formats (govern/load/importers)
 
@@ -138,7 +138,7 @@ def _walk_folders(start: str, real_top: str, excluded: Any, inside_root: Any, fo
             is_dir = _is_dir(entry)  # follows a link, as os.walk lists it (a link loop is a file)
             if is_dir:
                 if name in SKIP_DIRS or name.startswith("."):
-                    if unwalked is not None and name not in _NEVER_SEARCHED:
+                    if unwalked is not None and name not in NEVER_SEARCHED:
                         unwalked.pruned.append(Path(dirpath, name))
                     continue
                 if link:  # links are not followed; say so when one leaves the root
@@ -203,7 +203,7 @@ def _searched_manifests(folders: list[Path], root: Path) -> list[str]:
         if os.path.islink(folder):
             continue
         for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d not in _NEVER_SEARCHED)
+            dirnames[:] = sorted(d for d in dirnames if d not in NEVER_SEARCHED)
             out.extend(relative_to_root(Path(dirpath) / n, root) for n in filenames if n.lower() in MANIFEST_NAMES)
     return out
 
@@ -221,20 +221,8 @@ def discovery_findings(root: Path, starts: list[Path], exclude: list[str], unwal
     out = [_loader_error(INPUT_MISNAMED, f"named '{p.name}': govern reads only dataproduct.yaml or "
                                          f"dataproduct.yml; rename it", relative_to_root(p, root))
            for p in unwalked.misnamed]
-    tracked = _tracked_manifests(root)
-    if tracked is None:
-        candidates, what = _searched_manifests(unwalked.pruned, root), "manifest"
-    else:
-        within = [relative_to_root(p, root) for p in starts]
-        whole = "." in within  # the root itself is one of the folders: every tracked manifest counts
-        candidates, what = [c for c in tracked if whole or any(c.startswith(w + "/") for w in within)
-                            ], "tracked manifest"
-    for rel in sorted(set(candidates)):
-        folder = _unwalked_folder(rel)
-        if folder is None or any(fnmatch.fnmatch(rel, pat) for pat in exclude):
-            continue
-        if not os.path.lexists(root / rel):
-            continue  # tracked, but deleted in the work tree
+    found, what = manifests_not_walked(root, starts, exclude, unwalked.pruned)
+    for rel, folder in found:
         out.append(_loader_error(INPUT_NOT_DISCOVERED, f"{what} in a folder govern does not walk ({folder}/): it "
                                  "is not checked; move it, or list the folder in exclude: of govern.yaml", rel))
     for folder in unwalked.markers:
@@ -249,6 +237,30 @@ def discovery_findings(root: Path, starts: list[Path], exclude: list[str], unwal
                                      "not read; its products are checked as part of this mesh",
                                      f"{rel}/{names.split()[0]}", Severity.WARNING))
     return out
+
+
+def manifests_not_walked(root: Path, starts: list[Path], exclude: list[str], pruned: list[Path],
+                         ) -> tuple[list[tuple[str, str]], str]:
+    """Manifests (named like one, in any case) under the folders ``starts`` that discovery does not walk,
+    as sorted (path, unwalked folder) relative to the root, and what they are ("tracked manifest" when git
+    answered, else "manifest": the ``pruned`` folders were searched by name)."""
+    tracked = _tracked_manifests(root)
+    if tracked is None:
+        candidates, what = _searched_manifests(pruned, root), "manifest"
+    else:
+        within = [relative_to_root(p, root) for p in starts]
+        whole = "." in within  # the root itself is one of the folders: every tracked manifest counts
+        candidates, what = [c for c in tracked if whole or any(c.startswith(w + "/") for w in within)
+                            ], "tracked manifest"
+    found = []
+    for rel in sorted(set(candidates)):
+        folder = _unwalked_folder(rel)
+        if folder is None or any(fnmatch.fnmatch(rel, pat) for pat in exclude):
+            continue
+        if not os.path.lexists(root / rel):
+            continue  # tracked, but deleted in the work tree
+        found.append((rel, folder))
+    return found, what
 
 
 def nested_markers(root: Path, exclude: list[str]) -> list[str]:

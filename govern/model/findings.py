@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
+from typing import Any
 
 
 class Severity(IntEnum):
@@ -120,3 +122,20 @@ STANDARDS = (
     "quality",
     META_STANDARD,
 )
+
+
+def finding_row(f: Finding) -> tuple:
+    """A finding as plain data (every field a renderer reads), for the caches (govern/incremental)."""
+    loc = f.location
+    prov = (f.provenance.field, f.provenance.source, f.provenance.kind) if f.provenance is not None else None
+    return (f.rule, f.standard, int(f.severity), f.message, f.product, loc.path, loc.line, loc.column, loc.pointer,
+            f.engine, f.mode, f.waived, f.waiver_reason, f.help, f.fingerprint, prov)
+
+
+def finding_from_row(row: Iterable[Any]) -> Finding:
+    """The finding ``finding_row`` made ``row`` of."""
+    (rule, standard, severity, message, product, path, line, column, pointer, engine, mode, waived, waiver_reason,
+     help_, fingerprint, prov) = row
+    return Finding(rule, standard, Severity(severity), message, product, Location(path, line, column, pointer),
+                   engine=engine, mode=mode, waived=waived, waiver_reason=waiver_reason, help=help_,
+                   fingerprint=fingerprint, provenance=Provenance(*prov) if prov is not None else None)

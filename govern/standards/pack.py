@@ -267,6 +267,30 @@ class Pack:
         return json.dumps({"version": sv.raw, "rules": rules, "digester": digester}, sort_keys=True, default=str,
                           separators=(",", ":")).encode("utf-8", "surrogatepass")
 
+    def fingerprint(self) -> bytes:
+        """A digest of everything in the pack that can change a result: every rule (its metadata, definition,
+        Cedar policy, the source of a Python rule's module and its plugin's version), every version file,
+        the lock, the Cedar schema and policy files, the plugins named (the reuse of a result keys on it,
+        govern/incremental/memo.py)."""
+        from govern.model.content import digest
+
+        rules = {}
+        for rid, spec in sorted(self.rules.items()):
+            plugin = spec.plugin
+            rules[rid] = {
+                **{k: v for k, v in spec.__dict__.items() if k != "compiled"},
+                "code": spec.code_source() if spec.engine == "python" else None,
+                "plugin": (plugin.name, plugin.version) if plugin is not None else None,
+            }
+        material = {
+            "name": self.name, "root": str(self.root), "rules": rules,
+            "versions": {v: sv.raw for v, sv in sorted(self.versions.items())},
+            "lock": self.lock, "detail": self.lock_detail, "schema": self.cedar_schema, "cedar": self.cedar_files,
+            "plugins": [(p.name, p.requirement) for p in self.plugins],
+        }
+        text = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
+        return digest(text.encode("utf-8", "surrogatepass"))
+
     def cedar_validation_key(self) -> bytes | None:
         """The pack cache's key for "these policies validate against this schema", None when caches are off."""
         from govern.incremental import packcache
