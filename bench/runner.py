@@ -132,9 +132,21 @@ def measure_size(n: int, seed: int, workdir: Path, repeat: int, timeout: float |
     out["check"] = {**r.to_dict(), "floorRatio": round(r.wall / floor_total, 3) if floor_total else None}
     out["check"]["findings"] = check_expected(r.stdout, root) if r.exit_code in (0, 1) else {"error": r.stderr[-2000:]}
 
+    cold_output = r.stdout
     log("  govern check (full, warm cache) ...")
     r = run(govern_argv("check", str(root), "--today", today, "-f", "json"), timeout=timeout)
-    out["checkWarm"] = {**r.to_dict(), "floorRatio": round(r.wall / floor_total, 3) if floor_total else None}
+    out["checkWarm"] = {**r.to_dict(), "floorRatio": round(r.wall / floor_total, 3) if floor_total else None,
+                        "sameOutputAsCold": r.stdout == cold_output}
+
+    log("  govern check (full, after one manifest edit) ...")
+    edited = root / sample["manifest"]
+    original = edited.read_bytes()
+    _edit(edited, original, 0)
+    try:
+        r = run(govern_argv("check", str(root), "--today", today, "-f", "json"), timeout=timeout)
+    finally:
+        edited.write_bytes(original)
+    out["checkEdited"] = {**r.to_dict(), "floorRatio": round(r.wall / floor_total, 3) if floor_total else None}
 
     log("  govern gate ...")
     r = run(govern_argv("gate", str(root), "--today", today, "-f", "json"), timeout=timeout)
@@ -199,18 +211,20 @@ def markdown(result: dict[str, Any]) -> str:
         f"sqlglot {m['versions'].get('sqlglot')}{' + sqlglotc' if m['versions'].get('sqlglotc') else ''}, "
         f"cedarpy {m['versions'].get('cedarpy')}; load average at start {m['loadAverage']}.",
         "",
-        "| products | floor (s) | check cold (s) | ratio | check again (s) | ratio | peak MB (largest / all, PSS) "
-        "| gate (s) "
+        "| products | floor (s) | check cold (s) | ratio | check again (s) | ratio | after one edit (s) "
+        "| peak MB (largest / all, PSS) | gate (s) "
         "| report (s) | pre-commit manifest (s) | pre-commit SQL (s) | Cedar decisions/s "
         "| SQL files/s (1 / all cores) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in result["sizes"]:
         c, w = s["check"], s["checkWarm"]
         sql = s["sql"]
         lines.append(
             f"| {s['products']:,} | {_fmt(s['floor']['total'])} | {_fmt(c['wall'])} | {_fmt(c['floorRatio'])} "
-            f"| {_fmt(w['wall'])} | {_fmt(w['floorRatio'])} | {_fmt(c['maxrssMB'])} / {_fmt(c['treeRssMB'])} "
+            f"| {_fmt(w['wall'])} | {_fmt(w['floorRatio'])} "
+            f"| {_fmt(s['checkEdited']['wall'] if 'checkEdited' in s else None)} "
+            f"| {_fmt(c['maxrssMB'])} / {_fmt(c['treeRssMB'])} "
             f"| {_fmt(s['gate']['wall'])} | {_fmt(s['report']['wall'] if s['report'] else None)} "
             f"| {_fmt(s['precommitManifest']['wall'])} | {_fmt(s['precommitSql']['wall'])} "
             f"| {s['cedar']['decisionsPerSecond']:,} "
@@ -256,6 +270,9 @@ def markdown(result: dict[str, Any]) -> str:
         (f"peak memory of full check ({largest['products']:,}, all processes, PSS)",
          f"<= {TARGETS['peakMemoryMB']} MB", largest["check"]["treeRssMB"],
          largest["check"]["treeRssMB"] <= TARGETS["peakMemoryMB"]),
+        ("check again: output identical to the cold check (all sizes)", "yes",
+         all(s["checkWarm"].get("sameOutputAsCold", False) for s in result["sizes"]),
+         all(s["checkWarm"].get("sameOutputAsCold", False) for s in result["sizes"])),
         ("SQL analysis: pool results identical to one process", "yes", ten_k["sql"]["identical"],
          ten_k["sql"]["identical"]),
         ("planted violations found (all sizes)", "all",

@@ -42,6 +42,7 @@ def test_the_harness_measures_a_small_mesh_and_finds_the_planted_violations(tmp_
     assert size["cedar"]["requests"] > 80 and size["cedar"]["decisionsPerSecond"] > 0
     assert size["sql"]["identical"] is True and size["sql"]["serial"]["files"] == 80
     assert size["check"]["maxrssMB"] > 0
+    assert size["checkWarm"]["sameOutputAsCold"] is True and size["checkEdited"]["exitCode"] == 1
     text = table.read_text()
     assert "| 80 |" in text and "planted violations found" in text
     assert result["machine"]["nproc"] >= 1 and result["machine"]["python"]
