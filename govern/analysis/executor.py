@@ -115,11 +115,32 @@ def executor_from(spec: str | None, workers: int = 0) -> Executor:
 _SHARED: list[Any] = [None]  # in a local worker process: the value its batch shares
 
 
-def _start_local_worker(shared: Any) -> None:
+def _start_local_worker(shared: Any, parent: int) -> None:
     import gc
 
+    _die_with(parent)
     gc.enable()  # the govern command pauses collection in its own process; parsed SQL trees are cyclic garbage
     _SHARED[0] = shared
+
+
+def _die_with(parent: int) -> None:
+    """Make this worker end when the process that started it ends (Linux: ``PR_SET_PDEATHSIG``).
+
+    A worker forked just as govern is interrupted may not be among the children its signal handler stops
+    (govern/cli/entry.py); it would wait for tasks forever, holding the caller's output pipes open.
+    """
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent ended before the line above: nobody will ask for results
+        os._exit(128 + int(signal.SIGTERM))
 
 
 def _call_local(fn: Callable[..., Any], *args: Any) -> Any:
@@ -154,7 +175,7 @@ class LocalExecutor(Executor):
 
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
         pool = ProcessPoolExecutor(helpers, mp_context=multiprocessing.get_context(method),
-                                   initializer=_start_local_worker, initargs=(shared,))
+                                   initializer=_start_local_worker, initargs=(shared, os.getpid()))
         return _PoolBatch(pool, [pool.submit(_call_local, fn, *args) for args in tasks])
 
 

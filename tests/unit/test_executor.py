@@ -269,6 +269,45 @@ def _kill_own_process(sig: int) -> None:
     os.kill(os.getpid(), sig)
 
 
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from govern.analysis.executor import LocalExecutor
+def nap(shared, seconds):
+    time.sleep(seconds)
+batch = LocalExecutor(3).start(nap, None, [(60,), (60,)])
+time.sleep(1.0)
+print(" ".join(str(p) for p in batch.pool._processes), flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_local_workers_end_when_the_process_that_started_them_is_killed() -> None:
+    """A worker never outlives govern (an interrupted run must not leave processes holding its output)."""
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert len(workers) == 3
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(p) for p in workers)
+    finally:
+        proc.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_a_pre_commit_run_never_connects_to_the_cluster(tmp_path: Path) -> None:
     """With GOVERN_EXECUTOR naming a scheduler nobody runs, changed-files mode answered from the mesh index
     still answers (it needs no pool), and imports neither dask nor concurrent.futures."""
