@@ -32,10 +32,11 @@ from govern.incremental.sealed import encode
 from govern.incremental.stamps import CACHE_DIR, Disk
 from govern.model.findings import Finding, finding_from_row, finding_row
 
-FORMAT = 7  # 7: findings with every field (model.findings.finding_row)
+FORMAT = 8  # 8: lookups (and location keys) in buckets_for(their size) buckets
 INDEX_NAME = "mesh-index.bin"
 _SEALED_KIND = "mesh-index"
-_BUCKETS = 64
+MIN_BUCKETS = 64
+KEYS_PER_BUCKET = 32  # a lookup of more keys gets more buckets: a run reads a few small entries, whatever the size
 _SEP = "\x00"  # between the path and the id of a Ref in lookups
 
 LAST: dict[str, Any] = {"reason": None}  # why the index was last not used (None: it answered)
@@ -120,17 +121,23 @@ def decode_ref(text: str) -> Ref:
 # --- lookups -----------------------------------------------------------------------------------------
 
 
-def _bucket(key: str) -> int:
+def buckets_for(count: int) -> int:
+    """How many buckets a lookup of ``count`` keys is stored in."""
+    return max(MIN_BUCKETS, count // KEYS_PER_BUCKET)
+
+
+def _bucket(key: str, buckets: int) -> int:
     from binascii import crc32
 
-    return crc32(key.encode("utf-8", "surrogatepass")) % _BUCKETS
+    return crc32(key.encode("utf-8", "surrogatepass")) % buckets
 
 
 class Lookup:
-    """A map from a string to a few strings (newline-joined, split on demand), stored in ``_BUCKETS``
-    entries of the index body by a hash of the key, so a run reads only the buckets of the keys it asks."""
+    """A map from a string to a few strings (newline-joined, split on demand), stored in ``buckets_for``
+    its size entries of the index body by a hash of the key, so a run reads only the buckets of the keys
+    it asks."""
 
-    __slots__ = ("body", "count", "parts", "refs")
+    __slots__ = ("body", "buckets", "count", "parts", "refs")
 
     def __init__(self, data: dict[str, str] | None = None, refs: list[bytes] | None = None, body: Any = None,
                  count: int = 0) -> None:
@@ -138,9 +145,10 @@ class Lookup:
         self.refs = refs
         self.body = body
         self.count = count
+        self.buckets = len(refs) if refs is not None else buckets_for(len(data) if data is not None else 0)
         if data is not None:
             for key, joined in data.items():
-                self.parts.setdefault(_bucket(key), {})[key] = joined
+                self.parts.setdefault(_bucket(key, self.buckets), {})[key] = joined
             self.count = len(data)
 
     @classmethod
@@ -148,7 +156,7 @@ class Lookup:
         return cls({k: "\n".join(v) for k, v in sorted(mapping.items())})
 
     def to_data(self, writer: Any) -> tuple:
-        return (self.count, [writer.add(encode(self.parts.get(b, {}))) for b in range(_BUCKETS)])
+        return (self.count, [writer.add(encode(self.parts.get(b, {}))) for b in range(self.buckets)])
 
     @classmethod
     def from_data(cls, data: tuple, body: Any) -> Lookup:
@@ -162,12 +170,34 @@ class Lookup:
         return part
 
     def get(self, key: str) -> list[str]:
-        joined = self._part(_bucket(key)).get(key)
+        joined = self._part(_bucket(key, self.buckets)).get(key)
         return joined.split("\n") if joined else []
 
     def all_keys(self) -> Iterator[str]:
-        for bucket in range(_BUCKETS):
+        for bucket in range(self.buckets):
             yield from self._part(bucket)
+
+
+class LocationKeys:
+    """Output location -> normalised table key (a tuple, or None) of one dialect, read from the index's
+    buckets as asked (a pre-commit run asks a handful of the mesh's locations)."""
+
+    __slots__ = ("lookup",)
+
+    def __init__(self, lookup: Lookup) -> None:
+        self.lookup = lookup
+
+    def __contains__(self, location: object) -> bool:
+        return isinstance(location, str) and bool(self.lookup.get(location))
+
+    def __getitem__(self, location: str) -> tuple[str, ...] | None:
+        import json
+
+        found = self.lookup.get(location)
+        if not found:
+            raise KeyError(location)
+        key = json.loads(found[0])
+        return tuple(key) if key is not None else None
 
 
 # --- the index ---------------------------------------------------------------------------------------
@@ -192,7 +222,7 @@ class Index:
     head_findings: list  # findings of no manifest (links out of the root)
     file_findings: Lookup  # path -> its load findings (encoded rows)
     scans: Lookup  # scan key -> entry of a reusable scan (govern.analysis.prefetch.Recorded)
-    location_keys: dict  # dialect -> entry of {location: normalised table key or None}
+    location_keys: dict[Any, Lookup]  # dialect -> location -> its normalised table key (JSON: a list, or null)
     known_dialects: list  # the dialects sqlglot knew when the index was written
     body: Any = None  # a loaded index: entries are read from this sealed body
 
@@ -220,9 +250,10 @@ class Index:
         refs = self.scans.get(key)
         return self.entry(bytes.fromhex(refs[0])) if refs else None
 
-    def keys_of_locations(self) -> dict:
-        """Per dialect sqlglot knew: output location -> normalised table key (so sqlglot need not be imported)."""
-        return {d: self.entry(ref) for d, ref in self.location_keys.items()}
+    def keys_of_locations(self) -> dict[Any, LocationKeys]:
+        """Per dialect sqlglot knew: output location -> normalised table key (so sqlglot need not be imported),
+        each read from the index when asked."""
+        return {d: LocationKeys(lookup) for d, lookup in self.location_keys.items()}
 
     def to_data(self, writer: Any) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -232,12 +263,13 @@ class Index:
         data["lookups"] = {name: lookup.to_data(writer) for name, lookup in self.lookups.items()}
         for name in ("cycles", "file_findings", "scans"):
             data[name] = data[name].to_data(writer)
-        data["location_keys"] = {d: writer.add(encode(keys)) for d, keys in self.location_keys.items()}
+        data["location_keys"] = {d: keys.to_data(writer) for d, keys in self.location_keys.items()}
         return data
 
     @classmethod
     def from_data(cls, data: dict[str, Any], body: Any) -> Index:
         data["lookups"] = {name: Lookup.from_data(value, body) for name, value in data["lookups"].items()}
+        data["location_keys"] = {d: Lookup.from_data(value, body) for d, value in data["location_keys"].items()}
         for name in ("cycles", "file_findings", "scans"):
             data[name] = Lookup.from_data(data[name], body)
         return cls(**data, body=body)
@@ -395,6 +427,8 @@ def record(recording: Recording, started_ns: int) -> bool:
     cycles = components(table.facts, lambda r: successors(table, r))
     locations = sorted({loc for f in facts for loc in f.locations if loc})
     known = _known_dialects(mesh)
+    import json
+
     from govern.analysis.tablenames import location_key
 
     index = Index(
@@ -414,7 +448,7 @@ def record(recording: Recording, started_ns: int) -> bool:
         head_findings=head,
         file_findings=_EntryLookup(per_file),
         scans=_EntryLookup(analysis.scans if analysis is not None else {}),
-        location_keys={d: {loc: location_key(loc, d) for loc in locations} for d in known},
+        location_keys={d: Lookup({loc: json.dumps(location_key(loc, d)) for loc in locations}) for d in known},
         known_dialects=known,
     )
     return _store(root, index)
@@ -431,9 +465,10 @@ class _EntryLookup(Lookup):
 
     def to_data(self, writer: Any) -> tuple:
         parts: dict[int, dict[str, str]] = {}
+        buckets = buckets_for(len(self.values))
         for key, value in sorted(self.values.items()):
-            parts.setdefault(_bucket(key), {})[key] = writer.add(encode(value)).hex()
-        return (len(self.values), [writer.add(encode(parts.get(b, {}))) for b in range(_BUCKETS)])
+            parts.setdefault(_bucket(key, buckets), {})[key] = writer.add(encode(value)).hex()
+        return (len(self.values), [writer.add(encode(parts.get(b, {}))) for b in range(buckets)])
 
 
 def _known_dialects(mesh: Any) -> list:
