@@ -121,7 +121,7 @@ def check(
             if prefetch is not None:
                 prefetch.close()
     if memo_key is not None and _covers_mesh(paths or [mesh.root], mesh):
-        _seal_result(result, memo_key.key, started, today)
+        _seal_result(result, memo_key, started, today)
     return result
 
 
@@ -160,7 +160,7 @@ def _memo_key(paths: list[str | Path], root: str | Path | None, version: str | N
         return None
     from govern.model.content import digest
 
-    return MemoKey(mesh_root, digest(json.dumps(material, sort_keys=True).encode()), pack, standard)
+    return MemoKey(mesh_root, digest(json.dumps(material, sort_keys=True).encode()), pack, standard, files)
 
 
 @dataclass
@@ -172,6 +172,7 @@ class MemoKey:
     key: bytes
     pack: Pack
     standard: StandardVersion
+    files: bytes  # the digest of the root files the key holds (memo.root_files_digest)
 
 
 def _reused_result(memo_key: MemoKey, started: int) -> Result | None:
@@ -198,10 +199,11 @@ def _reused_result(memo_key: MemoKey, started: int) -> Result | None:
         return None
 
 
-def _seal_result(result: Result, key: bytes, started: int, today: dt.date | None) -> None:
+def _seal_result(result: Result, memo_key: MemoKey, started: int, today: dt.date | None) -> None:
     """Seal a whole-mesh run's result for reuse (govern/incremental/memo.py) when it decided: nothing
-    undecided, no SQL analysis cut short by its time limit, and (without ``today``) no day ended and no
-    waiver expired while it ran. Otherwise an older sealed result is removed."""
+    undecided, no SQL analysis cut short by its time limit, the root files the key holds are the ones it
+    read (unchanged since before it began), and (without ``today``) no day ended and no waiver expired while
+    it ran. Otherwise an older sealed result is removed."""
     import time
 
     from govern.analysis.sqlscan import TIME_LIMIT_PHRASE
@@ -223,7 +225,8 @@ def _seal_result(result: Result, key: bytes, started: int, today: dt.date | None
             return
         until = min(end for end in ends if end > started)
     timed_out = any(f.rule == "sql.too-complex" and TIME_LIMIT_PHRASE in f.message for f in result.findings)
-    if result.undecided or timed_out or mesh is None:
+    if (result.undecided or timed_out or mesh is None or not memo.root_files_settled(root, started)
+            or memo.root_files_digest(root) != memo_key.files):
         memo.forget(root)
         return
     payload = {
@@ -231,7 +234,7 @@ def _seal_result(result: Result, key: bytes, started: int, today: dt.date | None
         "today": result.today.isoformat(), "notEvaluated": [(p, sorted(r)) for p, r in result.not_evaluated.items()],
     }
     try:
-        memo.store(root, key, started, until, payload)
+        memo.store(root, memo_key.key, started, until, payload)
     except Exception:
         memo.forget(root)
 

@@ -75,6 +75,23 @@ def root_files_digest(root: Path) -> bytes | None:
     return content.digest(b"\0\0".join(parts))
 
 
+def root_files_settled(root: Path, started_ns: int) -> bool:
+    """True when none of govern.yaml, org.yaml and waivers.yaml changed (ctime) since shortly before a run
+    that started at ``started_ns``: the key computed from them and the run that read them saw the same bytes."""
+    from govern.incremental.stamps import MARGIN_NS
+
+    for name in ROOT_FILES:
+        try:
+            st = os.lstat(os.path.join(root, name))
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return False
+        if st.st_ctime_ns >= started_ns - MARGIN_NS:
+            return False
+    return True
+
+
 def store(root: Path, key: bytes, started_ns: int, valid_until_ns: int | None, payload: dict[str, Any]) -> bool:
     """Seal ``payload`` (the result of a whole-mesh run that started at ``started_ns``) under ``key``;
     False when it cannot be reused, and then any earlier memo is removed.

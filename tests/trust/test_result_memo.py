@@ -238,3 +238,18 @@ def test_the_gate_and_recording_runs_never_reuse_a_result(mesh: Path, xdg: Path)
         assert USED not in err, args
     _, _, err = govern(mesh, "check", ".", "--record", "--history", str(mesh.parent / "h.sqlite"), xdg=xdg)
     assert USED not in err
+
+
+def test_root_files_changed_while_a_run_read_them_are_never_sealed(tmp_path: Path) -> None:
+    """The key digests govern.yaml, org.yaml and waivers.yaml before the run loads them: a result is sealed
+    only when none of them changed since shortly before the run began (both reads saw the same bytes)."""
+    from govern.incremental import memo
+
+    root = tmp_path / "mesh"
+    build(root)
+    assert not memo.root_files_settled(root, time.time_ns())
+    settle(root)
+    began = time.time_ns()
+    assert memo.root_files_settled(root, began)
+    (root / "waivers.yaml").write_text("waivers: []\n")
+    assert not memo.root_files_settled(root, began)
