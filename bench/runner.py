@@ -1,9 +1,10 @@
 """The benchmark runner: generate meshes of N products and measure govern on them.
 
 For each size: the parse floor, full ``govern check`` (wall time, peak memory, and the planted
-findings), ``gate``, ``report``, pre-commit mode with one changed manifest and with one changed SQL
-file (cold processes, after a full run has filled the mesh index cache), Cedar decisions per second,
-and SQL files per second. Results go to a JSON file and a Markdown table.
+findings; again with nothing changed, which must print the same bytes; and after one manifest edit),
+``gate``, ``report``, pre-commit mode with one changed manifest and with one changed SQL file (cold
+processes, after a full run has filled the mesh index cache), Cedar decisions per second, and SQL files
+per second. Results go to a JSON file and a Markdown table.
 """
 
 from __future__ import annotations
