@@ -144,7 +144,8 @@ def _memo_key(paths: list[str | Path], root: str | Path | None, version: str | N
         files = memo.root_files_digest(mesh_root)
         if files is None:
             return None
-        pack, standard = rules_in_force(load_mesh_files(mesh_root), version, pack_root)
+        mesh_files = load_mesh_files(mesh_root)
+        pack, standard = rules_in_force(mesh_files, version, pack_root)
         import pydantic
         import yaml
 
@@ -160,7 +161,8 @@ def _memo_key(paths: list[str | Path], root: str | Path | None, version: str | N
         return None
     from govern.model.content import digest
 
-    return MemoKey(mesh_root, digest(json.dumps(material, sort_keys=True).encode()), pack, standard, files)
+    return MemoKey(mesh_root, digest(json.dumps(material, sort_keys=True).encode()), pack, standard, files,
+                   list(mesh_files.config.exclude))
 
 
 @dataclass
@@ -173,17 +175,16 @@ class MemoKey:
     pack: Pack
     standard: StandardVersion
     files: bytes  # the digest of the root files the key holds (memo.root_files_digest)
+    exclude: list[str]  # govern.yaml's exclude: patterns
 
 
 def _reused_result(memo_key: MemoKey, started: int) -> Result | None:
     """The result sealed by the last whole-mesh run under ``memo_key``, if nothing changed since."""
     from govern.incremental import memo
-    from govern.load.loader import load_mesh_files
     from govern.model.findings import finding_from_row
 
     try:
-        mesh = load_mesh_files(memo_key.root)
-        payload = memo.recall(memo_key.root, memo_key.key, started, list(mesh.config.exclude))
+        payload = memo.recall(memo_key.root, memo_key.key, started, memo_key.exclude)
         if payload is None:
             return None
         return Result(

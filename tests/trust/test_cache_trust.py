@@ -25,19 +25,12 @@ from pathlib import Path
 
 import pytest
 from meshkit import MeshDir, base_product, merge
-from trustkit import FIXED_NS, age
+from trustkit import FIXED_NS, VALID_WAIVER, age, same_size_edit
 
 TODAY = "2026-06-01"
 ORDERS = "sales/orders/dataproduct.yaml"
 ORDERS_SQL = "sales/orders/orders.sql"
 OLD = "crm/oldclient/dataproduct.yaml"
-WAIVERS = """waivers:
-  - rule: owner.person-email
-    product: crm.customers
-    reason: CRM owner mailbox being set up
-    approved_by: governance@example.com
-    expires: 2026-07-01
-"""
 TOMBSTONED = {
     "lifecycle": {
         "state": "tombstoned",
@@ -61,20 +54,8 @@ def build(root: Path) -> MeshDir:
     mesh.write_yaml(ORDERS, merge(base_product("sales.orders"), {
         "inputs": [{"product": "crm.customers"}], "execution": {"code": ["orders.sql"]}}))
     mesh.write(ORDERS_SQL, "select t0.id from analytics.crm_prod.customers as t0;\n")
-    mesh.write("waivers.yaml", WAIVERS)
+    mesh.write("waivers.yaml", VALID_WAIVER)
     return mesh
-
-
-def same_size_edit(path: Path, old: str, new: str) -> None:
-    """Replace ``old`` by ``new`` (same length) in place, then put the file's mtime back."""
-    assert len(old) == len(new)
-    before = path.stat()
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    after = path.stat()
-    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
 
 
 def govern(root: Path, *args: str, cache: bool = True, xdg: Path,
@@ -116,11 +97,6 @@ def assert_uncached(root: Path, xdg: Path, runs: tuple = RUNS, blocked: bool = T
     if blocked:
         whole = ("gate", ".")
         assert (codes[whole] if whole in codes else govern(root, *whole, cache=False, xdg=xdg)[0]) == 1
-
-
-@pytest.fixture()
-def xdg(tmp_path: Path) -> Path:
-    return tmp_path / "xdg"
 
 
 @pytest.fixture()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from meshkit import MeshDir
+from prockit import alive
 from trustkit import TODAY, base_mesh
 from trustkit import govern as run_govern
 
@@ -129,14 +130,6 @@ def _children_of(pid: int) -> list[int]:
     return [int(c) for c in text.split()]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not GOVERN.exists() or not Path("/proc/self/stat").exists(),
                     reason="needs the venv's console script and /proc")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -178,9 +171,9 @@ def test_a_signal_at_any_moment_exits_128_plus_signal_without_a_traceback(
         assert b"Traceback" not in stdout + stderr, (delay, stderr[-2000:])
         assert b"KeyboardInterrupt" not in stderr and b"Aborted" not in stderr, (delay, stderr[-2000:])
         deadline = time.monotonic() + 5
-        while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        while any(alive(c) for c in children) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert not any(_alive(c) for c in children), (delay, children)
+        assert not any(alive(c) for c in children), (delay, children)
     assert reached >= 3, (before, reached)  # most signals landed in govern's own code
 
 

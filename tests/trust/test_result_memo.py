@@ -21,20 +21,13 @@ from pathlib import Path
 import pytest
 import yaml
 from meshkit import MeshDir, base_product, merge
-from trustkit import FIXED_NS, copy_pack
+from trustkit import FIXED_NS, VALID_WAIVER, copy_pack, same_size_edit
 
 TODAY = "2026-06-01"
 USED = "last result used"
 ORDERS = "sales/orders/dataproduct.yaml"
 ORDERS_SQL = "sales/orders/orders.sql"
 SQL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql"
-WAIVERS = """waivers:
-  - rule: owner.person-email
-    product: crm.customers
-    reason: CRM owner mailbox being set up
-    approved_by: governance@example.com
-    expires: 2026-07-01
-"""
 
 
 def build(root: Path) -> MeshDir:
@@ -44,7 +37,7 @@ def build(root: Path) -> MeshDir:
     mesh.write_yaml(ORDERS, merge(base_product("sales.orders"), {
         "inputs": [{"product": "crm.customers"}], "execution": {"code": ["orders.sql"]}}))
     mesh.write(ORDERS_SQL, "select t0.id from analytics.crm_prod.customers as t0;\n")
-    mesh.write("waivers.yaml", WAIVERS)
+    mesh.write("waivers.yaml", VALID_WAIVER)
     return mesh
 
 
@@ -77,11 +70,6 @@ def answer(root: Path, xdg: Path, *args: str, today: str | None = TODAY) -> tupl
 
 
 @pytest.fixture()
-def xdg(tmp_path: Path) -> Path:
-    return tmp_path / "xdg"
-
-
-@pytest.fixture()
 def mesh(tmp_path: Path, xdg: Path) -> Path:
     """The mesh, settled, and a whole-mesh check that sealed its result."""
     root = tmp_path / "mesh"
@@ -106,15 +94,6 @@ def test_an_unchanged_mesh_is_answered_from_the_last_result_in_every_format(mesh
         code, out, err = govern(mesh, "check", ".", "-f", fmt, xdg=xdg)
         assert USED in err
         assert (code, out) == govern(mesh, "check", ".", "-f", fmt, xdg=xdg, cache=False)[:2], fmt
-
-
-def same_size_edit(path: Path, old: str, new: str) -> None:
-    """Replace ``old`` by ``new`` (same length) in place, then put the file's mtime back."""
-    assert len(old) == len(new)
-    before = path.stat()
-    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
 
 
 def _owner_edit(root: Path) -> None:
@@ -206,7 +185,7 @@ def test_a_changed_rule_of_the_pack_in_force_is_evaluated_afresh(tmp_path: Path,
 def test_a_waiver_that_expires_after_the_result_was_sealed(mesh: Path, xdg: Path) -> None:
     """Without --today a result holds only until the first waiver expiry after its run began."""
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)).replace(microsecond=0)
-    (mesh / "waivers.yaml").write_text(WAIVERS.replace("2026-07-01", expires.isoformat()))
+    (mesh / "waivers.yaml").write_text(VALID_WAIVER.replace("2026-07-01", expires.isoformat()))
     settle(mesh)
     _, out, _ = govern(mesh, "check", ".", "-f", "json", xdg=xdg, today=None)
     assert ("owner.person-email", "crm.customers", True) in rules_of(out)

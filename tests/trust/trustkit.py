@@ -42,6 +42,19 @@ def age(root: Path, ns: int = FIXED_NS) -> None:
         os.utime(dirpath, ns=(ns, ns))
 
 
+def same_size_edit(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` (same length) in place, then put the file's mtime back: an edit that
+    keeps size and mtime, as archive tools and CI cache layers leave files."""
+    assert len(old) == len(new)
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
 def load_cases() -> list[dict[str, Any]]:
     """The cases of tests/corpus/expected.yaml."""
     data = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from distributed.diagnostics.plugin import WorkerPlugin
 from meshkit import MeshDir, age
+from prockit import alive
 
 from bench.generate import generate
 from govern.analysis import analyse
@@ -293,19 +294,11 @@ def test_local_workers_end_when_the_process_that_started_them_is_killed() -> Non
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         deadline = time.monotonic() + 10
-        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        while any(alive(p) for p in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not any(_alive(p) for p in workers)
+        assert not any(alive(p) for p in workers)
     finally:
         proc.kill()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_a_pre_commit_run_never_connects_to_the_cluster(tmp_path: Path) -> None:
